@@ -1,0 +1,45 @@
+# Everything a fresh machine needs: `make demo` and `make test` create .venv and install
+# what they use. Torch is pinned to the builds ../shared/TRAINING-OFFLINE.md found to
+# work offline here; it is installed only for tests and training, never for the runtime.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+FULL_STAMP := $(VENV)/.full-installed
+DEMO_DIR ?= demo-out
+
+.PHONY: demo test bench install install-full clean lint
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(FULL_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(BIN)/pip install --quiet -e '.[train,dev]'
+	touch $@
+
+install: $(RUNTIME_STAMP)
+install-full: $(FULL_STAMP)
+
+demo: $(RUNTIME_STAMP)
+	$(BIN)/heyan sample-photos --out $(DEMO_DIR)/photos
+	$(BIN)/heyan detect $(DEMO_DIR)/photos --out $(DEMO_DIR)/detect
+	@echo
+	@echo "Annotated photos: $(DEMO_DIR)/detect/annotated/"
+	@echo "Detections:       $(DEMO_DIR)/detect/detections.jsonl"
+	@echo "Summary:          $(DEMO_DIR)/detect/summary.json"
+
+test: $(FULL_STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(FULL_STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

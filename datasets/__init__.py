@@ -1,0 +1,1 @@
+"""Data for training and testing: synthetic scenes with ground truth, label formats."""

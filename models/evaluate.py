@@ -1,0 +1,197 @@
+"""Detection metrics computed with Heyan's own ONNX runtime: COCO-style mAP50 and
+mAP50-95 (101-point interpolation), per-class precision/recall at the best mean-F1
+score, the same definitions as Ultralytics' val so the two can be cross-checked."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from datasets.yolo import iter_split
+from vision.detections import Detections
+from vision.nms import pairwise_overlap
+
+IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
+
+
+@dataclass
+class ClassMetrics:
+    name: str
+    instances: int
+    precision: float
+    recall: float
+    ap50: float
+    ap50_95: float
+
+
+@dataclass
+class EvalResult:
+    images: int
+    instances: int
+    map50: float
+    map50_95: float
+    precision: float
+    recall: float
+    per_class: list[ClassMetrics] = field(default_factory=list)
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("map50", "map50_95", "precision", "recall"):
+            d[k] = round(float(d[k]), 4)
+        for c in d["per_class"]:
+            for k in ("precision", "recall", "ap50", "ap50_95"):
+                c[k] = round(float(c[k]), 4)
+        return d
+
+
+def match_predictions(pred: Detections, gt_boxes: np.ndarray, gt_cls: np.ndarray) -> np.ndarray:
+    """(N_pred, 10) bool: is each prediction a true positive at each IoU threshold?
+    Highest-IoU pairs first, each ground truth and prediction used once (Ultralytics)."""
+    correct = np.zeros((len(pred), len(IOU_THRESHOLDS)), bool)
+    if len(pred) == 0 or len(gt_boxes) == 0:
+        return correct
+    iou = pairwise_overlap(gt_boxes.astype(np.float64), pred.xyxy.astype(np.float64), "iou")
+    iou = iou * (gt_cls[:, None] == pred.class_ids[None, :])
+    for i, thr in enumerate(IOU_THRESHOLDS):
+        matches = np.array(np.nonzero(iou >= thr)).T
+        if len(matches):
+            if len(matches) > 1:
+                matches = matches[iou[matches[:, 0], matches[:, 1]].argsort()[::-1]]
+                matches = matches[np.unique(matches[:, 1], return_index=True)[1]]
+                matches = matches[np.unique(matches[:, 0], return_index=True)[1]]
+            correct[matches[:, 1].astype(int), i] = True
+    return correct
+
+
+def compute_ap(recall: np.ndarray, precision: np.ndarray) -> float:
+    mrec = np.concatenate(([0.0], recall, [recall[-1] if len(recall) else 1.0], [1.0]))
+    mpre = np.concatenate(([1.0], precision, [0.0], [0.0]))
+    mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
+    x = np.linspace(0, 1, 101)
+    return float(np.trapezoid(np.interp(x, mrec, mpre), x))
+
+
+def _smooth(y: np.ndarray, f: float = 0.05) -> np.ndarray:
+    nf = round(len(y) * f * 2) // 2 + 1
+    p = np.ones(nf // 2)
+    yp = np.concatenate((p * y[0], y, p * y[-1]), 0)
+    return np.convolve(yp, np.ones(nf) / nf, mode="valid")
+
+
+def ap_per_class(tp: np.ndarray, conf: np.ndarray, pred_cls: np.ndarray, target_cls: np.ndarray, nc: int,
+                 eps: float = 1e-16) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per class (nc,): precision, recall at the best mean-F1 confidence; AP (nc, 10)."""
+    order = np.argsort(-conf, kind="stable")
+    tp, conf, pred_cls = tp[order], conf[order], pred_cls[order]
+    x = np.linspace(0, 1, 1000)
+    ap = np.zeros((nc, tp.shape[1]))
+    p_curve, r_curve = np.zeros((nc, 1000)), np.zeros((nc, 1000))
+    present = np.zeros(nc, bool)
+    for c in range(nc):
+        n_l = int((target_cls == c).sum())
+        sel = pred_cls == c
+        present[c] = n_l > 0
+        if sel.sum() == 0 or n_l == 0:
+            continue
+        fpc = (1 - tp[sel]).cumsum(0)
+        tpc = tp[sel].cumsum(0)
+        recall = tpc / (n_l + eps)
+        precision = tpc / (tpc + fpc)
+        r_curve[c] = np.interp(-x, -conf[sel], recall[:, 0], left=0)
+        p_curve[c] = np.interp(-x, -conf[sel], precision[:, 0], left=1)
+        for j in range(tp.shape[1]):
+            ap[c, j] = compute_ap(recall[:, j], precision[:, j])
+    f1 = 2 * p_curve * r_curve / (p_curve + r_curve + eps)
+    i = int(_smooth(f1[present].mean(0), 0.1).argmax()) if present.any() else 0
+    return p_curve[:, i], r_curve[:, i], ap, present
+
+
+def confusion_summary(pred: Detections, gt_boxes: np.ndarray, gt_cls: np.ndarray, names: list[str],
+                      conf: float, iou: float = 0.5) -> dict[tuple[str, str], int]:
+    """Counts of (true class, predicted class) for predictions above ``conf``, with
+    'background' for a missed object or a prediction on nothing."""
+    out: dict[tuple[str, str], int] = {}
+    p = pred.filter(pred.scores >= conf)
+    used = np.zeros(len(p), bool)
+    if len(p) and len(gt_boxes):
+        ov = pairwise_overlap(gt_boxes, p.xyxy, "iou")
+    for g in range(len(gt_boxes)):
+        j = -1
+        if len(p):
+            cand = np.where(~used & (ov[g] >= iou))[0]
+            if len(cand):
+                j = int(cand[np.argmax(ov[g, cand])])
+        key = (names[int(gt_cls[g])], names[int(p.class_ids[j])] if j >= 0 else "background")
+        if j >= 0:
+            used[j] = True
+        out[key] = out.get(key, 0) + 1
+    for j in np.nonzero(~used)[0]:
+        key = ("background", names[int(p.class_ids[j])])
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def evaluate_dataset(detector: Any, data: Path, split: str = "val", tile: bool = False, progress: bool = False,
+                     batch: int = 8, confusion_conf: float = 0.25) -> EvalResult:
+    """Run ``detector`` (an ``OnnxDetector``) on every image of the split and score it."""
+    import cv2
+    from tqdm import tqdm
+
+    names = list(detector.class_names)
+    nc = len(names)
+    items = iter_split(Path(data), split)
+    stats_tp, stats_conf, stats_cls, target_cls = [], [], [], []
+    confusion: dict[tuple[str, str], int] = {}
+    bar = tqdm(total=len(items), desc=f"eval {split}", unit="img", file=sys.stderr, disable=not progress)
+    for start in range(0, len(items), batch):
+        chunk = items[start : start + batch]
+        images = [cv2.imread(str(it.image)) for it in chunk]
+        for it, im in zip(chunk, images):
+            if im is None:
+                raise ValueError(f"{it.image}: cannot read image")
+        if tile:
+            from vision.inference import detect_image
+            from vision.slicing import SliceParams
+
+            params = SliceParams(tile=detector.imgsz)
+            preds = [detect_image(im, detector, params) for im in images]
+        else:
+            preds = detector.predict_batch(images, multi_label=True)
+        for it, im, pred in zip(chunk, images, preds):
+            h, w = im.shape[:2]
+            gt = it.boxes_xyxy(w, h)
+            correct = match_predictions(pred, gt, it.class_ids)
+            stats_tp.append(correct)
+            stats_conf.append(pred.scores)
+            stats_cls.append(pred.class_ids)
+            target_cls.append(it.class_ids)
+            for k, v in confusion_summary(pred, gt, it.class_ids, names, confusion_conf).items():
+                confusion[k] = confusion.get(k, 0) + v
+        bar.update(len(chunk))
+    bar.close()
+    tp = np.concatenate(stats_tp) if stats_tp else np.zeros((0, 10), bool)
+    conf = np.concatenate(stats_conf) if stats_conf else np.zeros(0)
+    pcls = np.concatenate(stats_cls) if stats_cls else np.zeros(0, np.int64)
+    tcls = np.concatenate(target_cls) if target_cls else np.zeros(0, np.int64)
+    p, r, ap, present = ap_per_class(tp.astype(np.float64), conf, pcls, tcls, nc)
+    per_class = [
+        ClassMetrics(names[c], int((tcls == c).sum()), float(p[c]), float(r[c]), float(ap[c, 0]), float(ap[c].mean()))
+        for c in range(nc)
+    ]
+    sel = present
+    conf_nested: dict[str, dict[str, int]] = {}
+    for (t, pr), v in sorted(confusion.items()):
+        conf_nested.setdefault(t, {})[pr] = v
+    return EvalResult(
+        images=len(items), instances=int(len(tcls)),
+        map50=float(ap[sel, 0].mean()) if sel.any() else 0.0,
+        map50_95=float(ap[sel].mean()) if sel.any() else 0.0,
+        precision=float(p[sel].mean()) if sel.any() else 0.0,
+        recall=float(r[sel].mean()) if sel.any() else 0.0,
+        per_class=per_class, confusion=conf_nested,
+    )

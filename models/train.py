@@ -1,0 +1,62 @@
+"""Train a detector from a model YAML (no pretrained weights exist offline) and export it.
+
+Everything Ultralytics is imported inside functions, after ``prepare_offline_ultralytics``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.offline import prepare_offline_ultralytics
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_pt: Path
+    epochs_done: int
+
+
+def train(data_yaml: Path, out_dir: Path, model_yaml: str = "yolo11n.yaml", imgsz: int = 320, epochs: int = 100,
+          batch: int = 16, seed: int = 0, time_hours: float | None = None, workers: int = 0, patience: int = 100,
+          fliplr: float = 0.5, mosaic: float = 1.0, close_mosaic: int = 5) -> TrainResult:
+    prepare_offline_ultralytics()
+    from ultralytics import YOLO  # heavy: torch
+
+    out_dir = Path(out_dir).resolve()
+    model = YOLO(model_yaml)  # built from the architecture file: random init
+    kwargs = dict(
+        data=str(Path(data_yaml).resolve()), imgsz=imgsz, epochs=epochs, batch=batch, workers=workers,
+        device="cpu", seed=seed, deterministic=True, pretrained=False, amp=False, plots=False,
+        project=str(out_dir.parent), name=out_dir.name, exist_ok=True, patience=patience,
+        fliplr=fliplr, mosaic=mosaic, close_mosaic=close_mosaic, verbose=True,
+    )
+    if time_hours:
+        kwargs["time"] = time_hours
+    model.train(**kwargs)
+    best = out_dir / "weights" / "best.pt"
+    if not best.exists():
+        best = out_dir / "weights" / "last.pt"
+    epochs_done = _epochs_in_results(out_dir / "results.csv")
+    return TrainResult(out_dir, best, epochs_done)
+
+
+def _epochs_in_results(csv: Path) -> int:
+    if not csv.is_file():
+        return 0
+    return max(0, len(csv.read_text().strip().splitlines()) - 1)
+
+
+def export_onnx(weights: Path, out: Path, imgsz: int = 320, opset: int = 17) -> Path:
+    """Export to ONNX with a dynamic batch axis (tiles are batched), simplified by onnxslim."""
+    prepare_offline_ultralytics()
+    from ultralytics import YOLO
+
+    model = YOLO(str(weights))
+    produced = Path(model.export(format="onnx", imgsz=imgsz, opset=opset, simplify=True, dynamic=True, device="cpu"))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(produced), out)
+    return out

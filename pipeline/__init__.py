@@ -1,0 +1,1 @@
+"""The domain: ingest, metadata, georeferencing, river network, rules, de-duplication."""

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from models.card import ModelCard, sha256_file
+from models.registry import BUILTIN_ZOO, ModelNotFound, list_models, load_detector, resolve_model
+from vision.classes import class_names
+
+
+def test_default_model_is_committed_with_a_valid_card():
+    onnx, card = resolve_model("heyan-det-v1")
+    assert onnx.stat().st_size > 1_000_000
+    assert card.sha256 == sha256_file(onnx)
+    assert card.classes == class_names()
+    assert card.thresholds is not None and len(card.thresholds) == len(card.classes)
+    assert card.training.get("command"), "the card must say how to reproduce the model"
+    assert "synthetic-val" in " ".join(card.metrics), "the card must carry held-out metrics"
+
+
+def test_list_models_includes_default():
+    assert "heyan-det-v1" in {c.name for c in list_models()}
+
+
+def test_unknown_model_names_the_known_ones():
+    with pytest.raises(ModelNotFound, match="heyan-det-v1"):
+        resolve_model("no-such-model")
+
+
+def test_corrupt_model_file_is_refused(tmp_path):
+    src = BUILTIN_ZOO / "heyan-det-v1"
+    dst = tmp_path / "zoo" / "broken"
+    shutil.copytree(src, dst)
+    card = ModelCard.load(dst / "model.json")
+    card.name = "broken"
+    card.save(dst / "model.json")
+    data = bytearray((dst / "model.onnx").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (dst / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="sha256"):
+        load_detector("broken", extra=tmp_path / "zoo")
+
+
+def test_onnx_path_without_card_is_refused(tmp_path):
+    p = tmp_path / "lonely.onnx"
+    shutil.copy(BUILTIN_ZOO / "heyan-det-v1" / "model.onnx", p)
+    with pytest.raises(ModelNotFound, match="model.json"):
+        resolve_model(str(p))
+
+
+def test_default_detector_runs_batched_and_single_alike():
+    from datasets.synthetic import render_scene
+
+    det = load_detector("heyan-det-v1", threads=2)
+    imgs = [render_scene(np.random.default_rng([5, i]), 320).image for i in range(4)]
+    batch = det.predict_batch(imgs)
+    for im, b in zip(imgs, batch):
+        single = det(im)
+        assert len(single) == len(b)
+        if len(b):
+            assert np.abs(single.xyxy - b.xyxy).max() < 0.05

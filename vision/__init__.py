@@ -1,0 +1,10 @@
+"""Pure image work on numpy arrays: detector runtime, tiling and merge, drawing.
+
+Nothing here touches files, databases or geography; callers pass arrays in and get
+``Detections`` back.
+"""
+
+from vision.classes import CLASSES, ClassInfo, class_index, class_names
+from vision.detections import Detections
+
+__all__ = ["CLASSES", "ClassInfo", "Detections", "class_index", "class_names"]
