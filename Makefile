@@ -21,6 +21,7 @@ $(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
 $(FULL_STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(BIN)/pip install --quiet -e '.[train,dev]'
+	$(BIN)/pip install --quiet --no-deps cameratransform==1.2.1
 	touch $@
 
 install: $(RUNTIME_STAMP)

@@ -289,8 +289,8 @@ def calibrate(points: Sequence[ControlPoint | dict[str, Any]], image_size: tuple
 
     ``method="auto"`` uses PnP when intrinsics are given, else a homography. A point is
     flagged as an outlier when its LOO error exceeds both ``min_outlier_m`` and
-    ``outlier_factor`` times the median LOO error of the other points; the worst such point is
-    dropped and the test repeated while at least 5 points remain.
+    ``outlier_factor`` times the largest LOO error of the other points (refitted without it);
+    it is dropped and the test repeated while at least 5 points would remain.
     """
     pts = [p if isinstance(p, ControlPoint) else parse_control_points({"points": [p]})[0][0] for p in points]
     if len(pts) < 4:
@@ -351,26 +351,33 @@ def calibrate(points: Sequence[ControlPoint | dict[str, Any]], image_size: tuple
     # is dropped only if its own LOO error is far above the others' LOO errors without it.
     active = np.arange(len(pts))
     dropped: list[int] = []
+    suspect: int | None = None
     while True:
         full = fit(active)
         if not full.ok:
             raise CalibrationError(f"{method} fit failed: control points degenerate (collinear or repeated?)")
         errs = loo(active, full)
         if len(active) < 6:  # dropping one must leave >= 5 points to judge it by LOO
-            if len(active) == 5 and np.nanmax(errs[active]) > max(min_outlier_m, outlier_factor * float(np.nanmedian(errs[active]))):
-                warnings.append(f"control point {int(active[np.nanargmax(errs[active])])} may be wrong "
-                                "but too few points remain to test it")
             break
         guess = (full.rvec, full.tvec) if full.rvec is not None else None
         cons = np.array([consistency(active[active != i], guess) for i in active])
         cand = int(active[int(np.argmin(cons))])
         rest = active[active != cand]
         rest_errs = loo(rest, fit(rest, guess))[rest]
-        limit = max(min_outlier_m, outlier_factor * float(np.nanmedian(rest_errs)))
+        # Compared with the *largest* LOO error of the rest: a good point far outside the
+        # others (high leverage) has a large LOO error too, and must not be dropped for it.
+        limit = max(min_outlier_m, outlier_factor * float(np.nanmax(rest_errs)))
         if not errs[cand] > limit:
+            # Not provably wrong, but the person clicking the points should look at it first.
+            if errs[cand] > max(min_outlier_m, outlier_factor * float(np.nanmedian(errs[active]))):
+                suspect = cand
             break
         dropped.append(cand)
         active = rest
+    if suspect is not None:
+        warnings.append(f"control point {suspect} may be wrong (LOO {errs[suspect]:.2f} m, and the others agree "
+                        "best without it) but that is not clear enough to drop it; more control points "
+                        "(>= 8) let a wrong one be singled out")
     if len(active) < 5:
         warnings.append("leave-one-out errors need at least 5 control points")
 

@@ -12,7 +12,7 @@ import io
 import logging
 import struct
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any, BinaryIO
 
@@ -66,7 +66,6 @@ class ExifFacts:
     orientation: int | None = None
     digital_zoom: float | None = None
     gps_time: datetime | None = None  # UTC, from GPSDateStamp + GPSTimeStamp
-    has_gps_block: bool = False
 
 
 # --------------------------------------------------------------------------- container
@@ -246,7 +245,6 @@ def _fill_facts(f: ExifFacts, tags: dict[str, Any]) -> None:
     f.model = _text(tags.get("Image Model"))
     f.lat = _gps_coord(tags.get("GPS GPSLatitude"), tags.get("GPS GPSLatitudeRef"), "S")
     f.lon = _gps_coord(tags.get("GPS GPSLongitude"), tags.get("GPS GPSLongitudeRef"), "W")
-    f.has_gps_block = any(k.startswith("GPS ") for k in tags)
     alt = _number(tags.get("GPS GPSAltitude"))
     if alt is not None and _first_int(tags.get("GPS GPSAltitudeRef")) == 1:
         alt = -alt  # ref 1: below sea level
@@ -321,7 +319,10 @@ def _gps_coord(tag: Any, ref_tag: Any, negative_ref: str) -> float | None:
         return None
     deg = sum(p / 60**i for i, p in enumerate(parts))  # type: ignore[operator]
     ref = (_text(ref_tag) or "").upper()[:1]
-    return -deg if ref == negative_ref else deg
+    if ref not in ("N", "S", "E", "W"):
+        return deg  # no hemisphere: trust a signed value, as exiftool does
+    # Some writers put the sign in the degrees as well as in the ref; the ref decides.
+    return -abs(deg) if ref == negative_ref else abs(deg)
 
 
 def _exif_time(tags: dict[str, Any]) -> datetime | None:
@@ -373,6 +374,6 @@ def _gps_time(date_tag: Any, time_tag: Any) -> datetime | None:
         secs = hms[0] * 3600 + hms[1] * 60 + hms[2]  # type: ignore[operator]
         if not 0 <= secs < 86400 + 1:
             return None
-        return (day + timedelta(seconds=secs)).replace(tzinfo=timezone.utc)
+        return (day + timedelta(seconds=secs)).replace(tzinfo=UTC)
     except (ValueError, OverflowError):
         return None

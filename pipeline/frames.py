@@ -147,7 +147,7 @@ def pose_xmp(pose: CameraPose) -> bytes:
         f"   {body}/>\n"
         " </rdf:RDF>\n"
         "</x:xmpmeta>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _write_index(path: Path, poses: list[CameraPose]) -> None:

@@ -21,7 +21,7 @@ Jacobian uses the terrain's tangent plane at the hit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
 import numpy as np
@@ -240,6 +240,8 @@ def _intersect(cam: _Camera, dirs: np.ndarray, ground: Ground, settings: GeorefS
         return pts, reasons, np.full(n, h), grad
 
     terrain, grid = terrain_in_frame(ground, cam.frame, rmax + 10.0)
+    if not np.isfinite(grid.elevation).any():
+        return pts, [f"the DEM has no data within {rmax:g} m of the camera"] * n, np.full(n, np.nan), grad
     zmin = float(np.nanmin(grid.elevation)) if np.isfinite(grid.elevation).any() else cam.z
     with np.errstate(divide="ignore", invalid="ignore"):
         t_range = np.where(horiz > 1e-12, rmax / horiz, np.inf)
@@ -253,7 +255,8 @@ def _intersect(cam: _Camera, dirs: np.ndarray, ground: Ground, settings: GeorefS
         if status[i] == HIT:
             pts[i] = origin + t[i] * dirs[i]
         elif status[i] == OFF_DEM:
-            reasons[i] = "ray leaves the DEM before reaching the ground"
+            reasons[i] = ("ray above the horizon (no terrain hit on the DEM)" if dirs[i, 2] >= 0
+                          else "ray leaves the DEM before reaching the ground")
         elif status[i] == CAMERA_BELOW:
             reasons[i] = "camera is below the DEM surface (check altitude / takeoff altitude)"
         elif dirs[i, 2] >= 0:
@@ -429,7 +432,7 @@ def ground_sampling_distance(pose: CameraPose, ground: Ground | None = None,
     x, y = pixel
     s = 0.5
     pts = np.array([[x - s, y], [x + s, y], [x, y - s], [x, y + s]])
-    res = project_pixels(pose, pts, ground, replace_settings(settings, check_image_bounds=False), with_errors=False)
+    res = project_pixels(pose, pts, ground, replace(settings, check_image_bounds=False), with_errors=False)
     if not res.ok.all():
         return None
     dx = np.array([res.east[1] - res.east[0], res.north[1] - res.north[0]]) / (2 * s)
@@ -437,12 +440,6 @@ def ground_sampling_distance(pose: CameraPose, ground: Ground | None = None,
     cam_scale = LocalFrame(float(pose.lon), float(pose.lat)).A  # grid metres per ground metre
     area = abs(dx[0] * dy[1] - dx[1] * dy[0]) / abs(np.linalg.det(cam_scale))
     return float(math.sqrt(area))
-
-
-def replace_settings(settings: GeorefSettings, **changes: Any) -> GeorefSettings:
-    from dataclasses import replace  # noqa: PLC0415
-
-    return replace(settings, **changes)
 
 
 def ground_to_pixels(pose: CameraPose, lat: np.ndarray, lon: np.ndarray, ground: Ground | None = None,

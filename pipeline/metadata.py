@@ -240,6 +240,9 @@ def _set_camera(pose: CameraPose, exif: ExifFacts, xmp: Xmp) -> None:
             pose.extra[key] = value
     if exif.gps_time:
         pose.extra["gps_time_utc"] = exif.gps_time.isoformat()
+    if exif.digital_zoom and exif.digital_zoom > 1:
+        # Not applied to the intrinsics: DJI's 35 mm equivalent may already include it.
+        pose.extra["digital_zoom"] = exif.digital_zoom
     if exif.orientation not in (None, 1):
         # The pixel grid is as stored; viewers would rotate it. Georef must not.
         pose.extra["exif_orientation"] = exif.orientation
@@ -296,10 +299,9 @@ def _size_by_decoding(p: Path) -> tuple[int | None, int | None]:
         import cv2  # lazy: decoding is the rare fallback
         import numpy as np
 
+        # np.fromfile + imdecode rather than imread: imread fails on non-ASCII paths on Windows.
         img = cv2.imdecode(np.fromfile(str(p), dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    except (OSError, ValueError, MemoryError):
-        return None, None
-    except Exception:  # noqa: BLE001 - cv2.error and friends on damaged data
+    except Exception:  # noqa: BLE001 - OSError, MemoryError, cv2.error on damaged data: all "unknown"
         return None, None
     if img is None or img.ndim < 2:
         return None, None
@@ -313,7 +315,10 @@ def _set_intrinsics(pose: CameraPose, exif: ExifFacts, xmp: Xmp) -> None:
     w, h = pose.width, pose.height
     assert w and h  # _set_size guarantees it
     pose.cx, pose.cy = w / 2, h / 2
-    dewarped = parse_int(xmp.dji("DewarpFlag")) == 1
+    flag = parse_int(xmp.dji("DewarpFlag"))
+    dewarped = flag == 1
+    if flag is not None:
+        pose.extra["dewarp_flag"] = flag
     ref_w, ref_h, ref_src = _calibration_reference(exif, xmp, w, h)
     scale = max(w, h) / max(ref_w, ref_h)
     dewarp = _parse_dewarp(xmp.dji("DewarpData"))
@@ -347,13 +352,17 @@ def _set_intrinsics(pose: CameraPose, exif: ExifFacts, xmp: Xmp) -> None:
 def _calibration_reference(exif: ExifFacts, xmp: Xmp, w: int, h: int) -> tuple[float, float, str]:
     """The resolution DJI's calibration values were written for."""
     ocx, ocy = xmp.dji_float("CalibratedOpticalCenterX"), xmp.dji_float("CalibratedOpticalCenterY")
-    # The designed optical centre is the middle of the capture, so it survives any later
-    # resize that rewrites or drops the EXIF pixel dimensions.
-    if ocx and ocy and ocx > 0 and ocy > 0:
-        return 2 * ocx, 2 * ocy, "CalibratedOpticalCenter"
-    if exif.pixel_width and exif.pixel_height:
-        return exif.pixel_width, exif.pixel_height, "EXIF pixel dimensions"
-    return w, h, "stored image"
+    candidates = [
+        # The designed optical centre is the middle of the capture, so it survives any
+        # later resize that rewrites or drops the EXIF pixel dimensions.
+        (2 * ocx if ocx else 0.0, 2 * ocy if ocy else 0.0, "CalibratedOpticalCenter"),
+        (float(exif.pixel_width or 0), float(exif.pixel_height or 0), "EXIF pixel dimensions"),
+    ]
+    for ref_w, ref_h, source in candidates:
+        # Photos get shrunk after capture, never enlarged, and not below a thumbnail.
+        if ref_w > 0 and ref_h > 0 and 1 / 64 <= max(w, h) / max(ref_w, ref_h) <= 1.01:
+            return ref_w, ref_h, source
+    return float(w), float(h), "stored image"
 
 
 def _parse_dewarp(text: str | None) -> list[float] | None:

@@ -33,7 +33,8 @@ MAX_SRT_BYTES = 256 * 1024 * 1024
 _MAX_T_S = 4 * 86400.0
 
 _NUM = r"[-+]?\d{1,12}(?:\.\d{1,12})?"
-_TIMECODE = re.compile(r"(\d{1,3}):(\d{2}):(\d{2})[,.](\d{1,3})[ \t]*-->[ \t]*[\d:,.]{0,20}")
+_TIMECODE = re.compile(
+    r"(\d{1,3}):(\d{2}):(\d{2})[,.](\d{1,3})[ \t]*-->[ \t]*(?:(\d{1,3}):(\d{2}):(\d{2})[,.](\d{1,3}))?")
 _DATE = re.compile(
     r"(\d{4})[-./](\d{1,2})[-./](\d{1,2})[ T]{1,3}(\d{1,2}):(\d{2}):(\d{2})(?:[.,:](\d{1,3}))?(?:,(\d{1,3}))?")
 _KEYED = re.compile(
@@ -71,6 +72,7 @@ class SrtSample:
     flight_roll: float | None = None
     time: datetime | None = None
     focal_35mm: float | None = None  # 35 mm equivalent focal length, where given
+    until_s: float | None = None  # end of the cue: the reading holds until then
 
 
 @dataclass
@@ -90,12 +92,17 @@ class SrtTrack:
 
     @property
     def end_s(self) -> float:
-        return self._times[-1]
+        """Where the telemetry stops: the end of the last cue with a position."""
+        last = self.samples[-1]
+        return max(last.t_s, last.until_s or last.t_s)
 
-    def pose_at(self, t_s: float, max_extrapolation_s: float = 1.5) -> CameraPose:
-        """Pose at ``t_s`` seconds into the video, linearly interpolated between cues."""
-        if not math.isfinite(t_s) or not (self.start_s - max_extrapolation_s <= t_s
-                                          <= self.end_s + max_extrapolation_s):
+    def pose_at(self, t_s: float, tolerance_s: float = 0.1) -> CameraPose:
+        """Pose at ``t_s`` seconds into the video, linearly interpolated between cues.
+
+        Never extrapolates: before the first and after the last reading the nearest one
+        holds, and only up to ``tolerance_s`` outside the telemetry's time span.
+        """
+        if not math.isfinite(t_s) or not (self.start_s - tolerance_s <= t_s <= self.end_s + tolerance_s):
             raise SrtError(self.file, f"t={t_s:.3f}s is outside the telemetry "
                                       f"({self.start_s:.3f}s to {self.end_s:.3f}s)")
         i = bisect.bisect_right(self._times, t_s)
@@ -142,8 +149,13 @@ def _lerp_angle(a: float | None, b: float | None, f: float) -> float | None:
         return _lerp_opt(a, b, f)
     # Yaw wraps at +-180: going from 179 to -179 is a 2 degree turn, not 358.
     d = (b - a + 180.0) % 360.0 - 180.0
-    out = (a + d * f + 180.0) % 360.0 - 180.0
-    return 180.0 if out == -180.0 else out
+    out = a + d * f
+    # Wrap back into (-180, 180] only when needed, so exact readings stay exact.
+    if out > 180.0:
+        out -= 360.0
+    elif out <= -180.0:
+        out += 360.0
+    return out
 
 
 def _lerp_time(a: datetime | None, b: datetime | None, f: float) -> datetime | None:
@@ -193,10 +205,11 @@ def parse_srt_text(text: str, name: str) -> SrtTrack:
         raise SrtError(name, "no subtitle cues with a time code or date found")
     samples: dict[float, SrtSample] = {}
     home = None
-    for t_s, block in blocks:
+    for t_s, until_s, block in blocks:
         sample, block_home = _parse_block(t_s, block)
         home = home or block_home
         if sample is not None and t_s not in samples:
+            sample.until_s = until_s
             samples[t_s] = sample
     if not samples:
         raise SrtError(name, f"no GPS position in any of {len(blocks)} cues")
@@ -204,20 +217,25 @@ def parse_srt_text(text: str, name: str) -> SrtTrack:
     return SrtTrack(file=name, samples=ordered, cues=len(blocks), home=home)
 
 
-def _timed_blocks(text: str) -> list[tuple[float, str]]:
+def _timed_blocks(text: str) -> list[tuple[float, float | None, str]]:
     marks = list(_TIMECODE.finditer(text))
     blocks = []
     for k, m in enumerate(marks):
-        h, mi, s = (int(g) for g in m.groups()[:3])
-        if mi >= 60 or s >= 60:
+        start, until = _seconds(*m.groups()[:4]), _seconds(*m.groups()[4:])
+        if start is None:
             continue
-        t = h * 3600 + mi * 60 + s + int(m.group(4).ljust(3, "0")) / 1000
         end = marks[k + 1].start() if k + 1 < len(marks) else len(text)
-        blocks.append((t, text[m.end():end]))
+        blocks.append((start, until if until is not None and until >= start else None, text[m.end():end]))
     return blocks
 
 
-def _dated_blocks(text: str) -> list[tuple[float, str]]:
+def _seconds(h: str | None, mi: str | None, s: str | None, ms: str | None) -> float | None:
+    if h is None or mi is None or s is None or ms is None or int(mi) >= 60 or int(s) >= 60:
+        return None
+    return int(h) * 3600 + int(mi) * 60 + int(s) + int(ms.ljust(3, "0")) / 1000
+
+
+def _dated_blocks(text: str) -> list[tuple[float, float | None, str]]:
     """Blocks separated by blank lines, timed by their date lines.
 
     The date has one-second jumps and repeats (the clock is not the video's), so when the
@@ -235,15 +253,14 @@ def _dated_blocks(text: str) -> list[tuple[float, str]]:
     indices = [i for i, _, _ in dated]
     span_s = (dated[-1][1] - first).total_seconds()
     numbered = None not in indices and len(dated) > 1 and \
-        all(a < b for a, b in zip(indices, indices[1:])) and span_s > 0  # type: ignore[operator]
-    blocks = []
+        all(a < b for a, b in zip(indices, indices[1:], strict=False)) and span_s > 0  # type: ignore[operator]
+    step = span_s / (len(dated) - 1) if len(dated) > 1 else 0.0
+    blocks: list[tuple[float, float | None, str]] = []
     for idx, when, block in dated:
-        if numbered:
-            t = (idx - indices[0]) * span_s / (indices[-1] - indices[0])  # type: ignore[operator]
-        else:
-            t = (when - first).total_seconds()
+        t = ((idx - indices[0]) * span_s / (indices[-1] - indices[0])  # type: ignore[operator]
+             if numbered else (when - first).total_seconds())
         if 0 <= t <= _MAX_T_S:
-            blocks.append((t, block))
+            blocks.append((t, t + step, block))
     return blocks
 
 

@@ -12,6 +12,7 @@ millimetres.
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -32,15 +33,16 @@ def utm_epsg(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
-@lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> Transformer:
-    # Transformers are expensive to build and safe to reuse within a thread.
+@lru_cache(maxsize=128)
+def _transformer(src: str, dst: str, thread: int) -> Transformer:
+    # Transformers are expensive to build; they are cached per thread because a pyproj
+    # Transformer should not be shared between threads (serve runs the pipeline in workers).
     return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
 
 
 def transformer(src: str | int, dst: str | int) -> Transformer:
     """Cached always-xy (lon/lat or east/north order) pyproj transformer."""
-    return _transformer(_crs_key(src), _crs_key(dst))
+    return _transformer(_crs_key(src), _crs_key(dst), threading.get_ident())
 
 
 def _crs_key(crs: str | int) -> str:

@@ -85,6 +85,8 @@ class Detections:
         if isinstance(index, (int, np.integer)):
             index = [int(index)]
         idx = np.asarray(index) if not isinstance(index, slice) else index
+        if isinstance(idx, np.ndarray) and idx.size == 0:
+            idx = idx.astype(np.int64)  # np.asarray([]) is float64, which cannot index
         return Detections(
             xyxy=self.xyxy[idx],
             scores=self.scores[idx],

@@ -24,8 +24,13 @@ def pairwise_overlap(a: np.ndarray, b: np.ndarray, metric: str = "iou") -> np.nd
 
 def _offset_by_class(boxes: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
     # Shifting each class far apart makes one NMS pass class-aware (Ultralytics' trick).
-    span = float(boxes.max()) + 1.0 if len(boxes) else 1.0
-    return boxes + (class_ids.astype(np.float32) * span)[:, None]
+    # The span must cover the boxes' whole extent: with ``max + 1`` alone, boxes with
+    # negative coordinates of different classes could still overlap after the shift.
+    if not len(boxes):
+        return boxes
+    lo = float(boxes.min())
+    span = float(boxes.max()) - lo + 1.0
+    return (boxes - lo) + (class_ids.astype(np.float64) * span)[:, None]
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float, class_ids: np.ndarray | None = None,

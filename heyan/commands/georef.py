@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
         try:
             pose = read_pose(file)
         except MetadataError as exc:
-            _fail(f"{file}: {exc}")
+            _fail(str(exc) if str(file) in str(exc) else f"{file}: {exc}")
         except OSError as exc:
             _fail(f"{file}: cannot read: {exc}")
         settings = GeorefSettings(yaw_source=yaw_source, max_range_m=max_range, takeoff_alt_m=takeoff_alt)  # type: ignore[arg-type]

@@ -6,8 +6,9 @@ Imports of the pipeline stay inside the commands so ``heyan --help`` stays fast.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 
 def metadata_command(
-    files: List[Path] = typer.Argument(..., help="Photos (JPEG, TIFF) or folders of photos."),
+    files: Annotated[list[Path], typer.Argument(help="Photos (JPEG, TIFF) or folders of photos.")],
 ) -> None:
     """Print each photo's camera pose and intrinsics as one JSON object per line.
 
@@ -43,7 +44,7 @@ def metadata_command(
         raise typer.Exit(1)
 
 
-def _expand(paths: List[Path]) -> Iterator[Path]:
+def _expand(paths: list[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
@@ -52,11 +53,12 @@ def _expand(paths: List[Path]) -> Iterator[Path]:
 
 
 def frames_command(
-    video: Path = typer.Argument(..., help="Drone video (MP4, MOV, AVI)."),
-    srt: Optional[Path] = typer.Option(None, "--srt", help="DJI telemetry file; default: VIDEO with .SRT/.srt beside it."),
-    every: str = typer.Option("2s", "--every", help="Sampling interval: 2s, 500ms, 1m."),
-    out: Path = typer.Option(..., "--out", help="Folder for the frames and frames.jsonl."),
-    quality: int = typer.Option(92, "--quality", min=30, max=100, help="JPEG quality."),
+    video: Annotated[Path, typer.Argument(help="Drone video (MP4, MOV, AVI).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the frames and frames.jsonl.")],
+    srt: Annotated[Path | None, typer.Option(
+        "--srt", help="DJI telemetry file; default: VIDEO with .SRT/.srt beside it.")] = None,
+    every: Annotated[str, typer.Option("--every", help="Sampling interval: 2s, 500ms, 1m.")] = "2s",
+    quality: Annotated[int, typer.Option("--quality", min=30, max=100, help="JPEG quality.")] = 92,
 ) -> None:
     """Sample VIDEO every --every seconds into geotagged JPEGs plus frames.jsonl."""
     from pipeline.frames import FRAMES_INDEX, FramesError, parse_interval, sample_frames
@@ -82,7 +84,7 @@ def frames_command(
     typer.echo(f"wrote {len(poses)} frames to {out} ({out / FRAMES_INDEX})")
 
 
-def _sidecar_srt(video: Path) -> Optional[Path]:
+def _sidecar_srt(video: Path) -> Path | None:
     for suffix in (".SRT", ".srt"):
         candidate = video.with_suffix(suffix)
         if candidate.is_file():

@@ -12,7 +12,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,16 +87,16 @@ class Tag:
     value: Any  # str/bytes for ASCII/UNDEFINED, list of ints or (num, den) pairs otherwise
 
 
-def _payload(t: Tag) -> tuple[bytes, int]:
+def _payload(t: Tag, e: str = "<") -> tuple[bytes, int]:
     if t.type == ASCII:
         data = (t.value.encode() if isinstance(t.value, str) else t.value) + b"\x00"
         return data, len(data)
     if t.type in (BYTE, UNDEFINED):
         return bytes(t.value), len(t.value)
     if t.type in (RATIONAL, SRATIONAL):
-        fmt = "<II" if t.type == RATIONAL else "<ii"
+        fmt = e + ("II" if t.type == RATIONAL else "ii")
         return b"".join(struct.pack(fmt, n, d) for n, d in t.value), len(t.value)
-    fmt = "<H" if t.type == SHORT else "<I"
+    fmt = e + ("H" if t.type == SHORT else "I")
     return b"".join(struct.pack(fmt, v) for v in t.value), len(t.value)
 
 
@@ -108,26 +109,27 @@ def _ifd_size(tags: Sequence[Tag]) -> int:
     return 2 + 12 * len(tags) + 4 + extra
 
 
-def _ifd_bytes(tags: Sequence[Tag], base: int) -> bytes:
+def _ifd_bytes(tags: Sequence[Tag], base: int, e: str = "<") -> bytes:
     tags = sorted(tags, key=lambda t: t.tag)
     overflow = bytearray()
     data_start = base + 2 + 12 * len(tags) + 4
-    out = bytearray(struct.pack("<H", len(tags)))
+    out = bytearray(struct.pack(e + "H", len(tags)))
     for t in tags:
-        data, count = _payload(t)
+        data, count = _payload(t, e)
         if len(data) <= 4:
             field = data.ljust(4, b"\x00")
         else:
-            field = struct.pack("<I", data_start + len(overflow))
+            field = struct.pack(e + "I", data_start + len(overflow))
             overflow += data + (b"\x00" if len(data) & 1 else b"")
-        out += struct.pack("<HHI", t.tag, t.type, count) + field
-    out += struct.pack("<I", 0) + overflow
+        out += struct.pack(e + "HHI", t.tag, t.type, count) + field
+    out += struct.pack(e + "I", 0) + overflow
     return bytes(out)
 
 
 def build_tiff(ifd0: list[Tag], exif: list[Tag] | None = None, gps: list[Tag] | None = None,
-               pixels: bytes = b"") -> bytes:
-    """A little-endian TIFF stream: IFD0 (+ EXIF and GPS sub-IFDs) (+ pixel strip)."""
+               pixels: bytes = b"", big_endian: bool = False) -> bytes:
+    """A TIFF stream: IFD0 (+ EXIF and GPS sub-IFDs) (+ pixel strip)."""
+    e = ">" if big_endian else "<"
     ifd0 = list(ifd0)
     if exif is not None:
         ifd0.append(Tag(34665, LONG, [0]))
@@ -146,11 +148,11 @@ def build_tiff(ifd0: list[Tag], exif: list[Tag] | None = None, gps: list[Tag] | 
             t.value = [off_gps]
         elif t.tag == 273:
             t.value = [off_pix]
-    out = b"II*\x00" + struct.pack("<I", off0) + _ifd_bytes(ifd0, off0)
+    out = (b"MM\x00*" if big_endian else b"II*\x00") + struct.pack(e + "I", off0) + _ifd_bytes(ifd0, off0, e)
     if exif is not None:
-        out += _ifd_bytes(exif, off_exif)
+        out += _ifd_bytes(exif, off_exif, e)
     if gps is not None:
-        out += _ifd_bytes(gps, off_gps)
+        out += _ifd_bytes(gps, off_gps, e)
     assert len(out) == off_pix
     return out + pixels
 
@@ -206,7 +208,7 @@ def xmp_packet(fields: dict[str, str], prefix: str = "drone-dji", ns: str = NS_D
         f'<rdf:Description rdf:about="DJI Meta Data" xmlns:{prefix}="{ns}" {extra_xmlns}\n   {attrs}>'
         "</rdf:Description></rdf:RDF></x:xmpmeta>"
         '<?xpacket end="w"?>'
-    ).encode("utf-8")
+    ).encode()
 
 
 def _app1(payload: bytes) -> bytes:
@@ -233,7 +235,7 @@ def make_jpeg(width: int = 64, height: int = 48, exif: bytes | None = None,
 
 def make_tiff(width: int = 32, height: int = 24, make: str = "DJI", model: str = "FC6310",
               lat: float | None = None, lon: float | None = None, alt: float | None = None,
-              xmp: bytes | None = None) -> bytes:
+              xmp: bytes | None = None, big_endian: bool = False) -> bytes:
     """A real, decodable 8-bit greyscale TIFF with optional GPS and XMP (tag 700)."""
     ifd0 = [
         Tag(256, LONG, [width]), Tag(257, LONG, [height]), Tag(258, SHORT, [8]),
@@ -244,4 +246,5 @@ def make_tiff(width: int = 32, height: int = 24, make: str = "DJI", model: str =
         ifd0.append(Tag(700, UNDEFINED, xmp))
     gps = gps_tags(lat, lon, alt) if lat is not None and lon is not None else None
     pixels = bytes((x * 7 + y * 3) & 0xFF for y in range(height) for x in range(width))
-    return build_tiff(ifd0, exif=[Tag(36867, ASCII, "2024:06:01 09:30:00")], gps=gps, pixels=pixels)
+    return build_tiff(ifd0, exif=[Tag(36867, ASCII, "2024:06:01 09:30:00")], gps=gps, pixels=pixels,
+                      big_endian=big_endian)
