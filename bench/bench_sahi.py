@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,7 @@ def load_sahi(onnx: Path, card, conf: float, threads: int):
     from models.offline import prepare_offline_ultralytics
 
     # A config folder of our own: never touch the one a training run is using.
+    os.environ.setdefault("YOLO_VERBOSE", "False")  # no "Loading model.onnx ..." lines in the table
     prepare_offline_ultralytics(bl.CACHE_DIR / "yolo")
     logging.getLogger("sahi").setLevel(logging.ERROR)
     import onnxruntime as ort
@@ -146,8 +148,10 @@ def main(argv: list[str] | None = None) -> dict:
         _, hb, hs, hc, _ = out["heyan"]
         _, sb, ss, sc, _ = out["sahi"]
         s_hit, h_hit = bl.match(sb, sc, hb, hs, hc, 0.5)
-        agree["sahi"] += int(s_hit.sum()); agree["heyan"] += int(h_hit.sum())
-        agree["n_sahi"] += len(sb); agree["n_heyan"] += len(hb)
+        agree["sahi"] += int(s_hit.sum())
+        agree["heyan"] += int(h_hit.sum())
+        agree["n_sahi"] += len(sb)
+        agree["n_heyan"] += len(hb)
         per_photo.append(row)
         bl.log(TAG, f"photo {k + 1}/{len(photos)} seed {ph.seed}: heyan {row['heyan_seconds']:.2f} s "
                     f"({row['heyan_detections']} det), SAHI {row['sahi_seconds']:.2f} s ({row['sahi_detections']} det), "
@@ -190,8 +194,8 @@ def main(argv: list[str] | None = None) -> dict:
             for lvl in rec["heyan"]},
         # Boxes of one leg matched by a same-class box of the other at IoU >= 0.5.
         "agreement_iou_0.5": {
-            "sahi_boxes_found_by_heyan": bl._ratio(agree["sahi"], agree["n_sahi"]),
-            "heyan_boxes_found_by_sahi": bl._ratio(agree["heyan"], agree["n_heyan"]),
+            "sahi_boxes_found_by_heyan": bl.ratio(agree["sahi"], agree["n_sahi"]),
+            "heyan_boxes_found_by_sahi": bl.ratio(agree["heyan"], agree["n_heyan"]),
             "sahi_boxes": agree["n_sahi"], "heyan_boxes": agree["n_heyan"]},
         "per_photo": per_photo,
         "env": bl.finish_env(env, TAG),

@@ -141,6 +141,8 @@ def ensure_photos(n: int, seed: int = DEFAULT_SEED, width: int = PHOTO_W, height
     20 MP) and cached under ``bench/.cache/`` keyed by seed and size."""
     import cv2
 
+    if n < 1:
+        raise SystemExit("--photos must be at least 1")
     cache_dir.mkdir(parents=True, exist_ok=True)
     fp = generator_fingerprint()
     photos: list[Photo] = []
@@ -264,15 +266,15 @@ class RecallCounter:
             for i, name in enumerate(self.names):
                 per_class[name] = {
                     "gt": int(self.gt[i]), "tp": int(self.tp[t][i]), "predictions": int(self.pred[i]),
-                    "recall": _ratio(self.tp[t][i], self.gt[i]), "precision": _ratio(self.pred_tp[t][i], self.pred[i]),
+                    "recall": ratio(self.tp[t][i], self.gt[i]), "precision": ratio(self.pred_tp[t][i], self.pred[i]),
                 }
             gt, tp, pred, ptp = self.gt.sum(), self.tp[t].sum(), self.pred.sum(), self.pred_tp[t].sum()
-            out[f"iou_{t:g}"] = {"recall": _ratio(tp, gt), "precision": _ratio(ptp, pred), "gt": int(gt),
+            out[f"iou_{t:g}"] = {"recall": ratio(tp, gt), "precision": ratio(ptp, pred), "gt": int(gt),
                                  "tp": int(tp), "predictions": int(pred), "per_class": per_class}
         return out
 
 
-def _ratio(a: float, b: float) -> float | None:
+def ratio(a: float, b: float) -> float | None:
     return round(float(a) / float(b), 4) if b else None
 
 

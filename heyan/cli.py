@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "heyan.commands.synth",
     "heyan.commands.metadata",
     "heyan.commands.georef",
+    "heyan.commands.simulate",
+    "heyan.commands.ingest",
 ]
 
 for _name in COMMAND_MODULES:

@@ -51,10 +51,16 @@ class EvalResult:
 
 def match_predictions(pred: Detections, gt_boxes: np.ndarray, gt_cls: np.ndarray) -> np.ndarray:
     """(N_pred, 10) bool: is each prediction a true positive at each IoU threshold?
-    Highest-IoU pairs first, each ground truth and prediction used once (Ultralytics)."""
+    Highest-IoU pairs first, each ground truth and prediction used once (Ultralytics); a
+    prediction that matched nothing better keeps its pair by score order."""
     correct = np.zeros((len(pred), len(IOU_THRESHOLDS)), bool)
     if len(pred) == 0 or len(gt_boxes) == 0:
         return correct
+    # Ties between equal IoUs go to the lower index: make that the higher score, whatever
+    # order the caller used (Ultralytics relies on NMS output being score-sorted).
+    order = np.argsort(-pred.scores, kind="stable")
+    if not np.array_equal(order, np.arange(len(pred))):
+        return match_predictions(pred[order], gt_boxes, gt_cls)[np.argsort(order)]
     iou = pairwise_overlap(gt_boxes.astype(np.float64), pred.xyxy.astype(np.float64), "iou")
     iou = iou * (gt_cls[:, None] == pred.class_ids[None, :])
     for i, thr in enumerate(IOU_THRESHOLDS):

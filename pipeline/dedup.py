@@ -330,11 +330,12 @@ def dedup_flight(
 
 def _frame(finds: list[Find], footprints: list[tuple[str, Polygon]], tickets: list[OpenTicket]) -> LocalFrame | None:
     if finds:
-        lon = float(np.mean([f.lon for f in finds]))
-        lat = float(np.mean([f.lat for f in finds]))
+        # fsum is exactly rounded, so the frame (and every float after it) ignores input order
+        lon = math.fsum(float(f.lon) for f in finds) / len(finds)
+        lat = math.fsum(float(f.lat) for f in finds) / len(finds)
     elif footprints:
         cs = [poly.centroid for _, poly in footprints]
-        lon, lat = float(np.mean([c.x for c in cs])), float(np.mean([c.y for c in cs]))
+        lon, lat = math.fsum(c.x for c in cs) / len(cs), math.fsum(c.y for c in cs) / len(cs)
     else:
         return None  # nothing seen and no coverage: no evidence about anything
     if not (math.isfinite(lon) and math.isfinite(lat)):

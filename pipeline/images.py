@@ -24,13 +24,35 @@ def _reduced_flag(reduce: int) -> int:
             8: cv2.IMREAD_REDUCED_COLOR_8}[reduce]
 
 
+def _jpeg_truncated(data: bytes) -> bool:
+    """No end-of-image marker after the main image's first scan. The header segments are
+    walked by their lengths, so an EOI inside them (the EXIF thumbnail) does not count, and
+    data appended after the EOI (phone motion photos, maker trailers) does not matter."""
+    i, n = 2, len(data)
+    while i + 4 <= n:
+        if data[i] != 0xFF:
+            return False  # malformed header: let the decoder judge it
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+        elif marker == 0xDA:  # start of scan: entropy data never contains FF D9
+            return data.find(b"\xff\xd9", i) < 0
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            i += 2
+        elif marker == 0xD9:
+            return False  # end of image before any scan: not a truncation
+        else:
+            i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+    return True  # the header runs past the end of the data
+
+
 def decode_image(data: bytes, name: str | Path = "<bytes>", reduce: int = 1) -> np.ndarray:
     """Decode image bytes to BGR uint8. ``reduce`` 2/4/8 uses libjpeg's scaled DCT decode,
     several times cheaper than a full decode followed by a resize."""
     if len(data) == 0:
         raise ImageReadError(name, "file is empty")
     is_jpeg = data[:2] == b"\xff\xd8"
-    if is_jpeg and b"\xff\xd9" not in data[-65536:]:
+    if is_jpeg and _jpeg_truncated(data):
         # libjpeg fills a truncated scan with grey and only warns: catch it here.
         raise ImageReadError(name, "JPEG is truncated (no end-of-image marker)")
     arr = np.frombuffer(data, np.uint8)

@@ -7,8 +7,9 @@ along the segment and along the river, distance to the centreline, bank side (�
 facing downstream), inside the management zone (河道管理范围) or not, inside which sand-mining
 areas, near which registered structure / outfall, and on water or not.
 
-Metric work is done in one UTM zone chosen from the centre of the network (pyproj); that
-is exact enough at county and city scale. A network spanning many zones still uses one
+Metric work is done in one UTM zone chosen from the centre of the network (pyproj), with
+the zone's scale factor at that centre taken out, so metres are ground metres (to ~1e-5 at
+county scale). A network spanning many zones still uses one
 (distances far from it are stretched; a warning says by how much).
 
 Geometry convention: segment centrelines are drawn *downstream*. The left bank (左岸) is on
@@ -24,10 +25,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import shapely
+from pyproj import Proj
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
@@ -156,6 +158,10 @@ class RiverNetwork:
         minx, miny, maxx, maxy = shapely.total_bounds([s.line for s in self.segments])
         self.epsg = utm_epsg((minx + maxx) / 2, (miny + maxy) / 2)
         self._to_utm = transformer(WGS84, self.epsg)
+        # UTM grid metres are ground metres times the point scale factor (0.9996 on the central
+        # meridian, ~1.0004 at the zone edge); one factor for the network's centre turns grid
+        # lengths back into ground metres (exact to ~1e-5 over a county).
+        self.scale = float(Proj(f"EPSG:{self.epsg}").get_factors((minx + maxx) / 2, (miny + maxy) / 2).meridional_scale)
         self._to_ll = transformer(self.epsg, WGS84)
         cm = (self.epsg % 100) * 6 - 183
         far = max(abs(minx - cm), abs(maxx - cm))
@@ -218,11 +224,11 @@ class RiverNetwork:
             if s.id in tagged:
                 zone = shapely.union_all(tagged[s.id])
             elif s.buffer_left_m is not None:
-                zone = self._buffer(line, s.buffer_left_m, s.buffer_right_m or 0.0, s.width_m)
+                zone = self._buffer(line, s.buffer_left_m, s.buffer_right_m or 0.0, s.width_m, self.scale)
             elif untagged_u is not None and untagged_u.intersects(line):
                 zone = shapely.union_all([g for g in shapely.get_parts(untagged_u) if g.intersects(line)])
             else:
-                zone = self._buffer(line, self.default_buffer_m, self.default_buffer_m, s.width_m)
+                zone = self._buffer(line, self.default_buffer_m, self.default_buffer_m, s.width_m, self.scale)
                 defaulted.append(s.id)
             self._seg_zone[s.id] = zone
         if defaulted and not self.plain:
@@ -249,58 +255,60 @@ class RiverNetwork:
         self._river_start_m = self._chain_rivers()
 
     @staticmethod
-    def _buffer(line: BaseGeometry, left: float, right: float, width: float | None) -> BaseGeometry:
+    def _buffer(line: BaseGeometry, left: float, right: float, width: float | None, k: float) -> BaseGeometry:
         """Management zone from widths per bank; measured from the water's edge when the water
         width is known (half the width each side of the centreline), else from the centreline."""
         half = (width or 0.0) / 2
         parts = []
         if left + half > 0:
-            parts.append(shapely.buffer(line, left + half, single_sided=True))
+            parts.append(shapely.buffer(line, (left + half) * k, single_sided=True))
         if right + half > 0:
-            parts.append(shapely.buffer(line, -(right + half), single_sided=True))
+            parts.append(shapely.buffer(line, -(right + half) * k, single_sided=True))
         if not parts:
             return shapely.Polygon()
         return shapely.union_all(parts)
 
     def _chain_rivers(self) -> np.ndarray:
         """Start of each segment along its river (m): explicit ``river_start_km``, else the
-        longest chain of same-river segments whose end meets this segment's start."""
+        longest chain of same-river segments whose end meets this segment's start (10 m)."""
         n = len(self.segments)
         starts = shapely.get_point(shapely.get_geometry(self._lines, 0), 0)
         ends = shapely.get_point(shapely.get_geometry(self._lines, -1), -1)
-        by_river: dict[str, list[int]] = {}
-        for i, s in enumerate(self.segments):
-            by_river.setdefault(s.river, []).append(i)
-        up: dict[int, list[int]] = {i: [] for i in range(n)}
-        for idx in by_river.values():
-            if len(idx) < 2:
-                continue
-            arr = np.array(idx)
-            for i in idx:
-                d = shapely.distance(ends[arr], starts[i])
-                up[i] = [int(j) for j in arr[d <= _CHAIN_TOL_M] if j != i]
+        rivers = np.array([s.river for s in self.segments], dtype=object)
+        e_idx, s_idx = STRtree(starts).query(ends, predicate="dwithin", distance=_CHAIN_TOL_M)
+        keep = (rivers[e_idx] == rivers[s_idx]) & (e_idx != s_idx)
+        up: dict[int, list[int]] = {}
+        for j, i in zip(e_idx[keep].tolist(), s_idx[keep].tolist()):
+            up.setdefault(i, []).append(j)
         out = np.full(n, np.nan)
-        cycle = False
-
-        def start_of(i: int, stack: set[int]) -> float:
-            nonlocal cycle
-            if not np.isnan(out[i]):
-                return out[i]
-            s = self.segments[i]
+        for i, s in enumerate(self.segments):
             if s.river_start_km is not None:
-                out[i] = s.river_start_km * 1000.0
-                return out[i]
-            best = 0.0
-            for j in up[i]:
-                if j in stack:
-                    cycle = True
+                out[i] = s.river_start_km * 1000.0 * self.scale  # grid metres, like the lengths
+        # Longest upstream path, iteratively (rivers can have thousands of segments).
+        state = np.zeros(n, np.int8)  # 0 new, 1 on the stack, 2 done
+        cycle = False
+        for root in range(n):
+            if state[root]:
+                continue
+            stack = [root]
+            while stack:
+                i = stack[-1]
+                if state[i] == 0:
+                    state[i] = 1
+                    if np.isnan(out[i]):
+                        for j in up.get(i, ()):
+                            if state[j] == 0:
+                                stack.append(j)
+                            elif state[j] == 1:
+                                cycle = True
                     continue
-                best = max(best, start_of(j, stack | {i}) + self._lengths[j])
-            out[i] = best
-            return best
-
-        for i in range(n):
-            start_of(i, set())
+                stack.pop()
+                if state[i] == 2:
+                    continue
+                state[i] = 2
+                if np.isnan(out[i]):
+                    prev = [out[j] + self._lengths[j] for j in up.get(i, ()) if state[j] == 2 and not np.isnan(out[j])]
+                    out[i] = max(prev, default=0.0)
         if cycle:
             self.warnings.append("segments of one river form a loop; along-river chainage may be wrong there")
         return out
@@ -343,7 +351,7 @@ class RiverNetwork:
         within ``margin_m`` of it?"""
         g = self._proj(geom_lonlat)
         if margin_m > 0:
-            return bool(shapely.dwithin(self._zone, g, margin_m))
+            return bool(shapely.dwithin(self._zone, g, margin_m * self.scale))
         return bool(self._zone.intersects(g))
 
     def locate_one(self, lat: float, lon: float, max_distance_m: float = DEFAULT_MAX_DISTANCE_M) -> Place | None:
@@ -366,7 +374,8 @@ class RiverNetwork:
         ok &= np.isfinite(x) & np.isfinite(y)
         sel = np.flatnonzero(ok)
         pts = shapely.points(x[sel], y[sel])
-        qi, si = self._tree.query_nearest(pts, max_distance=max_distance_m, all_matches=False)
+        k_ = self.scale
+        qi, si = self._tree.query_nearest(pts, max_distance=max_distance_m * k_, all_matches=False)
         if len(qi) == 0:
             return result
         idx = sel[qi]  # index into the input
@@ -375,7 +384,7 @@ class RiverNetwork:
         lines = self._lines[si]
         length = self._lengths[si]
         along = shapely.line_locate_point(lines, p)
-        dist = shapely.distance(lines, p)
+        dist = shapely.distance(lines, p) / k_  # ground metres
         # Local downstream direction: chord over +-eps around the nearest point (at a vertex it
         # bisects the two edges, which gives the right side for every point whose nearest
         # centreline point is that vertex).
@@ -404,12 +413,13 @@ class RiverNetwork:
             pi, mi = self._mining_tree.query(p, predicate="intersects")
             for k, m in zip(pi.tolist(), mi.tolist()):
                 mining.setdefault(k, []).append(m)
-        struct = self._nearest(self._struct_tree, p)
-        outf = self._nearest(self._outfall_tree, p)
+        struct = self._nearest(self._struct_tree, p, k_)
+        outf = self._nearest(self._outfall_tree, p, k_)
         geo_seasons: dict[int, list[ClosedSeason]] = {}
         for season, g in self._geo_seasons:
             for k in np.flatnonzero(shapely.intersects_xy(g, px, py)).tolist():
-                geo_seasons.setdefault(k, []).append(season)
+                if season.applies_to(self.segments[int(si[k])]):
+                    geo_seasons.setdefault(k, []).append(season)
 
         segs = self.segments
         for k in range(len(idx)):
@@ -423,8 +433,8 @@ class RiverNetwork:
             result[int(idx[k])] = Place(
                 lat=float(lat[idx[k]]), lon=float(lon[idx[k]]),
                 segment_id=s.id, segment_name=s.name, river=s.river,
-                chainage_km=float(along[k]) / 1000.0,
-                river_km=float(self._river_start_m[j] + along[k]) / 1000.0,
+                chainage_km=float(along[k]) / k_ / 1000.0,
+                river_km=float(self._river_start_m[j] + along[k]) / k_ / 1000.0,
                 distance_m=float(dist[k]),
                 bank=None if dist[k] < _ON_LINE_M or c == 0 else ("left" if c > 0 else "right"),
                 in_zone=bool(in_zone[k]),
@@ -442,22 +452,14 @@ class RiverNetwork:
         return result
 
     @staticmethod
-    def _nearest(tree: STRtree | None, p: np.ndarray) -> dict[int, tuple[int, float]]:
+    def _nearest(tree: STRtree | None, p: np.ndarray, scale: float) -> dict[int, tuple[int, float]]:
         if tree is None:
             return {}
-        (pi, ti), d = tree.query_nearest(p, max_distance=NEAR_RADIUS_M, return_distance=True, all_matches=False)
-        return {int(k): (int(t), float(dd)) for k, t, dd in zip(pi, ti, d)}
+        (pi, ti), d = tree.query_nearest(p, max_distance=NEAR_RADIUS_M * scale, return_distance=True,
+                                         all_matches=False)
+        return {int(k): (int(t), float(dd) / scale) for k, t, dd in zip(pi, ti, d)}
 
     def __repr__(self) -> str:
         return (f"RiverNetwork({self.name or self.source!r}, {len(self.segments)} segments, "
                 f"{len(self.mining_areas)} mining areas, EPSG:{self.epsg})")
 
-
-def locate_iter(network: RiverNetwork, points: Iterable[tuple[float, float]],
-                max_distance_m: float = DEFAULT_MAX_DISTANCE_M) -> list[Place | None]:
-    """Convenience: ``network.locate`` over (lat, lon) pairs."""
-    pts = list(points)
-    if not pts:
-        return []
-    arr = np.asarray(pts, dtype=float)
-    return network.locate(arr[:, 0], arr[:, 1], max_distance_m)

@@ -41,7 +41,6 @@ __all__ = [
 
 KINDS = ("segment", "mining_area", "closed_season", "outfall", "registered_structure", "zone")
 LEVELS = ("county", "township", "village")  # 县/区, 乡镇/街道, 村
-LEVEL_ZH = {"county": "县级河长", "township": "乡级河长", "village": "村级河长"}
 OUTFALL_TYPES = ("rain", "sewage", "mixed")
 MINING_TYPES = ("permitted", "prohibited")  # 可采区, 禁采区
 ZONE_TYPES = ("management", "water")  # 河道管理范围, 水域
@@ -267,7 +266,7 @@ class _Checker:
             if required:
                 self.err(prefix + key, "required, missing")
             return None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and key in ("id", "phone", "permit_no"):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and key in ("id", "phone", "permit_no", "segment_id"):
             value = str(value)  # ids and phone numbers typed as numbers in a GIS tool
         if not isinstance(value, str):
             self.err(prefix + key, f"expected a string, got {_show(value)}")
@@ -668,7 +667,8 @@ def _parse_plain(features: list[Any], name: str | None, default_buffer: float, s
             errors.append(f"features[{i}]: expected a GeoJSON Feature object")
             continue
         props = feat.get("properties") if isinstance(feat.get("properties"), dict) else {}
-        gtype = (feat.get("geometry") or {}).get("type") if isinstance(feat.get("geometry"), (dict, type(None))) else None
+        raw_geom = feat.get("geometry")
+        gtype = raw_geom.get("type") if isinstance(raw_geom, dict) else None
         if gtype not in ("LineString", "MultiLineString"):
             skipped.append(f"features[{i}] ({gtype})")
             continue

@@ -6,14 +6,15 @@ import numpy as np
 
 from vision.detections import Detections
 from vision.detector import OnnxDetector
-from vision.slicing import SliceParams, SliceReport, sliced_predict
+from vision.slicing import SliceParams, SliceReport, TileSelector, sliced_predict
 
 
 def detect_image(image: np.ndarray, detector: OnnxDetector, params: SliceParams, tile: bool = True,
                  untiled_max_side: int = 1400, tile_mask: np.ndarray | None = None,
-                 report: list[SliceReport] | None = None) -> Detections:
+                 report: list[SliceReport] | None = None, tile_selector: TileSelector | None = None) -> Detections:
     """Tiles only pay off when the image is much larger than the model input: a 1080p frame
     at 320 px loses small objects, a 640×480 photo does not need 12 tiles."""
     if tile and max(image.shape[:2]) > untiled_max_side:
-        return sliced_predict(image, detector.predict_batch, params, tile_mask=tile_mask, report=report)
+        return sliced_predict(image, detector.predict_batch, params, tile_mask=tile_mask, report=report,
+                              tile_selector=tile_selector)
     return detector(image)

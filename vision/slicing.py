@@ -108,14 +108,29 @@ class SliceReport:
     full_frame: bool
 
 
+# Decides which tiles of a grid (T, 4 xyxy) run at all; the pipeline passes one that keeps
+# tiles whose ground footprint touches the river zone.
+TileSelector = Callable[[np.ndarray], np.ndarray]
+
+
 def sliced_predict(image: np.ndarray, detect_batch: BatchDetector, params: SliceParams,
-                   tile_mask: np.ndarray | None = None, report: list[SliceReport] | None = None) -> Detections:
-    """Detect on a large image by tiles (plus an optional full-frame pass) and merge."""
+                   tile_mask: np.ndarray | None = None, report: list[SliceReport] | None = None,
+                   tile_selector: TileSelector | None = None) -> Detections:
+    """Detect on a large image by tiles (plus an optional full-frame pass) and merge.
+
+    ``tile_mask`` (a boolean image, any resolution) or ``tile_selector`` restrict which
+    tiles run; the full-frame pass runs whenever any tile does."""
     h, w = image.shape[:2]
     grid = tile_grid(w, h, params.tile, params.overlap)
-    selected = np.arange(len(grid))
+    keep = np.ones(len(grid), bool)
     if tile_mask is not None:
-        selected = np.nonzero(tiles_touching_mask(grid, tile_mask, w, h))[0]
+        keep &= tiles_touching_mask(grid, tile_mask, w, h)
+    if tile_selector is not None:
+        sel = np.asarray(tile_selector(grid), bool)
+        if sel.shape != (len(grid),):
+            raise ValueError(f"tile selector returned shape {sel.shape} for {len(grid)} tiles")
+        keep &= sel
+    selected = np.nonzero(keep)[0]
     parts: list[Detections] = []
     for idx in batched(list(selected), params.batch):
         crops = [image[grid[i, 1] : grid[i, 3], grid[i, 0] : grid[i, 2]] for i in idx]

@@ -25,7 +25,11 @@ def render_large_photo(rng: np.random.Generator, width: int = 5280, height: int 
                 b = s.boxes.copy()
                 # Keep only objects that lie (almost) wholly inside the part of the chip used.
                 inside = (b[:, 2] <= w + 1) & (b[:, 3] <= h + 1)
-                b = b[inside] + np.array([x, y, x, y], np.float32)
+                b = b[inside]
+                # "Almost" allows one pixel past the cut: clip so no box leaves the photo.
+                b[:, 2] = np.minimum(b[:, 2], w)
+                b[:, 3] = np.minimum(b[:, 3], h)
+                b = b + np.array([x, y, x, y], np.float32)
                 boxes.append(b)
                 cids.append(s.class_ids[inside])
     allb = np.concatenate(boxes) if boxes else np.zeros((0, 4), np.float32)

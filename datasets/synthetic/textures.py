@@ -23,12 +23,17 @@ def fractal_noise(rng: Rng, h: int, w: int, scale_px: float, octaves: int = 4, p
         gh = max(2, int(np.ceil(h / scale)) + 2)
         gw = max(2, int(np.ceil(w / scale)) + 2)
         grid = rng.standard_normal((gh, gw)).astype(np.float32)
-        layer = cv2.resize(grid, (int(gw * scale), int(gh * scale)), interpolation=cv2.INTER_CUBIC)
-        oy = int(rng.integers(0, max(1, layer.shape[0] - h + 1)))
-        ox = int(rng.integers(0, max(1, layer.shape[1] - w + 1)))
-        layer = layer[oy : oy + h, ox : ox + w]
-        if layer.shape != (h, w):
-            layer = cv2.resize(layer, (w, h))
+        lh, lw = int(gh * scale), int(gw * scale)
+        oy = int(rng.integers(0, max(1, lh - h + 1)))
+        ox = int(rng.integers(0, max(1, lw - w + 1)))
+        # Interpolate only the h×w window we keep (what resizing the whole grid to lh×lw and
+        # cropping would give): at fine GSD the full layer would be gigabytes.
+        sx, sy = gw / max(lw, 1), gh / max(lh, 1)
+        xs = ((np.arange(ox, ox + w, dtype=np.float32) + 0.5) * sx - 0.5)
+        ys = ((np.arange(oy, oy + h, dtype=np.float32) + 0.5) * sy - 0.5)
+        map_x = np.broadcast_to(xs[None, :], (h, w)).astype(np.float32)
+        map_y = np.broadcast_to(ys[:, None], (h, w)).astype(np.float32)
+        layer = cv2.remap(grid, map_x, map_y, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
         out += amp * layer
         total += amp * amp
         amp *= persistence

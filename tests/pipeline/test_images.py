@@ -92,7 +92,7 @@ def test_empty_file(tmp_path):
     p.write_bytes(b"")
     with pytest.raises(ImageReadError) as exc:
         read_image(p)
-    assert str(p) in str(exc.value) and "empty" in str(exc.value)
+    assert str(p) in str(exc.value) and "empty" in exc.value.reason
     assert exc.value.file == str(p) and exc.value.reason == "file is empty"
 
 
@@ -102,8 +102,8 @@ def test_truncated_jpeg_says_truncated_and_names_the_file(tmp_path):
     p.write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageReadError) as exc:
         read_image(p)
-    msg = str(exc.value)
-    assert str(p) in msg and "truncated" in msg.lower()
+    # (the reason is checked on its own: tmp_path contains the test's name)
+    assert str(p) in str(exc.value) and "truncated" in exc.value.reason.lower()
     assert isinstance(exc.value, ValueError)
 
 
@@ -119,7 +119,7 @@ def test_truncated_small_jpeg_with_exif_thumbnail_says_truncated(tmp_path):
     p.write_bytes(data[: len(data) * 3 // 4])
     with pytest.raises(ImageReadError) as exc:
         read_image(p)
-    assert "truncated" in str(exc.value).lower() and "cut.jpg" in str(exc.value)
+    assert "truncated" in exc.value.reason.lower() and "cut.jpg" in str(exc.value)
 
 
 def test_jpeg_with_trailing_bytes_after_the_end_marker_still_reads():
@@ -127,12 +127,25 @@ def test_jpeg_with_trailing_bytes_after_the_end_marker_still_reads():
     assert decode_image(data, "t.jpg").shape == (240, 320, 3)
 
 
+def test_jpeg_with_a_long_trailer_after_the_end_marker_still_reads():
+    """Phone "motion photos" append an MP4 of several MB after the JPEG's end marker."""
+    data = encode(photo()) + b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 200_000
+    assert decode_image(data, "MVIMG_0001.jpg").shape == (240, 320, 3)
+
+
+def test_jpeg_cut_inside_its_header_is_truncated():
+    data = encode(photo())
+    with pytest.raises(ImageReadError) as exc:
+        decode_image(data[:300], "head.jpg")
+    assert "truncated" in exc.value.reason
+
+
 def test_random_bytes_are_corrupt(tmp_path):
     p = tmp_path / "noise.jpg"
     p.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
     with pytest.raises(ImageReadError) as exc:
         read_image(p)
-    assert str(p) in str(exc.value) and "corrupt" in str(exc.value)
+    assert str(p) in str(exc.value) and "corrupt" in exc.value.reason
 
 
 def test_jpeg_header_with_garbage_body_is_corrupt():
@@ -145,10 +158,10 @@ def test_missing_file_and_directory(tmp_path):
     missing = tmp_path / "nope.jpg"
     with pytest.raises(ImageReadError) as exc:
         read_image(missing)
-    assert str(missing) in str(exc.value) and "not found" in str(exc.value)
+    assert str(missing) in str(exc.value) and "not found" in exc.value.reason
     with pytest.raises(ImageReadError) as exc:
         read_image(tmp_path)
-    assert str(tmp_path) in str(exc.value) and "directory" in str(exc.value)
+    assert str(tmp_path) in str(exc.value) and "directory" in exc.value.reason
 
 
 def test_decode_image_names_the_source():

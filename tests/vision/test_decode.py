@@ -13,9 +13,6 @@ from vision.inference import detect_image
 from vision.preprocess import letterbox
 from vision.slicing import SliceParams, SliceReport
 
-onnx = pytest.importorskip("onnx")
-from onnx import TensorProto, helper  # noqa: E402
-
 
 def yolo_output(anchors: list[tuple[float, float, float, float, dict[int, float]]], nc: int) -> np.ndarray:
     """One image's [4 + nc, N] raw output from (cx, cy, w, h, {class: score})."""
@@ -136,6 +133,9 @@ RED_ANCHOR = 1
 
 
 def build_model(nc: int = len(NAMES), batch: int | str = "batch") -> bytes:
+    onnx = pytest.importorskip("onnx")  # only the ONNX tests need it (the "train" extra)
+    from onnx import TensorProto, helper
+
     base = yolo_output(ANCHORS, nc)[None]
     mask = np.zeros_like(base)
     mask[0, 4 + 0, RED_ANCHOR] = 1.0

@@ -1,0 +1,138 @@
+"""Run every benchmark (``make bench``) and summarise: each script runs in its own process
+(clean memory, its own thread settings, SAHI/torch imported only where needed) and writes
+``bench/results/<name>.json``; this collects them into ``bench/results/summary.json`` and
+prints one table.
+
+    python bench/run_all.py                       # 6 photos, heyan-det-v1, 2 threads
+    python bench/run_all.py --photos 2 --model smoke --skip sahi
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib as bl  # noqa: E402
+
+TAG = "run_all"
+BENCHES = {"detect": "bench_detect.py", "sahi": "bench_sahi.py", "memory": "bench_memory.py"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    bl.add_common_args(ap)
+    ap.add_argument("--skip", action="append", default=[], choices=sorted(BENCHES), help="leave a benchmark out (repeatable)")
+    args = ap.parse_args(argv)
+    common = ["--model", args.model, "--threads", str(args.threads), "--seed", str(args.seed),
+              "--width", str(args.width), "--height", str(args.height),
+              "--results-dir", str(args.results_dir), "--cache-dir", str(args.cache_dir)]
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    t0 = time.perf_counter()
+    # Render (or find) the photos once, before any timing starts.
+    bl.ensure_photos(args.photos, args.seed, args.width, args.height, args.cache_dir, TAG)
+    results: dict[str, dict] = {}
+    failed: list[str] = []
+    for name, script in BENCHES.items():
+        if name in args.skip:
+            continue
+        cmd = [sys.executable, str(bl.BENCH_DIR / script), "--name", name, *common]
+        if name != "memory":
+            cmd += ["--photos", str(args.photos)]
+        bl.log(TAG, f"running {script} ...")
+        rc = subprocess.call(cmd)
+        if rc != 0:
+            bl.log(TAG, f"{script} failed with exit code {rc}")
+            failed.append(name)
+            continue
+        results[name] = json.loads((args.results_dir / f"{name}.json").read_text(encoding="utf-8"))
+
+    summary = summarise(results, args, started, time.perf_counter() - t0, failed)
+    path = bl.write_result(args.name or "summary", summary, args.results_dir)
+    print_summary(summary)
+    print(f"\nwritten {path}")
+    return 1 if failed else 0
+
+
+def summarise(res: dict[str, dict], args, started: str, seconds: float, failed: list[str]) -> dict:
+    s: dict = {"model": args.model, "photos": args.photos, "photo_wxh": [args.width, args.height],
+               "threads": args.threads, "started": started, "seconds": round(seconds, 1), "failed": failed}
+    if "detect" in res:
+        d = res["detect"]
+        th = d["throughput"]
+        s["detect"] = {
+            "heyan_images_per_min": th["heyan_images_per_min"], "ceiling_images_per_min": th["ceiling_images_per_min"],
+            "ratio_to_ceiling": th["ratio_to_ceiling"], "target_ratio": th["target_ratio"],
+            "meets_target": th["meets_target"],
+            "ratio_to_ceiling_excluding_jpeg_decode": th["ratio_to_ceiling_excluding_jpeg_decode"],
+            "breakdown_seconds_per_photo": d["breakdown_seconds_per_photo"],
+            "jpeg_decode_seconds_per_photo": {k: v["seconds_per_photo"] for k, v in d["jpeg_decode"].items()},
+            "recall_card_thresholds": {k: v["recall"] for k, v in d["recall"].items()},
+            "recall_per_class_iou_0.5": {c: v["recall"] for c, v in d["recall"]["iou_0.5"]["per_class"].items()},
+        }
+    if "sahi" in res:
+        r = res["sahi"]
+        th = r["throughput"]
+        s["sahi"] = {
+            "heyan_images_per_min": th["heyan_images_per_min"], "sahi_images_per_min": th["sahi_images_per_min"],
+            "speedup_vs_sahi": th["speedup_vs_sahi"], "target_speedup": th["target_speedup"],
+            "meets_target": th["meets_target"], "confidence": r["settings"]["confidence"],
+            "recall_heyan": {k: v["recall"] for k, v in r["recall"]["heyan"].items()},
+            "recall_sahi": {k: v["recall"] for k, v in r["recall"]["sahi"].items()},
+            "recall_delta_heyan_minus_sahi": r["recall_delta_heyan_minus_sahi"],
+            "agreement_iou_0.5": r["agreement_iou_0.5"],
+        }
+    if "memory" in res:
+        m = res["memory"]
+        s["memory"] = {"heyan_detect_photo_peak_rss_mb": m["heyan_detect_photo_peak_rss_mb"],
+                       "heyan_detect_tiny_peak_rss_mb": m["heyan_detect_tiny_peak_rss_mb"],
+                       "photo_minus_tiny_mb": m["photo_minus_tiny_mb"]}
+    s["warnings"] = [f"{k}: {v['env']['warning']}" for k, v in res.items() if "warning" in v.get("env", {})]
+    return s
+
+
+def print_summary(s: dict) -> None:
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    rows: list[list[object]] = []
+    if "detect" in s:
+        d = s["detect"]
+        rows += [["heyan detect path, images/min", d["heyan_images_per_min"], "", ""],
+                 ["onnxruntime ceiling, images/min", d["ceiling_images_per_min"], "", ""],
+                 ["ratio to ceiling", d["ratio_to_ceiling"], f">= {d['target_ratio']}", verdict(d["meets_target"])],
+                 ["JPEG decode full / reduced-2 / -4 / -8, s",
+                  " / ".join(f"{v:.3f}" for v in d["jpeg_decode_seconds_per_photo"].values()), "", ""],
+                 ["recall @IoU0.5 / 0.3 (card thresholds)",
+                  " / ".join(_pct(v) for v in d["recall_card_thresholds"].values()), "", ""]]
+    if "sahi" in s:
+        r = s["sahi"]
+        rows += [["SAHI 0.12.8, images/min", r["sahi_images_per_min"], "", ""],
+                 ["heyan / SAHI speed", r["speedup_vs_sahi"], f">= {r['target_speedup']:g}x", verdict(r["meets_target"])],
+                 [f"recall heyan @0.5 / 0.3 (conf {r['confidence']:g})",
+                  " / ".join(_pct(v) for v in r["recall_heyan"].values()), "", ""],
+                 [f"recall SAHI  @0.5 / 0.3 (conf {r['confidence']:g})",
+                  " / ".join(_pct(v) for v in r["recall_sahi"].values()), "", ""]]
+    if "memory" in s:
+        m = s["memory"]
+        rows += [["heyan detect 20 MP photo, peak RSS MB", m["heyan_detect_photo_peak_rss_mb"], "", ""],
+                 ["heyan detect tiny image, peak RSS MB", m["heyan_detect_tiny_peak_rss_mb"], "", ""]]
+    print(f"\n== Heyan benchmark summary: {s['model']}, {s['photos']} photo(s) {s['photo_wxh'][0]}x{s['photo_wxh'][1]}, "
+          f"{s['threads']} thread(s), {s['seconds']:.0f} s ==")
+    print(bl.table(rows, ["figure", "value", "target", ""]))
+    if s["failed"]:
+        print(f"FAILED to run: {', '.join(s['failed'])}")
+    for w in s["warnings"]:
+        print(f"WARNING {w}")
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
