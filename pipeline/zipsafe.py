@@ -54,8 +54,10 @@ def check_zip(zip_path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.Z
     images = []
     for info in infos:
         _check_name(zip_path, info.filename)
-        mode = info.external_attr >> 16
-        if mode and (stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))):
+        # Unix mode in the high 16 bits; many tools store permission bits without a file
+        # type, which is a plain file. Refuse only a declared link or special file.
+        ftype = stat.S_IFMT(info.external_attr >> 16)
+        if ftype and ftype not in (stat.S_IFREG, stat.S_IFDIR):
             raise UnsafeZipError(zip_path, f"member {info.filename!r} is a link or special file")
         if info.is_dir():
             continue

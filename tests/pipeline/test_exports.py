@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+from defusedxml import ElementTree
+
+from pipeline.exports import LEDGER_COLUMNS, write_csv, write_geojson, write_kml, write_xlsx
+from pipeline.gcj02 import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+
+
+def _features():
+    return [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [119.97, 30.52]},
+         "properties": {"id": "tk-1", "category_zh": "漂浮物", "class": "floating_debris", "segment_name": "东苕溪A段",
+                        "chainage_km": 1.25, "bank_zh": "左岸", "score": 0.81, "deadline": "2026-11-26",
+                        "chief_village": "王村长", "lat_gcj02": 30.5177, "lon_gcj02": 119.9746}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [119.98, 30.53]},
+         "properties": {"id": "tk-2", "category_zh": "乱堆", "class": "waste_pile", "reason": "a <b> & c"}},
+    ]
+
+
+def test_csv_has_chinese_headers_and_opens_in_excel_encoding(tmp_path):
+    p = write_csv(tmp_path / "t.csv", _features())
+    raw = p.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "BOM so Excel reads UTF-8"
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0][:3] == ["工单编号", "问题类别", "检测类别"]
+    assert rows[1][0] == "tk-1" and "漂浮物" in rows[1]
+    lat_col = rows[0].index("纬度(WGS-84)")
+    assert float(rows[1][lat_col]) == 30.52
+    assert "纬度(GCJ-02)" not in rows[0]
+    rows = list(csv.reader(write_csv(tmp_path / "g.csv", _features(), gcj02=True).read_text("utf-8-sig").splitlines()))
+    assert "纬度(GCJ-02)" in rows[0]
+
+
+def test_xlsx_is_a_real_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(write_xlsx(tmp_path / "t.xlsx", _features()))
+    ws = wb.active
+    assert ws.title == "问题台账"
+    assert [c.value for c in ws[1]][: len(LEDGER_COLUMNS)] == [zh for _, zh, _ in LEDGER_COLUMNS]
+    assert ws.cell(2, 1).value == "tk-1" and ws.max_row == 3
+
+
+def test_kml_is_valid_xml_with_escaped_text(tmp_path):
+    root = ElementTree.parse(write_kml(tmp_path / "t.kml", _features())).getroot()
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    marks = root.findall(".//k:Placemark", ns)
+    assert len(marks) == 2
+    assert marks[0].find("k:Point/k:coordinates", ns).text.startswith("119.9700000,30.5200000")
+    assert "a <b> & c" in marks[1].find("k:description", ns).text
+
+
+def test_geojson_round_trip(tmp_path):
+    p = write_geojson(tmp_path / "t.geojson", _features(), flight_id="f1")
+    doc = json.loads(p.read_text())
+    assert doc["type"] == "FeatureCollection" and doc["flight_id"] == "f1" and len(doc["features"]) == 2
+
+
+def test_gcj02_offset_size_and_inverse():
+    lat = np.array([30.52, 39.9, 22.59, 45.0])
+    lon = np.array([119.97, 116.4, 114.0, 126.6])
+    glat, glon = wgs84_to_gcj02(lat, lon)
+    # The published offset is a few hundred metres across mainland China.
+    d = np.hypot((glat - lat) * 111_000, (glon - lon) * 111_000 * np.cos(np.radians(lat)))
+    assert ((d > 100) & (d < 800)).all(), d
+    blat, blon = gcj02_to_wgs84(glat, glon)
+    assert np.abs(blat - lat).max() < 1e-7 and np.abs(blon - lon).max() < 1e-7
+
+
+def test_gcj02_not_applied_outside_china():
+    assert out_of_china(48.85, 2.35)
+    glat, glon = wgs84_to_gcj02(48.85, 2.35)
+    assert float(glat) == 48.85 and float(glon) == 2.35
