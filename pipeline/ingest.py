@@ -257,7 +257,7 @@ class FlightIngest:
         out = Path(out)
         self.out = out
         (out / "evidence").mkdir(parents=True, exist_ok=True)
-        flight_id = self.opt.flight_id or Path(source).stem
+        flight_id = self.opt.flight_id or _default_flight_id(Path(source))
         summary = IngestSummary(flight_id=flight_id, out_dir=str(out))
         source = Path(source)
         if source.is_file() and source.suffix.lower() == ".zip":
@@ -380,6 +380,14 @@ class FlightIngest:
             props["lat_gcj02"], props["lon_gcj02"] = round(float(glat), 7), round(float(glon), 7)
         return {"type": "Feature", "id": t.id, "geometry": {"type": "Point", "coordinates": [round(t.lon, 8), round(t.lat, 8)]},
                 "properties": props}
+
+
+def _default_flight_id(source: Path) -> str:
+    # Operators hand over ".../<flight>/photos": the flight is the parent folder then.
+    p = source.resolve()
+    if p.is_dir() and p.name.lower() in {"photos", "images", "dcim", "100media"} and p.parent.name:
+        return p.parent.name
+    return p.stem
 
 
 def _parts(geom: Any) -> list[Any]:

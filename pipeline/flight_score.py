@@ -1,0 +1,119 @@
+"""Score a flight's tickets against a simulated flight's ground truth (``truth.geojson``).
+
+A ticket matches a true object of the same class when it lies within
+``k_sigma · error_m`` of it plus half the object's size (a 30 m dredger's detections centre
+anywhere on its hull). Each object takes at most one ticket as a hit; further tickets on
+the same object are duplicates. Recall counts the objects that should become tickets: seen
+in at least one photo, and made a ticket by the rules at their TRUE position (so the score
+measures detection, georeferencing and de-duplication, not the rules table).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+R_EARTH = 6_371_008.8
+
+
+def _dist_m(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    k = math.cos(math.radians(lat1))
+    return np.hypot((lat2 - lat1) * math.pi / 180 * R_EARTH, (lon2 - lon1) * math.pi / 180 * R_EARTH * k)
+
+
+@dataclass
+class ClassScore:
+    objects: int = 0
+    found: int = 0
+    tickets: int = 0
+    true_tickets: int = 0
+
+
+@dataclass
+class TicketScore:
+    objects_seen: int
+    tickets: int
+    recall: float
+    precision: float
+    duplicate_rate: float  # tickets per found object (1.0 = no duplicates)
+    median_error_m: float | None
+    p95_error_m: float | None
+    within_error_estimate: float | None  # share of hits within 1 sigma of their error_m
+    per_class: dict[str, ClassScore] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ticketable(objs: list[dict[str, Any]], network: Any, rules: Any, when: Any) -> list[dict[str, Any]]:
+    """The truth objects the rules turn into tickets at their true position."""
+    from pipeline.finds import Find
+
+    out = []
+    for o in objs:
+        lon, lat = o["geometry"]["coordinates"][:2]
+        f = Find(id=o["properties"]["id"], image="", class_name=o["properties"]["class"], score=1.0, box=(0, 0, 0, 0),
+                 lat=lat, lon=lon, error_m=0.5, size_m=o["properties"].get("size_m"))
+        place = network.locate_one(lat, lon)
+        if rules.evaluate(f, place, when).ticket:
+            out.append(o)
+    return out
+
+
+def score_tickets(truth_geojson: Path, tickets_geojson: Path, k_sigma: float = 2.0,
+                  classes: set[str] | None = None, network: Any = None, rules: Any = None, when: Any = None) -> TicketScore:
+    """``network`` and ``rules`` given: recall over ticketable objects only (see module doc)."""
+    truth = json.loads(Path(truth_geojson).read_text(encoding="utf-8"))["features"]
+    tickets = json.loads(Path(tickets_geojson).read_text(encoding="utf-8"))["features"]
+    objs = [f for f in truth if (f["properties"].get("seen_in") or 0) > 0]
+    if network is not None and rules is not None:
+        objs = ticketable(objs, network, rules, when)
+    if classes is not None:
+        objs = [o for o in objs if o["properties"]["class"] in classes]
+    o_lat = np.array([o["geometry"]["coordinates"][1] for o in objs])
+    o_lon = np.array([o["geometry"]["coordinates"][0] for o in objs])
+    o_cls = [o["properties"]["class"] for o in objs]
+    o_half = np.array([float(o["properties"].get("size_m") or 1.0) / 2 for o in objs])
+    hits_per_obj = np.zeros(len(objs), int)
+    errors: list[float] = []
+    within: list[bool] = []
+    per: dict[str, ClassScore] = {}
+    for c in o_cls:
+        per.setdefault(c, ClassScore()).objects += 1
+    n_true = 0
+    for t in tickets:
+        p = t["properties"]
+        lon, lat = t["geometry"]["coordinates"][:2]
+        cls = p.get("class")
+        per.setdefault(cls, ClassScore()).tickets += 1
+        if not objs:
+            continue
+        d = _dist_m(lat, lon, o_lat, o_lon)
+        ok = (np.array(o_cls) == cls) & (d <= k_sigma * float(p.get("error_m") or 0) + o_half)
+        if not ok.any():
+            continue
+        j = int(np.argmin(np.where(ok, d, np.inf)))
+        n_true += 1
+        per[cls].true_tickets += 1
+        if hits_per_obj[j] == 0:
+            errors.append(float(d[j]))
+            within.append(bool(d[j] <= float(p.get("error_m") or 0) + o_half[j]))
+        hits_per_obj[j] += 1
+    for j, c in enumerate(o_cls):
+        per[c].found += int(hits_per_obj[j] > 0)
+    found = int((hits_per_obj > 0).sum())
+    return TicketScore(
+        objects_seen=len(objs), tickets=len(tickets),
+        recall=found / len(objs) if objs else 0.0,
+        precision=n_true / len(tickets) if tickets else 0.0,
+        duplicate_rate=float(hits_per_obj[hits_per_obj > 0].mean()) if found else 0.0,
+        median_error_m=float(np.median(errors)) if errors else None,
+        p95_error_m=float(np.percentile(errors, 95)) if errors else None,
+        within_error_estimate=float(np.mean(within)) if within else None,
+        per_class=per,
+    )
