@@ -28,6 +28,27 @@ class Settings(BaseSettings):
     merge_iou: float = Field(0.5, description="Overlap (IoU or IoS) above which boxes from different tiles merge.")
     min_tile_photo_side: int = Field(1400, description="Photos whose longer side is at most this are run whole, untiled.")
 
+    # -- heyan serve (tickets server) ------------------------------------------------------
+    serve_db_url: str | None = Field(None, description="SQLAlchemy URL of the server database; default: SQLite file heyan.db in serve_data_dir.")
+    serve_data_dir: Path = Field(Path("heyan-data"), description="Server data folder: database file, content-addressed photos and evidence, work folders.")
+    serve_host: str = Field("127.0.0.1", description="Address `heyan serve` listens on.")
+    serve_port: int = Field(8000, ge=1, le=65535, description="Port `heyan serve` listens on.")
+    admin_password: str | None = Field(None, description="HEYAN_ADMIN_PASSWORD: password of the `admin` account created on first start; unset: a one-time password is printed.")
+    serve_max_upload_mb: int = Field(8192, ge=1, description="Largest flight upload (one request), MiB.")
+    serve_max_photo_mb: int = Field(200, ge=1, description="Largest single photo in an upload, MiB.")
+    serve_max_files: int = Field(20000, ge=1, description="Most photos in one flight upload.")
+    serve_max_json_mb: int = Field(64, ge=1, description="Largest JSON body (river network upload), MiB.")
+    serve_workers: int = Field(1, ge=0, description="Flight-processing worker threads started by the server (0: none, jobs wait).")
+    serve_job_lease_s: float = Field(120.0, gt=0, description="A running job whose worker has not renewed its lease for this long is requeued.")
+    serve_job_max_attempts: int = Field(3, ge=1, description="A job that failed (or whose worker died) this many times stays failed.")
+    serve_session_hours: float = Field(12.0, gt=0, description="Browser session lifetime, hours.")
+    serve_cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set when served over HTTPS).")
+    serve_login_max_failures: int = Field(5, ge=1, description="Failed logins per user or per IP within serve_login_window_s before 429.")
+    serve_login_window_s: float = Field(60.0, gt=0, description="Login rate-limit window, seconds.")
+    serve_escalation_interval_s: float = Field(300.0, ge=0, description="How often the server checks for overdue tickets to escalate (0: only via the API).")
+    serve_rules: Path | None = Field(None, description="Rules YAML used by the server's flight processing (default: the shipped table).")
+    serve_model: str | None = Field(None, description="Detector used by the server's flight processing (default: default_model).")
+
 
 def _file_values() -> dict[str, Any]:
     path = os.environ.get("HEYAN_CONFIG") or ("heyan.yaml" if Path("heyan.yaml").is_file() else None)
