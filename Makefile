@@ -30,10 +30,12 @@ install-full: $(FULL_STAMP)
 demo: $(RUNTIME_STAMP)
 	$(BIN)/heyan sample-photos --out $(DEMO_DIR)/photos
 	$(BIN)/heyan detect $(DEMO_DIR)/photos --out $(DEMO_DIR)/detect
+	$(BIN)/heyan simulate-flight --out $(DEMO_DIR)/flight --photos 24 --seed 1
+	$(BIN)/heyan ingest $(DEMO_DIR)/flight/photos --rivers $(DEMO_DIR)/flight/rivers.geojson --out $(DEMO_DIR)/tickets
 	@echo
-	@echo "Annotated photos: $(DEMO_DIR)/detect/annotated/"
-	@echo "Detections:       $(DEMO_DIR)/detect/detections.jsonl"
-	@echo "Summary:          $(DEMO_DIR)/detect/summary.json"
+	@echo "Detections on sample photos: $(DEMO_DIR)/detect/annotated/  ($(DEMO_DIR)/detect/detections.jsonl)"
+	@echo "Flight tickets:              $(DEMO_DIR)/tickets/tickets.geojson, tickets.xlsx, tickets.kml"
+	@echo "Flight report (offline):     $(DEMO_DIR)/tickets/report.html"
 
 test: $(FULL_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -5,6 +5,7 @@ prints one table.
 
     python bench/run_all.py                       # 6 photos, heyan-det-v1, 2 threads
     python bench/run_all.py --photos 2 --model smoke --skip sahi
+    python bench/run_all.py --full                # + the 1,000-photo ingest flight for peak memory
 """
 
 from __future__ import annotations
@@ -20,14 +21,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
 
 TAG = "run_all"
-BENCHES = {"detect": "bench_detect.py", "sahi": "bench_sahi.py", "memory": "bench_memory.py"}
+BENCHES = {"detect": "bench_detect.py", "sahi": "bench_sahi.py", "memory": "bench_memory.py", "ingest": "bench_ingest.py"}
+INGEST_BIG_PHOTOS, INGEST_BIG_PHOTOS_FULL = 48, 1000
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     bl.add_common_args(ap)
     ap.add_argument("--skip", action="append", default=[], choices=sorted(BENCHES), help="leave a benchmark out (repeatable)")
+    ap.add_argument("--full", action="store_true",
+                    help=f"ingest's peak-memory flight at {INGEST_BIG_PHOTOS_FULL} photos (default {INGEST_BIG_PHOTOS}; "
+                         "rendering it once takes ~15 min)")
+    ap.add_argument("--big-photos", type=int, default=None, help="ingest's peak-memory flight size (overrides --full)")
     args = ap.parse_args(argv)
+    big = args.big_photos if args.big_photos is not None else (INGEST_BIG_PHOTOS_FULL if args.full else INGEST_BIG_PHOTOS)
     common = ["--model", args.model, "--threads", str(args.threads), "--seed", str(args.seed),
               "--width", str(args.width), "--height", str(args.height),
               "--results-dir", str(args.results_dir), "--cache-dir", str(args.cache_dir)]
@@ -41,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         if name in args.skip:
             continue
         cmd = [sys.executable, str(bl.BENCH_DIR / script), "--name", name, *common]
-        if name != "memory":
+        if name == "ingest":  # its own flights (24 photos of 2000x1500 per flight, seeds 1-3), not the 20 MP photos
+            cmd = [sys.executable, str(bl.BENCH_DIR / script), "--name", name, "--model", args.model,
+                   "--threads", str(args.threads), "--big-photos", str(big),
+                   "--results-dir", str(args.results_dir), "--cache-dir", str(args.cache_dir)]
+        elif name != "memory":
             cmd += ["--photos", str(args.photos)]
         bl.log(TAG, f"running {script} ...")
         rc = subprocess.call(cmd)
@@ -91,6 +102,20 @@ def summarise(res: dict[str, dict], args, started: str, seconds: float, failed: 
         s["memory"] = {"heyan_detect_photo_peak_rss_mb": m["heyan_detect_photo_peak_rss_mb"],
                        "heyan_detect_tiny_peak_rss_mb": m["heyan_detect_tiny_peak_rss_mb"],
                        "photo_minus_tiny_mb": m["photo_minus_tiny_mb"]}
+    if "ingest" in res:
+        g = res["ingest"]
+        th = g["throughput"]["zone"]
+        s["ingest"] = {
+            "photos_per_flight": g["settings"]["photos"], "seeds": g["settings"]["seeds"],
+            "heyan_images_per_min": th["heyan_images_per_min"], "ceiling_images_per_min": th["ceiling_images_per_min"],
+            "ratio_to_ceiling": th["ratio_to_ceiling"],
+            "tickets": {k: {f: v["ticketable"][f] for f in ("recall", "precision", "duplicate_rate", "median_error_m",
+                                                             "p95_error_m")} | {"recall_all_seen": v["all_seen"]["recall"]}
+                        for k, v in g["tickets"].items()},
+            "zone": {k: {f: v[f] for f in ("model_inputs_saved", "speedup", "tickets_delta")} for k, v in g["zone"].items()},
+            "memory": {f: g["memory"][f] for f in ("small_photos", "big_photos", "small_peak_rss_mb", "big_peak_rss_mb")}
+            if g.get("memory") else None,
+        }
     s["warnings"] = [f"{k}: {v['env']['warning']}" for k, v in res.items() if "warning" in v.get("env", {})]
     return s
 
@@ -121,6 +146,19 @@ def print_summary(s: dict) -> None:
         m = s["memory"]
         rows += [["heyan detect 20 MP photo, peak RSS MB", m["heyan_detect_photo_peak_rss_mb"], "", ""],
                  ["heyan detect tiny image, peak RSS MB", m["heyan_detect_tiny_peak_rss_mb"], "", ""]]
+    if "ingest" in s:
+        g = s["ingest"]
+        rows += [["heyan ingest, images/min (zone on)", g["heyan_images_per_min"], "", ""],
+                 ["heyan ingest / onnxruntime ceiling", g["ratio_to_ceiling"], "", ""]]
+        for k, v in g["tickets"].items():
+            rows.append([f"ingest {k}: recall / precision / tickets per object",
+                         f"{_pct(v['recall'])} / {_pct(v['precision'])} / {v['duplicate_rate'] or '-'}", "", ""])
+        for k, v in g["zone"].items():
+            rows.append([f"ingest {k}: river zone saves inputs / speedup", f"{_pct(v['model_inputs_saved'])} / {v['speedup']}", "", ""])
+        if g["memory"]:
+            m = g["memory"]
+            rows.append([f"heyan ingest peak RSS MB, {m['small_photos']} / {m['big_photos']} photos",
+                         f"{m['small_peak_rss_mb']} / {m['big_peak_rss_mb']}", "", ""])
     print(f"\n== Heyan benchmark summary: {s['model']}, {s['photos']} photo(s) {s['photo_wxh'][0]}x{s['photo_wxh'][1]}, "
           f"{s['threads']} thread(s), {s['seconds']:.0f} s ==")
     print(bl.table(rows, ["figure", "value", "target", ""]))

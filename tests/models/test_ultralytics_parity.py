@@ -53,16 +53,17 @@ def _match(ours, theirs_xyxy, theirs_cls, theirs_conf) -> float:
 @pytest.mark.parametrize("size", [320, 480, 640])
 def test_boxes_match_ultralytics_predict(model_path, yolo, size):
     onnx_path, card = model_path
-    ours_det = OnnxDetector(onnx_path, DetectorSpec(tuple(card.classes), card.imgsz, None, conf=0.25, iou=0.7), threads=2)
+    # A low threshold gives many boxes to compare: this checks pre/post-processing, not quality.
+    ours_det = OnnxDetector(onnx_path, DetectorSpec(tuple(card.classes), card.imgsz, None, conf=0.1, iou=0.7), threads=2)
     total, worst = 0, 0.0
-    for seed in range(8):
+    for seed in range(10):
         img = render_scene(np.random.default_rng([99, seed]), size=size, camera_fraction=0.3).image
         ours = ours_det(img)
-        r = yolo.predict(img, imgsz=card.imgsz, conf=0.25, iou=0.7, verbose=False, rect=False)[0]
+        r = yolo.predict(img, imgsz=card.imgsz, conf=0.1, iou=0.7, verbose=False, rect=False)[0]
         b = r.boxes
         worst = max(worst, _match(ours, b.xyxy.numpy(), b.cls.numpy().astype(int), b.conf.numpy()))
         total += len(ours)
-    assert total >= 5, "too few detections for the comparison to mean anything"
+    assert total >= 10, "too few detections for the comparison to mean anything"
     assert worst < 1.0, f"boxes differ from Ultralytics by up to {worst:.3f} px"
 
 

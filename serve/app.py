@@ -1,0 +1,77 @@
+"""The FastAPI application: ``create_app(config)``. At start it migrates the database
+(alembic upgrade head), creates the first admin, and starts the worker threads; at stop it
+returns unfinished jobs to the queue. The JSON API is under /api, OpenAPI at /openapi.json,
+the web viewer's static files at /."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+
+import heyan
+from serve import errors
+from serve.bootstrap import ensure_admin
+from serve.clock import Clock
+from serve.config import ServeConfig
+from serve.db import Database
+from serve.migrate import current_revision, upgrade
+from serve.processing import FlightProcessor
+from serve.ratelimit import LoginLimiter
+from serve.routers import auth, blobs, devices, exports, flights, rivers, stats, tickets, users
+from serve.schemas import Health
+from serve.state import AppState
+from serve.storage import BlobStore
+from serve.worker import WorkerPool
+
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("heyan.serve")
+
+
+def create_app(config: ServeConfig, clock: Clock | None = None, processor: FlightProcessor | None = None,
+               announce: bool = True) -> FastAPI:
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    st = AppState(config=config, db=Database(config.db_url), store=BlobStore(config.data_dir / "store"),
+                  clock=clock or Clock(), limiter=LoginLimiter(config.login_max_failures, config.login_window_s),
+                  processor=processor or FlightProcessor(config.model, config.rules_path))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upgrade(st.db.engine)
+        st.store.clean_tmp()
+        with st.db.session() as db:
+            generated = ensure_admin(db, config.admin_password, st.clock.now())
+        if generated and announce:
+            print(f"heyan serve: created user 'admin' with one-time password: {generated}\n"
+                  "  change it after logging in (POST /api/auth/password), or set HEYAN_ADMIN_PASSWORD on first start.",
+                  file=sys.stderr, flush=True)
+        st.cache["generated_admin_password"] = generated
+        if config.workers > 0:
+            st.workers = WorkerPool(st, config.workers)
+            st.workers.start()
+        try:
+            yield
+        finally:
+            if st.workers is not None:
+                st.workers.stop()
+            st.db.dispose()
+
+    app = FastAPI(title="Heyan (河眼) tickets server", version=heyan.__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # their pages load from a CDN; the office is offline
+                  description="JSON API of `heyan serve`; see docs/serve.md.")
+    app.state.heyan = st
+    errors.install(app)
+
+    @app.get("/api/health", response_model=Health, tags=["health"], summary="Liveness and schema revision (no login)")
+    def health(request: Request) -> Health:
+        return Health(ok=True, version=heyan.__version__, schema_revision=current_revision(st.db.engine))
+
+    for r in (auth, users, devices, rivers, flights, tickets, stats, exports, blobs):
+        app.include_router(r.router)
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="viewer")
+    return app

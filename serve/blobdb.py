@@ -1,0 +1,46 @@
+"""Bookkeeping rows of stored files (``blobs`` table), inserted idempotently: two uploads of
+the same photo at the same time must both succeed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from serve.models import Blob, utcnow
+
+
+def ensure_blobs(db: Session, rows: Iterable[tuple[str, int, str]]) -> None:
+    rows = list({sha: (sha, size, ctype) for sha, size, ctype in rows}.values())
+    if not rows:
+        return
+    name = db.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:  # pragma: no cover - other engines: check first (racy, but correct on retry)
+        have = set(db.scalars(sa.select(Blob.sha256).where(Blob.sha256.in_([r[0] for r in rows]))))
+        db.add_all(Blob(sha256=s, size=n, content_type=c) for s, n, c in rows if s not in have)
+        db.flush()
+        return
+    now = utcnow()
+    for i in range(0, len(rows), 500):
+        chunk = [{"sha256": s, "size": n, "content_type": c, "created_at": now} for s, n, c in rows[i:i + 500]]
+        db.execute(insert(Blob).values(chunk).on_conflict_do_nothing(index_elements=["sha256"]))
+
+
+def content_type(name: str) -> str:
+    n = name.lower()
+    if n.endswith((".jpg", ".jpeg")):
+        return "image/jpeg"
+    if n.endswith(".png"):
+        return "image/png"
+    if n.endswith((".tif", ".tiff")):
+        return "image/tiff"
+    if n.endswith(".webp"):
+        return "image/webp"
+    if n.endswith(".bmp"):
+        return "image/bmp"
+    return "application/octet-stream"

@@ -1,0 +1,206 @@
+"""A processed flight's files into the database, in the caller's single transaction:
+tickets are upserted by their deterministic id (a job that ran twice, or a flight processed
+again, never makes duplicates; a ticket's workflow state is never reset), later-flight
+updates become evidence on the existing tickets, and every detection is kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from serve.models import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
+from serve.processing import PhotoRef
+from serve.storage import BlobStore
+from serve.workflow import SYSTEM_ACTOR, record, transition
+
+# EXIF times without a zone are local; Heyan serves Chinese offices (rules' default +08:00).
+LOCAL_TZ = timezone(timedelta(hours=8))
+_DETECTION_FIELDS = ("category", "category_zh", "severity", "score", "lat", "lon", "error_m", "size_m", "segment_id",
+                     "segment_name", "river", "chainage_km", "bank", "chiefs", "rule", "reason", "deadline_days",
+                     "n_views", "best_image", "best_photo_sha", "best_crop_sha", "best_box", "properties", "class_name",
+                     "network_version")
+
+
+def parse_time(s: str | None) -> datetime | None:
+    if not s:
+        return None
+    try:
+        t = datetime.fromisoformat(s)
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=LOCAL_TZ)
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def store_blob(db: Session, store: BlobStore, path: Path, content_type: str) -> str:
+    sha, size = store.put_file(path)
+    if db.get(Blob, sha) is None:
+        db.add(Blob(sha256=sha, size=size, content_type=content_type))
+        db.flush()
+    return sha
+
+
+class FlightImport:
+    def __init__(self, db: Session, store: BlobStore, flight: Flight, out: Path, by_path: dict[str, PhotoRef],
+                 network_version: int, now: datetime) -> None:
+        self.db, self.store, self.flight, self.out = db, store, flight, out
+        self.by_path, self.version, self.now = by_path, network_version, now
+        self._crops: dict[str, str] = {}
+
+    def _photo(self, image: str | None) -> PhotoRef | None:
+        return self.by_path.get(image) if image else None
+
+    def _crop(self, rel: str | None) -> str | None:
+        if not rel:
+            return None
+        if rel not in self._crops:
+            p = self.out / rel
+            if not p.is_file():
+                return None
+            self._crops[rel] = store_blob(self.db, self.store, p, "image/jpeg")
+        return self._crops[rel]
+
+    def _evidence(self, ticket_id: str, kind: str, e: dict[str, Any], have: set[tuple[str, str | None, str | None]]) -> None:
+        key = (kind, self.flight.id, e.get("find"))
+        if key in have:
+            return
+        have.add(key)
+        photo = self._photo(e.get("image"))
+        self.db.add(Evidence(
+            ticket_id=ticket_id, kind=kind, flight_id=self.flight.id, find_id=e.get("find"),
+            image_name=photo.name if photo else e.get("image"), photo_sha=photo.sha256 if photo else None,
+            crop_sha=self._crop(e.get("crop")), box=e.get("box"), score=e.get("score"), lat=e.get("lat"), lon=e.get("lon"),
+            error_m=e.get("error_m"), taken_at=e.get("time"), created_at=self.now))
+
+    def _existing_evidence(self, ticket_id: str) -> set[tuple[str, str | None, str | None]]:
+        rows = self.db.execute(sa.select(Evidence.kind, Evidence.flight_id, Evidence.find_id).where(Evidence.ticket_id == ticket_id))
+        return {(r.kind, r.flight_id, r.find_id) for r in rows}
+
+    def tickets(self, features: list[dict[str, Any]]) -> tuple[int, int]:
+        created = updated = 0
+        for f in features:
+            p = dict(f["properties"])
+            evidence = p.pop("evidence", []) or []
+            lon, lat = f["geometry"]["coordinates"][:2]
+            photo = self._photo(p.get("best_image"))
+            values = dict(
+                category=p.get("category"), category_zh=p.get("category_zh"), severity=p.get("severity"),
+                score=float(p.get("score") or 0), lat=float(lat), lon=float(lon), error_m=float(p.get("error_m") or 0),
+                size_m=p.get("size_m"), segment_id=p.get("segment_id"), segment_name=p.get("segment_name"),
+                river=p.get("river"), chainage_km=p.get("chainage_km"), bank=p.get("bank"), chiefs=p.get("chiefs"),
+                rule=p.get("rule"), reason=p.get("reason"), deadline_days=p.get("deadline_days"),
+                n_views=int(p.get("n_views") or 1), best_image=photo.name if photo else p.get("best_image"),
+                best_photo_sha=photo.sha256 if photo else None, best_crop_sha=self._crop(p.get("best_crop")),
+                best_box=p.get("best_box"), class_name=str(p.get("class")), network_version=self.version,
+                properties={k: v for k, v in p.items() if k not in ("deadline",)})
+            t = self.db.get(Ticket, p["id"])
+            if t is None:
+                found = parse_time(p.get("found_at")) or self.flight.created_at
+                t = Ticket(id=p["id"], flight_id=self.flight.id, state="pending_review", found_at=found,
+                           created_at=self.now, updated_at=self.now, last_seen_at=found, **values)
+                self.db.add(t)
+                self.db.flush()
+                record(self.db, t.id, SYSTEM_ACTOR, "created", self.now, None, "pending_review",
+                       f"flight {self.flight.id}: {p.get('reason') or ''}".strip(),
+                       {"flight_id": self.flight.id, "rule": p.get("rule"), "score": p.get("score")})
+                created += 1
+                have: set[tuple[str, str | None, str | None]] = set()
+            else:  # the same flight again: refresh what the pipeline says, keep the workflow
+                for k in _DETECTION_FIELDS:
+                    setattr(t, k, values[k])
+                t.updated_at = self.now
+                updated += 1
+                have = self._existing_evidence(t.id)
+            for e in evidence:
+                self._evidence(t.id, "detection", e, have)
+        return created, updated
+
+    def updates(self, rows: list[dict[str, Any]]) -> tuple[int, int]:
+        seen = not_seen = 0
+        for u in rows:
+            t = self.db.get(Ticket, u["ticket"])
+            if t is None:
+                continue
+            have = self._existing_evidence(t.id)
+            if u["event"] == "seen_again":
+                if any(k == "seen_again" and fl == self.flight.id for k, fl, _ in have):
+                    continue  # already recorded for this flight
+                for e in u.get("evidence", []):
+                    self._evidence(t.id, "seen_again", e, have)
+                times = [parse_time(e.get("time")) for e in u.get("evidence", [])]
+                t.last_seen_at = max([x for x in times if x] or [self.now])
+                t.updated_at = self.now
+                note = " — after rectification: check before closing" if t.state == "rectified" else ""
+                record(self.db, t.id, SYSTEM_ACTOR, "seen_again", self.now, t.state, t.state,
+                       f"seen again by flight {self.flight.id}{note}",
+                       {"flight_id": self.flight.id, "lat": u.get("lat"), "lon": u.get("lon"), "views": len(u.get("evidence", []))})
+                seen += 1
+            elif u["event"] == "not_seen":
+                if ("not_seen", self.flight.id, None) in have:
+                    continue
+                images = [self._photo(i) for i in u.get("images", [])]
+                first = next((p for p in images if p), None)
+                self.db.add(Evidence(ticket_id=t.id, kind="not_seen", flight_id=self.flight.id, find_id=None,
+                                     image_name=first.name if first else None, photo_sha=first.sha256 if first else None,
+                                     comment=f"not seen in {len(images)} photo(s) of flight {self.flight.id}",
+                                     created_at=self.now))
+                t.not_seen_count += 1
+                t.updated_at = self.now
+                record(self.db, t.id, SYSTEM_ACTOR, "not_seen", self.now, t.state, t.state,
+                       f"not seen by flight {self.flight.id} ({len(images)} photos cover it)",
+                       {"flight_id": self.flight.id, "photos": [p.name for p in images if p]})
+                if t.state == "rectified":  # the later flight verifies the rectification: 销号
+                    transition(self.db, t, "closed", SYSTEM_ACTOR, self.now,
+                               f"closed: not seen by flight {self.flight.id} after rectification")
+                not_seen += 1
+        return seen, not_seen
+
+    def detections(self, rows: list[dict[str, Any]]) -> int:
+        self.db.execute(sa.delete(DetectionRow).where(DetectionRow.flight_id == self.flight.id))
+        for r in rows:
+            photo = self._photo(r.get("image"))
+            self.db.add(DetectionRow(
+                flight_id=self.flight.id, image_name=photo.name if photo else str(r.get("image")),
+                photo_sha=photo.sha256 if photo else None, class_name=str(r.get("class")), score=float(r.get("score") or 0),
+                box=r.get("box") or [], lat=r.get("lat"), lon=r.get("lon"), error_m=r.get("error_m"),
+                ticket_id=r.get("ticket"), rule=r.get("rule"), category=r.get("category"),
+                segment_id=r.get("segment_id"), reason=r.get("reason")))
+        return len(rows)
+
+    def rejected(self, rows: list[dict[str, Any]]) -> int:
+        by_name = {p.name: p for p in self.db.scalars(sa.select(FlightPhoto).where(FlightPhoto.flight_id == self.flight.id))}
+        for p in by_name.values():
+            p.rejected = None
+        n = 0
+        for r in rows:
+            ref = self._photo(r.get("file"))
+            if ref and ref.name in by_name:
+                by_name[ref.name].rejected = str(r.get("error"))
+                n += 1
+        return n
+
+    def run(self, summary: dict[str, Any]) -> dict[str, Any]:
+        doc = json.loads((self.out / "tickets.geojson").read_text(encoding="utf-8"))
+        created, updated = self.tickets(doc.get("features", []))
+        self.db.flush()
+        seen, not_seen = self.updates(_read_jsonl(self.out / "updates.jsonl"))
+        n_det = self.detections(_read_jsonl(self.out / "detections.jsonl"))
+        n_rej = self.rejected(_read_jsonl(self.out / "rejected.jsonl"))
+        report = self.out / "report.html"
+        info = {k: v for k, v in summary.items() if k not in ("files", "out_dir")}
+        info.update(tickets_created=created, tickets_updated=updated, seen_again_recorded=seen,
+                    not_seen_recorded=not_seen, detections_stored=n_det, photos_rejected=n_rej,
+                    report_sha=store_blob(self.db, self.store, report, "text/html") if report.is_file() else None)
+        self.flight.summary = info
+        self.flight.network_version = self.version
+        return info

@@ -1,0 +1,25 @@
+"""Who may do what: one table from permission to roles. Routes name a permission; a chief's
+ticket access is further limited to his segments (``serve.deps``)."""
+
+from __future__ import annotations
+
+ROLES = ("admin", "reviewer", "chief", "operator", "viewer")
+EVERYONE = frozenset(ROLES)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "tickets.read": EVERYONE,
+    "tickets.review": frozenset({"admin", "reviewer"}),  # confirm, reject, dispatch, close
+    "tickets.rectify": frozenset({"admin", "chief"}),
+    "tickets.escalate": frozenset({"admin", "reviewer"}),
+    "flights.read": frozenset({"admin", "reviewer", "operator", "viewer"}),
+    "flights.upload": frozenset({"admin", "operator"}),
+    "rivers.read": EVERYONE,
+    "rivers.write": frozenset({"admin"}),
+    "users.admin": frozenset({"admin"}),
+    "devices.admin": frozenset({"admin"}),
+    "exports.tickets": EVERYONE,
+    "exports.training": frozenset({"admin", "reviewer"}),
+    "stats.read": frozenset({"admin", "reviewer", "chief", "viewer"}),
+    "blobs.read": EVERYONE,
+    "self": EVERYONE,  # one's own account: me, password, personal tokens, logout
+}

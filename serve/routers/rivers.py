@@ -1,0 +1,95 @@
+"""/api/rivers: the river network (GeoJSON, docs/rivers.md), validated by pipeline.rivers and
+versioned: each upload that differs from the one in force becomes a new version; tickets
+keep the version they were made on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from pipeline.rivers import RiverNetwork, RiverNetworkError
+from serve.deps import DbId, Principal, app_state, get_db, require
+from serve.errors import ApiError
+from serve.models import RiverNetworkVersion
+from serve.schemas import RiverNetworkOut, SegmentOut
+
+router = APIRouter(prefix="/api/rivers", tags=["rivers"])
+log = logging.getLogger("heyan.serve.rivers")
+GEOJSON = "application/geo+json"
+
+
+def check_json_size(request: Request) -> None:
+    length = request.headers.get("content-length")
+    limit = app_state(request).config.max_json_bytes
+    if length and length.isdigit() and int(length) > limit:
+        raise ApiError(413, f"body of {length} bytes exceeds the limit of {limit} bytes")
+
+
+def _active(db: Session) -> RiverNetworkVersion:
+    net = db.scalar(sa.select(RiverNetworkVersion).where(RiverNetworkVersion.active.is_(True)))
+    if net is None:
+        raise ApiError(404, "no river network yet: an admin uploads one with POST /api/rivers")
+    return net
+
+
+@router.get("", response_model=list[RiverNetworkOut], summary="All versions of the river network, newest first")
+def list_versions(_: Principal = Depends(require("rivers.read")), db: Session = Depends(get_db)) -> list[RiverNetworkOut]:
+    rows = db.scalars(sa.select(RiverNetworkVersion).order_by(RiverNetworkVersion.version.desc()))
+    return [RiverNetworkOut.model_validate(r) for r in rows]
+
+
+@router.post("", response_model=RiverNetworkOut, status_code=201, dependencies=[Depends(check_json_size)],
+             summary="Upload (replace) the river network; 422 lists every problem found",
+             responses={422: {"description": "Invalid network: `errors` lists every problem"}})
+def upload_network(request: Request, geojson: dict[str, Any] = Body(..., description="River network GeoJSON FeatureCollection"),
+                   p: Principal = Depends(require("rivers.write")), db: Session = Depends(get_db)) -> RiverNetworkOut:
+    try:
+        net = RiverNetwork.from_geojson(geojson, source="uploaded network")
+    except RiverNetworkError as exc:
+        raise ApiError(422, f"invalid river network: {len(exc.errors)} problem(s)", errors=exc.errors) from None
+    except Exception as exc:  # the parser met input it did not expect: still the client's input
+        log.warning("river network rejected by an unexpected error: %r", exc)
+        raise ApiError(422, f"invalid river network: {type(exc).__name__}: {exc}", errors=[str(exc)]) from None
+    text = json.dumps(geojson, ensure_ascii=False, sort_keys=True)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    current = db.scalar(sa.select(RiverNetworkVersion).where(RiverNetworkVersion.active.is_(True)))
+    if current is not None and current.sha256 == sha:
+        return RiverNetworkOut.model_validate(current)  # same network again: no new version
+    db.execute(sa.update(RiverNetworkVersion).values(active=False))
+    row = RiverNetworkVersion(name=net.name, sha256=sha, geojson=text, n_segments=len(net.segments),
+                              warnings=list(net.warnings), active=True, created_by=p.name,
+                              created_at=app_state(request).clock.now())
+    db.add(row)
+    db.commit()
+    return RiverNetworkOut.model_validate(row)
+
+
+@router.get("/current", summary="The river network in force (GeoJSON)",
+            responses={200: {"content": {GEOJSON: {}}}})
+def current_network(_: Principal = Depends(require("rivers.read")), db: Session = Depends(get_db)) -> Response:
+    return Response(_active(db).geojson, media_type=GEOJSON)
+
+
+@router.get("/current/segments", response_model=list[SegmentOut], summary="Segments in force, with chiefs and bbox")
+def current_segments(request: Request, _: Principal = Depends(require("rivers.read")),
+                     db: Session = Depends(get_db)) -> list[SegmentOut]:
+    row = _active(db)
+    net = app_state(request).processor.network(row.version, json.loads(row.geojson))
+    return [SegmentOut(id=s.id, name=s.name, river=s.river, chiefs=s.chiefs.to_dict(),
+                       bbox=[round(float(v), 7) for v in s.line.bounds]) for s in net.segments]
+
+
+@router.get("/{version}", summary="One version of the river network (GeoJSON)",
+            responses={200: {"content": {GEOJSON: {}}}})
+def network_version(version: DbId, _: Principal = Depends(require("rivers.read")), db: Session = Depends(get_db)) -> Response:
+    row = db.get(RiverNetworkVersion, version)
+    if row is None:
+        raise ApiError(404, f"no river network version {version}")
+    return Response(row.geojson, media_type=GEOJSON)

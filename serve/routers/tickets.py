@@ -1,0 +1,117 @@
+"""/api/tickets: the list with filters and pagination, one ticket with its evidence and
+audit log, state changes (through serve.workflow), the chief's rectification photo, and
+the overdue/escalation check."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from sqlalchemy.orm import Session
+
+from serve.blobdb import content_type, ensure_blobs
+from serve.deps import Principal, app_state, get_db, require
+from serve.errors import ApiError
+from serve.escalation import check_overdue
+from serve.models import Evidence, Ticket
+from serve.schemas import EscalationOut, TicketDetail, TicketPage, TransitionIn
+from serve.storage import FileTooLarge
+from serve.ticket_query import TicketFilter, ticket_filter, visible
+from serve.ticket_views import ticket_detail, ticket_out
+from serve.workflow import InvalidTransition, TransitionForbidden, TransitionNeedsInput, allowed_from, transition
+
+router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+
+SORTS = {
+    "-found_at": (Ticket.found_at.desc(), Ticket.id.desc()),
+    "found_at": (Ticket.found_at.asc(), Ticket.id.asc()),
+    "-updated_at": (Ticket.updated_at.desc(), Ticket.id.desc()),
+    "-score": (Ticket.score.desc(), Ticket.id.desc()),
+    "deadline": (Ticket.deadline.asc(), Ticket.id.asc()),
+}
+Sort = Literal["-found_at", "found_at", "-updated_at", "-score", "deadline"]
+
+
+@router.get("", response_model=TicketPage, summary="Tickets matching the filters, a page at a time")
+def list_tickets(f: TicketFilter = Depends(ticket_filter), limit: int = Query(50, ge=1, le=500),
+                 offset: int = Query(0, ge=0, le=10**7), sort: Sort = Query("-found_at"),
+                 p: Principal = Depends(require("tickets.read")), db: Session = Depends(get_db)) -> TicketPage:
+    where = f.where(p)
+    total = db.scalar(sa.select(sa.func.count()).select_from(Ticket).where(*where)) or 0
+    rows = db.scalars(sa.select(Ticket).where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset))
+    return TicketPage(items=[ticket_out(t) for t in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("/escalate", response_model=EscalationOut, summary="Check for overdue tickets now and escalate them (督办)")
+def escalate(request: Request, _: Principal = Depends(require("tickets.escalate")), db: Session = Depends(get_db)) -> EscalationOut:
+    now = app_state(request).clock.now()
+    changed = check_overdue(db, now)
+    db.commit()
+    return EscalationOut(checked_at=now, changed=changed)
+
+
+def _ticket(db: Session, ticket_id: str, p: Principal, lock: bool = False) -> Ticket:
+    q = sa.select(Ticket).where(Ticket.id == ticket_id)
+    if lock:
+        q = q.with_for_update()  # two reviewers on one ticket: the second sees the first's state
+    t = db.scalar(q)
+    if t is None or not visible(t, p):
+        raise ApiError(404, f"no ticket {ticket_id!r}")
+    return t
+
+
+@router.get("/{ticket_id}", response_model=TicketDetail, summary="One ticket: evidence, audit log, allowed transitions")
+def get_ticket(ticket_id: str, p: Principal = Depends(require("tickets.read")), db: Session = Depends(get_db)) -> TicketDetail:
+    return ticket_detail(db, _ticket(db, ticket_id, p), p.role)
+
+
+def _apply(db: Session, t: Ticket, to: str, p: Principal, now: object, comment: str | None, **kw: object) -> None:
+    try:
+        transition(db, t, to, p.actor, now, comment, **kw)  # type: ignore[arg-type]
+    except InvalidTransition as exc:
+        raise ApiError(409, str(exc), state=exc.state, requested=exc.to, allowed=exc.allowed,
+                       allowed_for_you=allowed_from(exc.state, p.role)) from None
+    except TransitionForbidden as exc:
+        raise ApiError(403, str(exc), state=t.state, allowed_for_you=allowed_from(t.state, p.role)) from None
+    except TransitionNeedsInput as exc:
+        raise ApiError(422, str(exc)) from None
+
+
+@router.post("/{ticket_id}/transition", response_model=TicketDetail,
+             summary="Move a ticket: confirm, reject, dispatch, close, reopen (409 lists the allowed states)",
+             responses={409: {"description": "Not allowed from the current state; `allowed` lists what is"}})
+def move(ticket_id: str, body: TransitionIn, request: Request, p: Principal = Depends(require("tickets.review")),
+         db: Session = Depends(get_db)) -> TicketDetail:
+    t = _ticket(db, ticket_id, p, lock=True)
+    _apply(db, t, body.to, p, app_state(request).clock.now(), body.comment)
+    db.commit()
+    return ticket_detail(db, t, p.role)
+
+
+@router.post("/{ticket_id}/rectify", response_model=TicketDetail,
+             summary="The chief reports rectification with a photo (dispatched -> rectified)")
+def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., description="Photo of the rectified site"),
+            comment: str | None = Form(None, max_length=4000), p: Principal = Depends(require("tickets.rectify")),
+            db: Session = Depends(get_db)) -> TicketDetail:
+    st = app_state(request)
+    t = _ticket(db, ticket_id, p, lock=True)
+    if t.state != "dispatched":  # check before storing anything
+        _apply(db, t, "rectified", p, st.clock.now(), comment, rectification_evidence=True)
+    name = photo.filename or "rectification.jpg"
+    with st.store.writer(limit=st.config.max_photo_bytes) as w:
+        try:
+            while block := photo.file.read(1 << 20):
+                w.write(block)
+        except FileTooLarge as exc:
+            raise ApiError(413, f"photo larger than {exc.limit} bytes") from None
+        if w.size == 0:
+            raise ApiError(422, "the photo is empty")
+        sha, size = w.commit()
+    now = st.clock.now()
+    ensure_blobs(db, [(sha, size, content_type(name))])
+    _apply(db, t, "rectified", p, now, comment, rectification_evidence=True, data={"photo": sha})
+    db.add(Evidence(ticket_id=t.id, kind="rectification", image_name=name[:512], photo_sha=sha, comment=comment,
+                    created_by=p.name, created_at=now))
+    db.commit()
+    return ticket_detail(db, t, p.role)

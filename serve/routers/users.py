@@ -1,0 +1,70 @@
+"""/api/users: accounts and roles (admin only)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+
+from serve.deps import DbId, Principal, app_state, get_db, require
+from serve.errors import ApiError
+from serve.models import ApiToken, User, WebSession
+from serve.schemas import UserCreateIn, UserOut, UserPatchIn
+from serve.security import hash_password
+
+router = APIRouter(prefix="/api/users", tags=["users"])
+
+
+@router.get("", response_model=list[UserOut], summary="All users")
+def list_users(_: Principal = Depends(require("users.admin")), db: Session = Depends(get_db)) -> list[UserOut]:
+    return [UserOut.model_validate(u) for u in db.scalars(sa.select(User).order_by(User.id))]
+
+
+@router.post("", response_model=UserOut, status_code=201, summary="Create a user")
+def create_user(body: UserCreateIn, request: Request, _: Principal = Depends(require("users.admin")),
+                db: Session = Depends(get_db)) -> UserOut:
+    if db.scalar(sa.select(User.id).where(sa.func.lower(User.username) == body.username.lower())) is not None:
+        raise ApiError(409, f"user {body.username!r} exists")
+    u = User(username=body.username, password_hash=hash_password(body.password), role=body.role,
+             full_name=body.full_name, segments=body.segments if body.role == "chief" else [], active=True,
+             created_at=app_state(request).clock.now())
+    db.add(u)
+    db.commit()
+    return UserOut.model_validate(u)
+
+
+@router.get("/{user_id}", response_model=UserOut, summary="One user")
+def get_user(user_id: DbId, _: Principal = Depends(require("users.admin")), db: Session = Depends(get_db)) -> UserOut:
+    u = db.get(User, user_id)
+    if u is None:
+        raise ApiError(404, f"no user {user_id}")
+    return UserOut.model_validate(u)
+
+
+@router.patch("/{user_id}", response_model=UserOut, summary="Change role, segments, name, password or active")
+def patch_user(user_id: DbId, body: UserPatchIn, request: Request, p: Principal = Depends(require("users.admin")),
+               db: Session = Depends(get_db)) -> UserOut:
+    u = db.get(User, user_id)
+    if u is None:
+        raise ApiError(404, f"no user {user_id}")
+    if u.id == p.user.id and (body.active is False or (body.role and body.role != "admin")):  # type: ignore[union-attr]
+        raise ApiError(409, "an admin cannot demote or deactivate himself (keep one admin able to log in)")
+    if body.role is not None:
+        u.role = body.role
+    if body.full_name is not None:
+        u.full_name = body.full_name
+    if body.segments is not None:
+        u.segments = body.segments
+    if u.role != "chief":
+        u.segments = []
+    if body.password is not None:
+        u.password_hash = hash_password(body.password)
+    if body.active is not None:
+        u.active = body.active
+    if body.active is False or body.password is not None:  # end what the old credentials opened
+        db.execute(sa.delete(WebSession).where(WebSession.user_id == u.id))
+        if body.active is False:
+            db.execute(sa.update(ApiToken).where(ApiToken.user_id == u.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=app_state(request).clock.now()))
+    db.commit()
+    return UserOut.model_validate(u)

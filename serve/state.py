@@ -1,0 +1,29 @@
+"""What one running server holds: configuration, database, file store, clock, login limiter,
+and the flight processor the worker uses. Built by ``serve.app.create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from serve.clock import Clock
+from serve.config import ServeConfig
+from serve.db import Database
+from serve.ratelimit import LoginLimiter
+from serve.storage import BlobStore
+
+if TYPE_CHECKING:
+    from serve.processing import FlightProcessor
+    from serve.worker import WorkerPool
+
+
+@dataclass
+class AppState:
+    config: ServeConfig
+    db: Database
+    store: BlobStore
+    clock: Clock
+    limiter: LoginLimiter
+    processor: FlightProcessor
+    workers: WorkerPool | None = None
+    cache: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,121 @@
+"""The ticket state machine: the ONE place that knows which state may follow which, who may
+move a ticket, and what each move changes. Routes, the flight importer and the escalation
+check all go through ``transition``.
+
+    pending_review -> confirmed | rejected
+    confirmed      -> dispatched            (sets the chief and the deadline)
+    dispatched     -> rectified             (the chief, with a photo)
+    rectified      -> closed                (a reviewer, or a later flight that no longer sees it)
+    rectified      -> dispatched            (a reviewer does not accept the rectification)
+    rejected       -> pending_review        (a reviewer undoes a rejection)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from serve.models import AuditEntry, Ticket
+
+STATES = ("pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed")
+OPEN_STATES = ("pending_review", "confirmed", "dispatched", "rectified")
+LEVELS = ("village", "township", "county")  # the lowest level first
+SYSTEM = "system"  # role of the server itself (flight import, escalation)
+DEFAULT_DEADLINE_DAYS = 7
+
+_REVIEW = frozenset({"admin", "reviewer"})
+TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    "pending_review": {"confirmed": _REVIEW, "rejected": _REVIEW},
+    "confirmed": {"dispatched": _REVIEW},
+    "dispatched": {"rectified": frozenset({"admin", "chief"})},
+    "rectified": {"closed": _REVIEW | {SYSTEM}, "dispatched": _REVIEW},
+    "rejected": {"pending_review": _REVIEW},
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+
+
+SYSTEM_ACTOR = Actor("system", SYSTEM)
+
+
+class InvalidTransition(Exception):
+    """No such move from this state (HTTP 409); ``allowed`` lists the states that may follow."""
+
+    def __init__(self, state: str, to: str, allowed: list[str]) -> None:
+        super().__init__(f"cannot go from {state!r} to {to!r}; allowed from {state!r}: {', '.join(allowed) or 'none'}")
+        self.state, self.to, self.allowed = state, to, allowed
+
+
+class TransitionForbidden(Exception):
+    """The move exists but this role may not make it (HTTP 403)."""
+
+
+class TransitionNeedsInput(Exception):
+    """The move exists but something it needs is missing (HTTP 422)."""
+
+
+def allowed_from(state: str, role: str | None = None) -> list[str]:
+    nexts = TRANSITIONS.get(state, {})
+    return [to for to, roles in nexts.items() if role is None or role in roles]
+
+
+def record(db: Session, ticket_id: str | None, actor: Actor, action: str, now: datetime, from_state: str | None = None,
+           to_state: str | None = None, comment: str | None = None, data: dict[str, Any] | None = None) -> AuditEntry:
+    entry = AuditEntry(ticket_id=ticket_id, at=now, actor=actor.name, action=action, from_state=from_state,
+                       to_state=to_state, comment=comment, data=data)
+    db.add(entry)
+    return entry
+
+
+def first_chief(chiefs: dict[str, Any] | None, above: str | None = None) -> tuple[str, str] | None:
+    """(level, name) of the lowest chief, or of the lowest one above level ``above``."""
+    start = LEVELS.index(above) + 1 if above in LEVELS else 0
+    for level in LEVELS[start:]:
+        c = (chiefs or {}).get(level)
+        if c and c.get("name"):
+            return level, str(c["name"])
+    return None
+
+
+def transition(db: Session, t: Ticket, to: str, actor: Actor, now: datetime, comment: str | None = None,
+               data: dict[str, Any] | None = None, rectification_evidence: bool = False) -> AuditEntry:
+    if to not in STATES:
+        raise InvalidTransition(t.state, to, allowed_from(t.state))
+    nexts = TRANSITIONS.get(t.state, {})
+    if to not in nexts:
+        raise InvalidTransition(t.state, to, allowed_from(t.state))
+    if actor.role not in nexts[to]:
+        raise TransitionForbidden(f"role {actor.role!r} may not move a ticket from {t.state!r} to {to!r}")
+    if to == "rectified" and not rectification_evidence:
+        raise TransitionNeedsInput("rectification needs a photo: POST it to /api/tickets/{id}/rectify")
+    before = t.state
+    info = dict(data or {})
+    if to == "dispatched":
+        chief = first_chief(t.chiefs)
+        if chief is None:
+            raise TransitionNeedsInput(f"segment {t.segment_id!r} has no river chief to dispatch to")
+        t.chief_level, t.chief_name = chief
+        t.dispatched_chief = chief[1]
+        t.dispatched_at = now
+        days = t.deadline_days if t.deadline_days is not None else DEFAULT_DEADLINE_DAYS
+        t.deadline = now + timedelta(days=days)
+        t.overdue = False
+        t.escalations = 0
+        info.update(chief=chief[1], chief_level=chief[0], deadline=t.deadline.isoformat())
+    elif to == "rectified":
+        t.rectified_at = now
+        t.overdue = False
+    elif to == "closed":
+        t.closed_at = now
+    elif to == "pending_review":
+        t.closed_at = None
+    t.state = to
+    t.updated_at = now
+    return record(db, t.id, actor, "transition", now, before, to, comment, info or None)

@@ -1,0 +1,43 @@
+"""The server starts on both engines, migrates, creates the admin, serves the placeholder
+viewer and the OpenAPI document; login works with cookie + CSRF and with bearer tokens."""
+
+from __future__ import annotations
+
+from conftest import ADMIN_PASSWORD, LiveServer
+
+
+def test_starts_and_serves(live: LiveServer) -> None:
+    with live.client() as c:
+        h = c.get("/api/health").json()
+        assert h["ok"] and h["schema_revision"] == "0001"
+        page = c.get("/")
+        assert page.status_code == 200 and "viewer is coming" in page.text
+        spec = c.get("/openapi.json").json()
+        assert "/api/tickets" in spec["paths"] and "/api/flights" in spec["paths"]
+        r = c.get("/api/tickets")
+        assert r.status_code == 401 and "detail" in r.json()
+        r = c.get("/api/nothing-here")
+        assert r.status_code == 404 and r.json()["detail"]
+
+
+def test_cookie_session_needs_csrf(live: LiveServer) -> None:
+    c = live.login("admin", ADMIN_PASSWORD)
+    assert c.cookies.get("heyan_session") and c.cookies.get("heyan_csrf")
+    assert c.get("/api/auth/me").json()["username"] == "admin"
+    good = c.headers.pop("X-CSRF-Token")
+    r = c.post("/api/auth/tokens", json={"name": "x"})
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+    r = c.post("/api/auth/tokens", json={"name": "x"}, headers={"X-CSRF-Token": "wrong"})
+    assert r.status_code == 403
+    r = c.post("/api/auth/tokens", json={"name": "x"}, headers={"X-CSRF-Token": good})
+    assert r.status_code == 201
+    token = r.json()["token"]
+    # Bearer tokens need no CSRF header (no ambient credential a browser could replay).
+    with live.client() as b:
+        b.headers["Authorization"] = f"Bearer {token}"
+        assert b.post("/api/auth/tokens", json={"name": "y"}).status_code == 201
+        c.headers["X-CSRF-Token"] = good
+        assert c.delete(f"/api/auth/tokens/{r.json()['id']}").status_code == 200
+        assert b.get("/api/auth/me").status_code == 401
+    assert c.post("/api/auth/logout").status_code == 200
+    assert c.get("/api/auth/me").status_code == 401
