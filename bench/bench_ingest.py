@@ -4,7 +4,7 @@ peak memory of a long flight.
 
 Flights come from ``datasets.flight.simulate_flight`` (what ``heyan simulate-flight`` runs)
 and are cached under ``bench/.cache/flights/`` keyed by their configuration and the
-simulator's source. Per seed, three flights of ``--photos`` photos:
+simulator's source. Per seed, four flights of ``--photos`` photos:
 
   nadir       river-following route, gimbal -90
   oblique     river-following route, gimbal -50 (looks far beyond the river)
@@ -16,7 +16,8 @@ Each is ingested twice in this process, with the river zone (the CLI default) an
 parameters ``heyan ingest`` builds (``heyan.commands.common.load_detector/slice_params``).
 Every batch the run hands to ``detector.run`` also goes to ``detector.session.run`` alone,
 timed, right before or after the real run (alternating): the ceiling, on exactly the
-arrays the run sent and under the same machine load; that time is taken out of the ingest's. Tickets are scored with ``pipeline.flight_score.score_tickets`` (network + default
+arrays the run sent and under the same machine load; that time is taken out of the
+ingest's. Tickets are scored with ``pipeline.flight_score.score_tickets`` (network + default
 rules: ticketable objects only; and with the plain "every seen object" denominator).
 Last, ``heyan ingest`` runs as a subprocess on a ``--big-photos`` flight and on the first
 nadir flight, for their peak RSS (kernel ``ru_maxrss``, as in ``bench_memory.py``).
@@ -77,11 +78,7 @@ def flight_fingerprint() -> str:
 def ensure_flight(cache_dir: Path, photos: int, seed: int, width: int, height: int, oblique: bool, route: str,
                   fp: str, corridor_margin_m: float | None = None) -> Path:
     """A simulated flight folder (photos/, rivers.geojson, truth.geojson, poses.jsonl), rendered
-    once. ``corridor_margin_m`` widens the route planner's corridor beyond the bank roads
-    (``plan_route``'s argument, which ``FlightConfig`` does not expose: patched in for the call)."""
-    import functools
-
-    import datasets.flight.simulate as fsim
+    once. ``corridor_margin_m`` widens the lawnmower's corridor beyond the bank roads."""
     from datasets.flight import FlightConfig, simulate_flight
 
     margin = "" if corridor_margin_m is None else f"-m{corridor_margin_m:g}"
@@ -93,14 +90,9 @@ def ensure_flight(cache_dir: Path, photos: int, seed: int, width: int, height: i
     shutil.rmtree(tmp, ignore_errors=True)
     bl.log(TAG, f"rendering flight {name} ({photos} photos) ...")
     t0 = time.perf_counter()
-    real_plan_route = fsim.plan_route
-    if corridor_margin_m is not None:
-        fsim.plan_route = functools.partial(real_plan_route, corridor_margin_m=corridor_margin_m)
-    try:
-        res = simulate_flight(tmp, FlightConfig(photos=photos, width=width, height=height, oblique=oblique,
-                                                pattern=route, seed=seed))
-    finally:
-        fsim.plan_route = real_plan_route
+    extra = {} if corridor_margin_m is None else {"corridor_margin_m": corridor_margin_m}
+    res = simulate_flight(tmp, FlightConfig(photos=photos, width=width, height=height, oblique=oblique,
+                                            pattern=route, seed=seed, **extra))
     summary = res.summary()
     summary["out"] = str(folder)
     (tmp / "done.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -334,6 +326,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     bl.add_common_args(ap, photos=DEFAULT_PHOTOS)
     ap.set_defaults(width=FLIGHT_W, height=FLIGHT_H, seed=1)
+    for act in ap._actions:  # benchlib's help names the 20 MP photos' defaults
+        if act.dest in ("width", "height"):
+            act.help = f"flight photo {act.dest} (default {act.default})"
+        elif act.dest == "seed":
+            act.help = "first seed (default 1)"
+        elif act.dest == "photos":
+            act.help = f"photos per flight (default {DEFAULT_PHOTOS})"
     ap.add_argument("--seeds", default=DEFAULT_SEEDS,
                     help=f"N = N flights of each kind, seeds --seed..--seed+N-1; or a list '1,5,9' (default {DEFAULT_SEEDS})")
     ap.add_argument("--big-photos", type=int, default=DEFAULT_BIG_PHOTOS,

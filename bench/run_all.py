@@ -154,7 +154,8 @@ def print_summary(s: dict) -> None:
             rows.append([f"ingest {k}: recall / precision / tickets per object",
                          f"{_pct(v['recall'])} / {_pct(v['precision'])} / {v['duplicate_rate'] or '-'}", "", ""])
         for k, v in g["zone"].items():
-            rows.append([f"ingest {k}: river zone saves inputs / speedup", f"{_pct(v['model_inputs_saved'])} / {v['speedup']}", "", ""])
+            sp = "-" if v["speedup"] is None else f"{v['speedup']:.2f}"
+            rows.append([f"ingest {k}: river zone saves inputs / speedup", f"{_pct(v['model_inputs_saved'])} / {sp}", "", ""])
         if g["memory"]:
             m = g["memory"]
             rows.append([f"heyan ingest peak RSS MB, {m['small_photos']} / {m['big_photos']} photos",

@@ -92,8 +92,8 @@ class GateConfig(_Strict):
     enabled: bool = Field(True, description="Run the detector only where something changed (off: at every detection slot, on the whole ROI).")
     width: int = Field(320, ge=64, le=1280, description="Width of the small grey frame the gate works on, pixels.")
     background_tau_s: float = Field(4.0, gt=0, description="Time constant of the running-average background, seconds.")
-    smooth_px: float = Field(1.5, ge=0, description="Gaussian blur (sigma, small-frame pixels) of the signed change: ripple crests and troughs cancel, objects do not.")
-    k_sigma: float = Field(3.0, gt=0, description="A pixel changed when it differs from the background by more than this many of its own standard deviations (rippling water has a large one).")
+    smooth_px: float = Field(1.0, ge=0, description="Gaussian blur (sigma, small-frame pixels) of the signed change: ripple crests and troughs cancel, objects do not.")
+    k_sigma: float = Field(4.0, gt=0, description="A pixel changed when it differs from the background by more than this many of its own standard deviations (rippling water has a large one).")
     min_diff: float = Field(14.0, gt=0, description="... and by at least this many grey levels (0-255).")
     persistence: int = Field(3, ge=1, description="A changed pixel counts only after being changed in this many of the last frames (glint flickers, debris stays).")
     persistence_window: int = Field(5, ge=1, description="The window for persistence, analysed frames.")
@@ -101,6 +101,7 @@ class GateConfig(_Strict):
     glint_level: int = Field(235, ge=1, le=255, description="Grey level at and above which pixels are treated as specular glint and ignored.")
     clutter_tau_s: float = Field(30.0, gt=0, description="Memory of the clutter map (how often each pixel changed), seconds.")
     clutter_max: float = Field(0.1, gt=0, le=1, description="Pixels that changed more than this fraction of the recent time (glint, crests) cannot fire.")
+    glint_zone_level: float = Field(0.003, gt=0, le=1, description="Where saturated glint appears this often (blurred wide), the gate is blind and the periodic full detection looks instead.")
     global_change_frac: float = Field(0.35, gt=0, le=1, description="If more than this fraction of the ROI changes at once (light, exposure), relearn instead of firing.")
     warmup_s: float = Field(5.0, ge=0, description="Background learning time after start or reconnect, during which the gate does not fire.")
 

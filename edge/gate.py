@@ -41,14 +41,23 @@ class GateResult:
     relearn: bool = False  # a global change reset the background
 
 
-def small_grey(frame: np.ndarray, width: int) -> np.ndarray:
-    """Grey first, then INTER_AREA down to ``width``: both cheap, and area averaging is what
-    removes fine ripple texture."""
+def small_grey(frame: np.ndarray, width: int, glint_level: int = 255) -> tuple[np.ndarray, np.ndarray]:
+    """Small grey frame and its glint mask.
+
+    Grey first, then INTER_AREA down to ``width``: both cheap, and area averaging is what
+    removes fine ripple texture. Glint is found at full resolution, where specular
+    highlights saturate; after averaging they are only "bright", like white foam.
+    """
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
     h, w = grey.shape
+    sat = (grey >= glint_level).astype(np.uint8)
     if w <= width:
-        return grey
-    return cv2.resize(grey, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
+        return grey, sat
+    size = (width, max(1, round(h * width / w)))
+    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    # Any saturated full-res pixel marks its small pixel (max-pooling via a non-zero average).
+    glint = (cv2.resize(sat, size, interpolation=cv2.INTER_AREA) > 0) if sat.any() else np.zeros(small.shape, bool)
+    return small, glint.astype(np.uint8)
 
 
 def roi_mask(polygons: list[list[tuple[float, float]]] | list[list[list[float]]], width: int, height: int) -> np.ndarray:
@@ -92,7 +101,8 @@ class MotionGate:
         a, b, c = self.hist
         return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
 
-    def update(self, small: np.ndarray, ts: float) -> GateResult:
+    def update(self, small: np.ndarray, ts: float, glint: np.ndarray | None = None) -> GateResult:
+        """``small``: grey small frame; ``glint``: its mask of saturated (specular) pixels."""
         cfg = self.cfg
         h, w = small.shape
         if self.mask is None or self.mask.shape != (h, w):
@@ -105,6 +115,7 @@ class MotionGate:
             self.var = np.full_like(med, 16.0)  # σ=4 grey levels until learnt
             self.persist = np.zeros((h, w), np.uint8)
             self.clutter = np.zeros((h, w), np.float32)
+            self.glint_freq = np.zeros((h, w), np.float32)
             self.t_start = self.t_last = ts
             return GateResult(False)
         assert self.var is not None and self.persist is not None and self.t_start is not None
@@ -121,7 +132,10 @@ class MotionGate:
         sdiff = cv2.GaussianBlur(diff, (0, 0), cfg.smooth_px) if cfg.smooth_px > 0 else diff
         thr = np.maximum(cfg.min_diff, cfg.k_sigma * np.sqrt(self.var))
         # Glint: saturated pixels and a pixel around them (their halo is bright too).
-        glint = cv2.dilate((med >= cfg.glint_level).astype(np.uint8), np.ones((3, 3), np.uint8))
+        sat = (med >= cfg.glint_level).astype(np.uint8)
+        if glint is not None:
+            sat |= glint
+        glint = cv2.dilate(sat, np.ones((5, 5), np.uint8))
         changed = (np.abs(sdiff) > thr) & (self.mask > 0) & (glint == 0)
         changed = cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
         # Clutter map (as radar does for sea clutter): how often each pixel changed lately.
@@ -130,6 +144,10 @@ class MotionGate:
         # test above, this does not.
         ca = max(float(1.0 - np.exp(-dt / cfg.clutter_tau_s)), 1.0 / self.n_seen)
         self.clutter += ca * (changed.astype(np.float32) - self.clutter)
+        # Sun-glint zone: where specular highlights keep appearing. Its fringe has highlights
+        # too faint to saturate that look just like bright debris, so the whole zone (blurred
+        # wide) is left to the periodic full detection.
+        self.glint_freq += ca * (sat.astype(np.float32) - self.glint_freq)
         # Background update: the mean learns slowly under changed pixels, so a stopped object
         # fades in over ~10 time constants. The variance always learns at the normal rate:
         # if it learnt slowly where pixels changed, a rippling pixel flagged once would keep
@@ -151,7 +169,9 @@ class MotionGate:
         # over is clutter, not just the pixels they happened to hit.
         k = max(3, w // 24) | 1
         clutter = cv2.blur(self.clutter, (k, k))
-        steady = (self.persist >= cfg.persistence) & (changed > 0) & (clutter < cfg.clutter_max)
+        kg = max(3, w // 10) | 1
+        self.glint_zone = cv2.blur(self.glint_freq, (kg, kg)) > cfg.glint_zone_level
+        steady = (self.persist >= cfg.persistence) & (changed > 0) & (clutter < cfg.clutter_max) & ~self.glint_zone
         frac = float(steady.sum()) / self.roi_px
         raw_frac = float(changed.sum()) / self.roi_px
         warm = ts - self.t_start < cfg.warmup_s

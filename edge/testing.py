@@ -193,7 +193,10 @@ class SceneRenderer:
         rip *= self.depth_amp
         water = self.water_base + (rip * spec.ripple_amp)[..., None]
         if spec.glint > 0:
-            hi = np.clip(rip - 1.3, 0, None) * self.sun * 160.0
+            # Specular: each highlight is an image of the sun, far brighter than the water, so
+            # it saturates; away from the sun's column highlights get rarer, not dimmer
+            # (fewer wave facets are tilted right), as in the Cox-Munk glitter model.
+            hi = np.clip((rip - (1.6 + 2.0 * (1.0 - self.sun))) * 4.0, 0, 1) * 220.0
             water += hi[..., None]
         img[self.bank_y :] = water
         if spec.glint > 0:  # short-lived sparkles in the sun column

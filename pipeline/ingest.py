@@ -38,7 +38,7 @@ from pipeline.zipsafe import extract_images
 from vision.detections import Detections
 from vision.detector import OnnxDetector
 from vision.inference import detect_image
-from vision.slicing import SliceParams, SliceReport
+from vision.slicing import SliceParams, SliceReport, tile_grid
 
 # Classes lying flat on the ground or water: their box centre is their ground position.
 # Upright things (boats, dredgers, buildings) in oblique views stand on the box's lower part.
@@ -176,7 +176,12 @@ class FlightIngest:
             raise MetadataError(path, f"cannot georeference: {exc}") from None
         fp = fp if fp is not None and not fp.is_empty else None
         if self.opt.use_zone and (fp is None or not self.network.intersects_zone(fp, self.opt.zone_margin_m)):
-            return _PhotoOutcome(pose, fp, [], [], 0, 0, off_river=True)
+            # Count the tiles this photo would have needed, so the saving is reported in full.
+            n_tiles = 0
+            if pose.width and pose.height:
+                n_tiles = len(tile_grid(pose.width, pose.height, self.params.tile, self.params.overlap)) \
+                    if self.opt.tile and max(pose.width, pose.height) > self.opt.untiled_max_side else 1
+            return _PhotoOutcome(pose, fp, [], [], n_tiles, 0, off_river=True)
         image = read_image(path)  # ImageReadError: rejected
         report: list[SliceReport] = []
         det = detect_image(image, self.detector, self.params, tile=self.opt.tile,

@@ -49,6 +49,9 @@ class FlightConfig:
     lat0: float | None = None
     lon0: float | None = None
     max_range_m: float = 600.0  # oblique photos fade into haze/sky towards it
+    # How far past the bank roads a lawnmower reaches: wide blocks also cover land far from
+    # the river, as area surveys do (what the river-zone tile skipping is for).
+    corridor_margin_m: float = 20.0
     jpeg_quality: int = 90
     camera: CameraSpec = MAVIC_3E
     noise: NoiseModel = field(default_factory=NoiseModel)
@@ -150,7 +153,8 @@ def plan_flight(config: FlightConfig | None = None) -> FlightPlan:
     frame = world_frame(seed, cfg.lat0, cfg.lon0)
     plan = plan_route(river, frame, cfg.camera, cfg.width, cfg.height, cfg.photos, np.random.default_rng([seed, 20]),
                       altitude_m=cfg.altitude_m, gimbal_pitch=cfg.pitch, pattern=cfg.pattern,
-                      forward_overlap=cfg.forward_overlap, side_overlap=cfg.side_overlap, max_range_m=cfg.max_range_m)
+                      forward_overlap=cfg.forward_overlap, side_overlap=cfg.side_overlap, max_range_m=cfg.max_range_m,
+                      corridor_margin_m=cfg.corridor_margin_m)
     world = build_world(seed, river, plan.stretch, plan.cover_half_m, cfg.lat0, cfg.lon0)
     reported = [round_pose(p) for p in apply_noise(plan.poses, world.frame, cfg.noise, np.random.default_rng([seed, 21]))]
     return FlightPlan(cfg, world, plan, reported)

@@ -44,7 +44,10 @@ def ingest_cmd(
     for w in network.warnings:
         typer.echo(f"warning: {rivers}: {w}", err=True)
     detector = load_detector(model)
-    opts = IngestOptions(ground=GroundPlane(ground_height), tile=tile, use_zone=use_zone, gcj02=gcj02, flight_id=flight_id)
+    from heyan.settings import get_settings
+
+    opts = IngestOptions(ground=GroundPlane(ground_height), tile=tile, use_zone=use_zone, gcj02=gcj02, flight_id=flight_id,
+                         untiled_max_side=get_settings().min_tile_photo_side)
     try:
         summary = FlightIngest(network, ruleset, detector, slice_params(detector), opts).run(flight, out, earlier)
     except (UnsafeZipError, FileNotFoundError) as exc:

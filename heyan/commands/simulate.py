@@ -23,6 +23,8 @@ def simulate_flight_command(
     altitude: Annotated[float, typer.Option("--altitude", help="Flight height above the water, metres.")] = 80.0,
     pitch: Annotated[float | None, typer.Option("--pitch", help="Gimbal pitch in degrees (-90 nadir).")] = None,
     route: Annotated[str, typer.Option("--route", help="river (lanes follow the river) or lawnmower.")] = "river",
+    corridor_margin: Annotated[float, typer.Option("--corridor-margin", help="Lawnmower: metres past the bank roads "
+                                                   "to cover (a wide block also sees land far from the river).")] = 20.0,
     rtk: Annotated[bool, typer.Option("--rtk", help="RTK-fixed positions (cm-level) instead of plain GNSS.")] = False,
     measure: Annotated[bool, typer.Option("--measure", help="Also report how far georeferenced true objects land "
                                                              "from their true positions.")] = False,
@@ -35,7 +37,7 @@ def simulate_flight_command(
     from datasets.flight import FlightConfig, NoiseModel, simulate_flight
 
     cfg = FlightConfig(photos=photos, width=width, height=height, altitude_m=altitude, oblique=oblique,
-                       gimbal_pitch=pitch, pattern=route, seed=seed,
+                       gimbal_pitch=pitch, pattern=route, seed=seed, corridor_margin_m=corridor_margin,
                        noise=NoiseModel.rtk_fixed() if rtk else NoiseModel())
     try:
         cfg.check()
