@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from vision.classes import class_names
 
@@ -55,7 +62,7 @@ class ServerConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not (v.startswith("http://") or v.startswith("https://")):
+        if not v.startswith(("http://", "https://")):
             raise ValueError(f"must start with http:// or https://, got {v!r}")
         return v.rstrip("/")
 
@@ -109,11 +116,12 @@ class GateConfig(_Strict):
 class TrackerConfig(_Strict):
     iou_match: float = Field(0.2, gt=0, le=1, description="Same object if boxes overlap at least this much (IoU) ...")
     max_center_dist: float = Field(1.5, gt=0, description="... or if centres are closer than this many box diagonals.")
+    max_speed: float = Field(1.0, ge=0, description="... plus this many box diagonals per second since it was last seen (sparse detector runs on a drifting object).")
     min_hits: int = Field(3, ge=1, description="An object becomes an event after being seen in min_hits ...")
     window: int = Field(5, ge=1, description="... of the last `window` detector runs that looked at it (Frigate's N of M).")
     end_after_s: float = Field(30.0, gt=0, description="An event ends when its object has not been seen for this long, seconds.")
     update_interval_s: float = Field(30.0, gt=0, description="At most one 'update' (better snapshot) per event per this many seconds.")
-    follow_up_s: float = Field(1.0, gt=0, description="Re-check known objects this often (unconfirmed) / 5x this (confirmed), seconds: slow debris does not move the gate.")
+    follow_up_s: float = Field(1.0, gt=0, description="Re-check known objects this often (unconfirmed) / 2x this (confirmed), seconds: slow debris does not move the gate.")
 
     @model_validator(mode="after")
     def _n_of_m(self) -> TrackerConfig:
@@ -123,7 +131,7 @@ class TrackerConfig(_Strict):
 
 
 class FlowConfig(_Strict):
-    pixel_diff: float = Field(12.0, gt=0, description="A pixel of the mouth ROI changed between frames when its grey level moved by more than this.")
+    pixel_diff: float = Field(10.0, gt=0, description="A pixel of the mouth ROI changed between frames when its grey level moved by more than this.")
     window_s: float = Field(2.0, gt=0, description="Flow activity is the mean changed fraction over this window, seconds.")
     # (Not named on/off: YAML 1.1 reads those keys as booleans.)
     on_fraction: float = Field(0.12, gt=0, le=1, description="Flow starts when activity stays above this ...")
@@ -142,9 +150,10 @@ class ColourConfig(_Strict):
     enabled: bool = Field(True, description="Watch the colour of the water at the mouth.")
     learn_s: float = Field(60.0, ge=0, description="Learn the normal colour this long before judging it, seconds.")
     baseline_tau_s: float = Field(1800.0, gt=0, description="Time constant of the normal-colour baseline (learnt only while normal), seconds.")
+    window_s: float = Field(2.0, gt=0, description="The ROI colour is averaged over this window before judging it (turbulent water flickers), seconds.")
     relative_to_frame: bool = Field(True, description="Compare the ROI's colour relative to the whole frame's, so a change of light or white balance is not an anomaly.")
-    on_delta_e: float = Field(15.0, gt=0, description="Abnormal when the ROI's mean colour is this far (CIE76 ΔE in Lab) from its baseline ...")
-    off_delta_e: float = Field(8.0, gt=0, description="... and normal again below this.")
+    on_delta_e: float = Field(10.0, gt=0, description="Abnormal when the ROI's mean colour is this far (CIE76 ΔE in Lab) from its baseline ...")
+    off_delta_e: float = Field(6.0, gt=0, description="... and normal again below this.")
     min_on_s: float = Field(10.0, ge=0, description="ΔE must stay above on_delta_e this long, seconds.")
     min_off_s: float = Field(20.0, ge=0, description="ΔE must stay below off_delta_e this long, seconds.")
 

@@ -178,4 +178,4 @@ def disk_free_bytes(path: Path) -> int:
         return 0
 
 
-__all__ = ["CameraHealth", "Health", "Heartbeat", "default_device_id", "disk_free_bytes", "VERSION"]
+__all__ = ["VERSION", "CameraHealth", "Health", "Heartbeat", "default_device_id", "disk_free_bytes"]

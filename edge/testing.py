@@ -83,7 +83,7 @@ class SceneSpec:
         if self.outfall is None:
             return None
         x, b = self.outfall.x, self.bank_frac
-        return [[x - 0.07, b - 0.04], [x + 0.07, b - 0.04], [x + 0.09, b + 0.16], [x - 0.09, b + 0.16]]
+        return [[x - 0.035, b - 0.03], [x + 0.035, b - 0.03], [x + 0.07, b + 0.12], [x - 0.07, b + 0.12]]
 
     def water_roi(self) -> list[list[float]]:
         b = self.bank_frac + 0.01
@@ -185,7 +185,6 @@ class SceneRenderer:
         w, h = self.w, self.h
         img = np.empty((h, w, 3), np.float32)
         img[: self.bank_y] = self.bank
-        wh = h - self.bank_y
         o1 = int(spec.ripple_speed * w * t) % self.travel
         o2 = int(spec.ripple_speed * w * t * 0.6) % self.travel
         # Moving crests plus a standing oscillation: the hardest case for frame differencing.
@@ -246,7 +245,11 @@ class SceneRenderer:
             foam = np.clip(0.55 + 0.35 * nz + jitter, 0, 1)[..., None]
             base = colour if colour is not None else np.array(of.foam_bgr, np.float32)
             a = self.plume * foam
-            img[:] = img * (1 - a) + base[None, None, :] * a
+            # Turbulence shows as light and shade whatever the water's colour, and even a
+            # dark discharge carries white foam and bubbles where it falls.
+            img[:] = img * (1 - a) + base[None, None, :] * (0.5 + foam) * a
+            fleck = self.plume * np.clip((foam - 0.7) * 3.0, 0, 1)
+            img[:] = img * (1 - fleck) + 215.0 * fleck
             # the jet leaving the pipe
             cv2.ellipse(img, (self.mouth[0], self.mouth[1] + self.mouth_r // 2), (self.mouth_r, self.mouth_r),
                         0, 0, 180, (base * (0.8 + 0.2 * np.sin(i))).tolist(), -1)
@@ -333,6 +336,7 @@ class BlobDetector:
 class FakeState:
     token: str
     mode: str = "ok"  # "ok" | "503"
+    auth_status: int = 401  # what a wrong token gets (401 or 403)
     delay_s: float = 0.0
     events: dict[str, dict[str, Any]] = field(default_factory=dict)  # event_id -> newest body stored
     posts: dict[tuple[str, int], int] = field(default_factory=dict)  # (event_id, seq) -> POSTs received
@@ -393,14 +397,14 @@ class FakeEdgeServer:
                 if self.headers.get("Authorization") != f"Bearer {state.token}":
                     with state.lock:
                         state.unauthorized += 1
-                    self._reply(401, {"detail": "invalid device token"})
+                    self._reply(state.auth_status, {"detail": "invalid device token"})
                     return False
                 if state.mode == "503":
                     self._reply(503, {"detail": "down for maintenance"})
                     return False
                 return True
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 if not self._gate():
                     return
                 try:
@@ -429,7 +433,7 @@ class FakeEdgeServer:
                         state.stored[(eid, seq)] = state.stored.get((eid, seq), 0) + 1
                 self._reply(201 if fresh else 200, {"stored": fresh})
 
-            def do_PUT(self) -> None:  # noqa: N802
+            def do_PUT(self) -> None:
                 if not self._gate():
                     return
                 prefix = "/api/edge/media/"
@@ -445,7 +449,13 @@ class FakeEdgeServer:
                     state.media[sha] = state.media.get(sha, 0) + 1
                 self._reply(201 if fresh else 200, {"stored": fresh})
 
-        httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            allow_reuse_address = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a client killed mid-request (the kill -9 test) is expected here
+
+        httpd = Server((self.host, self.port), Handler)
         httpd.daemon_threads = True
         self._httpd = httpd
         self.port = httpd.server_address[1]
@@ -462,7 +472,7 @@ class FakeEdgeServer:
     def __enter__(self) -> FakeEdgeServer:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 

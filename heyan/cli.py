@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "heyan.commands.georef",
     "heyan.commands.simulate",
     "heyan.commands.ingest",
+    "heyan.commands.serve",
+    "heyan.commands.edge",
 ]
 
 for _name in COMMAND_MODULES:

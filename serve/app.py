@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 import heyan
@@ -20,6 +20,7 @@ from serve.bootstrap import ensure_admin
 from serve.clock import Clock
 from serve.config import ServeConfig
 from serve.db import Database
+from serve.deps import no_nul
 from serve.migrate import current_revision, upgrade
 from serve.processing import FlightProcessor
 from serve.ratelimit import LoginLimiter
@@ -63,7 +64,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
 
     app = FastAPI(title="Heyan (河眼) tickets server", version=heyan.__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # their pages load from a CDN; the office is offline
-                  description="JSON API of `heyan serve`; see docs/serve.md.")
+                  description="JSON API of `heyan serve`; see docs/serve.md.", dependencies=[Depends(no_nul)])
     app.state.heyan = st
     errors.install(app)
 

@@ -17,7 +17,10 @@ def make_engine(url: str) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(u, connect_args={"check_same_thread": False, "timeout": 30})
+        # Pool as large as the request thread pool (anyio's 40) plus the workers: a request
+        # should never wait for a connection to a file database.
+        engine = sa.create_engine(u, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=40,
+                                  max_overflow=20, pool_timeout=60)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -41,7 +44,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if u.get_backend_name() == "postgresql" and u.drivername == "postgresql":
         u = u.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we install
-    return sa.create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return sa.create_engine(u, pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=60)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -3,7 +3,7 @@ check, personal bearer token, or device token), and role checks by permission na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -34,10 +35,15 @@ def app_state(request: Request) -> AppState:
     return request.app.state.heyan  # type: ignore[no-any-return]
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     # GET requests only read (but for a best-effort "last used" stamp, see _touch).
-    with app_state(request).db.session(write=request.method not in SAFE_METHODS) as s:
+    # async: making a session does no I/O, so it needs no thread-pool trip; closing may
+    # (a rollback), so that runs in the pool.
+    s = app_state(request).db.session(write=request.method not in SAFE_METHODS)
+    try:
         yield s
+    finally:
+        await run_in_threadpool(s.close)
 
 
 def _touch(db: Session, obj: object, attr: str, now: datetime) -> None:
@@ -126,7 +132,8 @@ def authenticate(request: Request, db: Session = Depends(get_db)) -> Principal:
 def require(permission: str) -> Callable[..., Principal]:
     roles = PERMISSIONS[permission]
 
-    def check(p: Principal = Depends(authenticate)) -> Principal:
+    # async: a pure check needs no trip through the thread pool
+    async def check(p: Principal = Depends(authenticate)) -> Principal:
         if p.user is None:
             raise ApiError(403, "device tokens may only use the edge API")
         if p.user.role not in roles:
@@ -137,7 +144,14 @@ def require(permission: str) -> Callable[..., Principal]:
     return check
 
 
-def device_only(p: Principal = Depends(authenticate)) -> Principal:
+async def device_only(p: Principal = Depends(authenticate)) -> Principal:
     if p.device is None:
         raise ApiError(403, "this endpoint is for device tokens")
     return p
+
+
+async def no_nul(request: Request) -> None:
+    """NUL characters in the path or query: refused up front (PostgreSQL text cannot hold
+    them, and no real value contains one)."""
+    if "\x00" in request.url.path or any("\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()):
+        raise ApiError(422, "NUL characters are not allowed in the path or query")

@@ -184,13 +184,16 @@ class Job(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
-        sa.Index("ix_tickets_state_found_at", "state", "found_at"),
+        # List order is (found_at, id): both indexes end in it so a page needs no sort.
+        sa.Index("ix_tickets_found_at_id", "found_at", "id"),
+        sa.Index("ix_tickets_state_found_at", "state", "found_at", "id"),
+        sa.Index("ix_tickets_category_state", "category", "state", "found_at", "id"),
         sa.Index("ix_tickets_lon_lat", "lon", "lat"),
     )
     id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # the pipeline's deterministic id
     flight_id: Mapped[str | None] = mapped_column(sa.ForeignKey("flights.id", ondelete="SET NULL"), index=True)
     state: Mapped[str] = mapped_column(sa.String(16), default="pending_review")
-    category: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    category: Mapped[str | None] = mapped_column(sa.String(64))
     category_zh: Mapped[str | None] = mapped_column(sa.String(64))
     class_name: Mapped[str] = mapped_column(sa.String(64))
     severity: Mapped[str | None] = mapped_column(sa.String(16))
@@ -222,7 +225,7 @@ class Ticket(Base):
     best_crop_sha: Mapped[str | None] = mapped_column(sa.String(64))
     best_box: Mapped[list[float] | None] = mapped_column(sa.JSON)
     properties: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)  # the pipeline's Feature properties
-    found_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,10 +6,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["admin", "reviewer", "chief", "operator", "viewer"]
 State = Literal["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"]
+
+
+class In(BaseModel):
+    """Base of request bodies: no NUL characters in any text (PostgreSQL cannot store them)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, v: Any) -> Any:
+        items = v if isinstance(v, list) else [v]
+        if any(isinstance(x, str) and "\x00" in x for x in items):
+            raise ValueError("NUL characters are not allowed")
+        return v
 
 
 class Ok(BaseModel):
@@ -25,7 +37,7 @@ class Health(BaseModel):
 # --------------------------------------------------------------------------- auth and users
 
 
-class LoginIn(BaseModel):
+class LoginIn(In):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -47,12 +59,12 @@ class LoginOut(BaseModel):
     expires_at: datetime
 
 
-class PasswordChangeIn(BaseModel):
+class PasswordChangeIn(In):
     old_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=8, max_length=1024)
 
 
-class TokenCreateIn(BaseModel):
+class TokenCreateIn(In):
     name: str = Field(min_length=1, max_length=128)
 
 
@@ -70,7 +82,7 @@ class TokenCreated(TokenOut):
     token: str = Field(description="Shown once; only its hash is stored.")
 
 
-class UserCreateIn(BaseModel):
+class UserCreateIn(In):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")
     password: str = Field(min_length=8, max_length=1024)
     role: Role
@@ -79,7 +91,7 @@ class UserCreateIn(BaseModel):
                                 description="River segment ids a chief answers for (chief role only).")
 
 
-class UserPatchIn(BaseModel):
+class UserPatchIn(In):
     role: Role | None = None
     full_name: str | None = Field(None, max_length=128)
     segments: list[str] | None = Field(None, max_length=10000)
@@ -90,7 +102,7 @@ class UserPatchIn(BaseModel):
 # --------------------------------------------------------------------------- devices
 
 
-class DeviceCreateIn(BaseModel):
+class DeviceCreateIn(In):
     name: str = Field(min_length=1, max_length=128)
     description: str | None = Field(None, max_length=2000)
 
@@ -282,7 +294,7 @@ class TicketDetail(TicketOut):
     audit: list[AuditOut]
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(In):
     to: State
     comment: str | None = Field(None, max_length=4000)
 

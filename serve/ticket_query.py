@@ -70,7 +70,7 @@ class TicketFilter:
         return c
 
 
-def ticket_filter(
+async def ticket_filter(  # async: pure parsing, no thread-pool trip
     state: list[State] | None = Query(None, description="One or more states (repeat the parameter)."),
     category: list[str] | None = Query(None, description="Category ids, e.g. floating_debris (repeatable)."),
     segment_id: list[str] | None = Query(None, description="River segment ids (repeatable)."),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from pipeline.images import IMAGE_SUFFIXES
@@ -146,7 +147,7 @@ async def receive_flight(request: Request, store: BlobStore, max_total: int, max
             sha, size, tmp = keep_temp(part.writer)
             got.zips.append(ReceivedZip(part.filename or "flight.zip", sha, size, tmp))
         elif part.kind == "field":
-            got.fields[part.name] = part.value.decode("utf-8", "replace")
+            got.fields[part.name] = part.value.decode("utf-8", "replace").replace("\x00", "")
         state["part"] = None
 
     parser = MultipartParser(params[b"boundary"], {
@@ -161,9 +162,11 @@ async def receive_flight(request: Request, store: BlobStore, max_total: int, max
                 fail(ApiError(413, f"upload exceeds the limit of {max_total} bytes"))
             if state["error"] is not None:
                 break
-            parser.write(chunk)
+            # The callbacks write (and fsync) files: off the event loop, so one big upload
+            # does not stall every other request.
+            await run_in_threadpool(parser.write, chunk)
         if state["error"] is None:
-            parser.finalize()
+            await run_in_threadpool(parser.finalize)
             if state["part"] is not None:
                 fail(ApiError(400, "the upload ended in the middle of a file (connection cut?)"))
     except ApiError:

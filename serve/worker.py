@@ -6,6 +6,7 @@ jobs of dead workers and runs the overdue/escalation check."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import threading
@@ -144,8 +145,6 @@ class WorkerPool:
                           db.scalars(sa.select(FlightPhoto).where(FlightPhoto.flight_id == flight_id).order_by(FlightPhoto.name))]
                 earlier = open_tickets(db, flight_id)
                 version, geojson = net.version, net.geojson
-            import json
-
             network = st.processor.network(version, json.loads(geojson))
             summary, by_path = st.processor.run(flight_id, photos, network, earlier, workdir, on_photo)
             done.set()

@@ -66,6 +66,7 @@ def eval_cmd(
     write: Optional[Path] = typer.Option(None, "--write", help="Also write the metrics JSON here."),
     update_card: bool = typer.Option(False, "--update-card", help="Store the metrics in the model's card."),
     conf: float = typer.Option(0.001, "--conf", help="Score threshold for mAP (low, as is standard)."),
+    key: Optional[str] = typer.Option(None, "--key", help="Name of these metrics in the card (default: <dataset folder>:<split>)."),
 ) -> None:
     """mAP50, mAP50-95 and per-class precision/recall with Heyan's own ONNX runtime."""
     from heyan.commands.common import load_detector
@@ -85,7 +86,8 @@ def eval_cmd(
         from models.card import ModelCard
 
         card = ModelCard.load(card_path)
-        card.metrics[f"{Path(data).stem}:{split}"] = metrics.to_dict()
+        name = Path(data).parent.name if Path(data).is_file() else Path(data).name
+        card.metrics[key or f"{name}:{split}"] = metrics.to_dict()
         card.save(card_path)
 
 

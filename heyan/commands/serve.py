@@ -42,3 +42,7 @@ def _redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":  # `python -m heyan.commands.serve`, before the CLI lists the command
+    typer.run(serve_cmd)

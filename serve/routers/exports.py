@@ -5,6 +5,7 @@ detections as training data (hard negatives)."""
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -50,8 +51,6 @@ def export_tickets(fmt: Literal["geojson", "kml", "xlsx", "csv"], request: Reque
         feats.append(feat)
     tmp_dir = app_state(request).store.tmp_dir
     fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="export-", suffix=f".{fmt}")
-    import os
-
     os.close(fd)
     path = Path(name)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")

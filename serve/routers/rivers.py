@@ -58,13 +58,15 @@ def upload_network(request: Request, geojson: dict[str, Any] = Body(..., descrip
         log.warning("river network rejected by an unexpected error: %r", exc)
         raise ApiError(422, f"invalid river network: {type(exc).__name__}: {exc}", errors=[str(exc)]) from None
     text = json.dumps(geojson, ensure_ascii=False, sort_keys=True)
+    if "\\u0000" in text:  # ids and names end up in text columns, which cannot hold NUL
+        raise ApiError(422, "invalid river network: NUL characters in the file", errors=["NUL character in a value"])
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     current = db.scalar(sa.select(RiverNetworkVersion).where(RiverNetworkVersion.active.is_(True)))
     if current is not None and current.sha256 == sha:
         return RiverNetworkOut.model_validate(current)  # same network again: no new version
     db.execute(sa.update(RiverNetworkVersion).values(active=False))
-    row = RiverNetworkVersion(name=net.name, sha256=sha, geojson=text, n_segments=len(net.segments),
-                              warnings=list(net.warnings), active=True, created_by=p.name,
+    row = RiverNetworkVersion(name=(net.name or "").replace("\x00", "")[:256] or None, sha256=sha, geojson=text, n_segments=len(net.segments),
+                              warnings=[w.replace("\x00", "") for w in net.warnings], active=True, created_by=p.name,
                               created_at=app_state(request).clock.now())
     db.add(row)
     db.commit()

@@ -4,6 +4,7 @@ the overdue/escalation check."""
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 import sqlalchemy as sa
@@ -14,11 +15,12 @@ from serve.blobdb import content_type, ensure_blobs
 from serve.deps import Principal, app_state, get_db, require
 from serve.errors import ApiError
 from serve.escalation import check_overdue
-from serve.models import Evidence, Ticket
+from serve.models import Evidence, RiverNetworkVersion, Ticket
 from serve.schemas import EscalationOut, TicketDetail, TicketPage, TransitionIn
 from serve.storage import FileTooLarge
+from serve.uploads import clean_name
 from serve.ticket_query import TicketFilter, ticket_filter, visible
-from serve.ticket_views import ticket_detail, ticket_out
+from serve.ticket_views import LIST_COLUMNS, ticket_detail, ticket_out
 from serve.workflow import InvalidTransition, TransitionForbidden, TransitionNeedsInput, allowed_from, transition
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -39,7 +41,7 @@ def list_tickets(f: TicketFilter = Depends(ticket_filter), limit: int = Query(50
                  p: Principal = Depends(require("tickets.read")), db: Session = Depends(get_db)) -> TicketPage:
     where = f.where(p)
     total = db.scalar(sa.select(sa.func.count()).select_from(Ticket).where(*where)) or 0
-    rows = db.scalars(sa.select(Ticket).where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset))
+    rows = db.execute(sa.select(*LIST_COLUMNS).where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset))
     return TicketPage(items=[ticket_out(t) for t in rows], total=total, limit=limit, offset=offset)
 
 
@@ -78,12 +80,26 @@ def _apply(db: Session, t: Ticket, to: str, p: Principal, now: object, comment: 
         raise ApiError(422, str(exc)) from None
 
 
+def _refresh_chiefs(db: Session, request: Request, t: Ticket) -> None:
+    """Chiefs change (elections, reassignments): dispatch to the segment's chiefs in the
+    network now in force; the ticket keeps the segment and network version it was made on."""
+    net = db.scalar(sa.select(RiverNetworkVersion).where(RiverNetworkVersion.active.is_(True)))
+    if net is None or t.segment_id is None:
+        return
+    network = app_state(request).processor.network(net.version, json.loads(net.geojson))
+    seg = next((s for s in network.segments if s.id == t.segment_id), None)
+    if seg is not None and not seg.chiefs.is_empty():
+        t.chiefs = seg.chiefs.to_dict()
+
+
 @router.post("/{ticket_id}/transition", response_model=TicketDetail,
              summary="Move a ticket: confirm, reject, dispatch, close, reopen (409 lists the allowed states)",
              responses={409: {"description": "Not allowed from the current state; `allowed` lists what is"}})
 def move(ticket_id: str, body: TransitionIn, request: Request, p: Principal = Depends(require("tickets.review")),
          db: Session = Depends(get_db)) -> TicketDetail:
     t = _ticket(db, ticket_id, p, lock=True)
+    if body.to == "dispatched" and t.state == "confirmed":
+        _refresh_chiefs(db, request, t)
     _apply(db, t, body.to, p, app_state(request).clock.now(), body.comment)
     db.commit()
     return ticket_detail(db, t, p.role)
@@ -98,7 +114,8 @@ def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., desc
     t = _ticket(db, ticket_id, p, lock=True)
     if t.state != "dispatched":  # check before storing anything
         _apply(db, t, "rectified", p, st.clock.now(), comment, rectification_evidence=True)
-    name = photo.filename or "rectification.jpg"
+    name = clean_name(photo.filename or "rectification.jpg")
+    comment = comment.replace("\x00", "") if comment else comment
     with st.store.writer(limit=st.config.max_photo_bytes) as w:
         try:
             while block := photo.file.read(1 << 20):

@@ -17,7 +17,9 @@ def test_default_model_is_committed_with_a_valid_card():
     assert card.classes == class_names()
     assert card.thresholds is not None and len(card.thresholds) == len(card.classes)
     assert card.training.get("command"), "the card must say how to reproduce the model"
-    assert "synthetic-val" in " ".join(card.metrics), "the card must carry held-out metrics"
+    held_out = [m for k, m in card.metrics.items() if k.startswith("synthetic-test")]
+    assert held_out and held_out[0]["map50"] > 0.3, "the card must carry metrics on a held-out synthetic set"
+    assert {c["name"] for c in held_out[0]["per_class"]} == set(class_names())
 
 
 def test_list_models_includes_default():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from conftest import ADMIN_PASSWORD, LiveServer
+from serve_helpers import ADMIN_PASSWORD, LiveServer
 from serve.models import ApiToken, Device, User
 
 

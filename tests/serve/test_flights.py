@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import LiveServer, fake_processor, serve_config
+from serve_helpers import LiveServer, fake_processor, seed_ticket, serve_config
 from serve.models import Evidence, Job, Ticket
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "zoo" / "heyan-det-v1" / "model.onnx"
@@ -50,9 +50,14 @@ def test_rivers_validated_and_versioned(live: LiveServer, sim_flight: Path) -> N
     again = admin.post("/api/rivers", content=(sim_flight / "rivers.geojson").read_bytes(),
                        headers={"Content-Type": "application/json"})
     assert again.json()["version"] == 1  # the same network: no new version
+    seed_ticket(live, "tk-chief-change", segment="seg-1", state="confirmed")
     doc = json.loads((sim_flight / "rivers.geojson").read_text(encoding="utf-8"))
-    doc.setdefault("properties", {})["note"] = "v2"
+    seg1 = next(f for f in doc["features"] if f["properties"].get("id") == "seg-1")
+    seg1["properties"]["chiefs"]["village"]["name"] = "新村长"  # a new village chief
     assert admin.post("/api/rivers", json=doc).json()["version"] == 2
+    # Dispatch goes to the chief in force now, not the one on the ticket's network version.
+    r = admin.post("/api/tickets/tk-chief-change/transition", json={"to": "dispatched"})
+    assert r.json()["chief_name"] == "新村长", r.text
     versions = admin.get("/api/rivers").json()
     assert [v["version"] for v in versions] == [2, 1] and [v["active"] for v in versions] == [True, False]
     segs = admin.get("/api/rivers/current/segments").json()
@@ -94,13 +99,16 @@ def test_upload_process_and_cross_flight(live: LiveServer, sim_flight: Path) -> 
     r = live.client("chief").post(f"/api/tickets/{first['id']}/rectify", files={"photo": ("ok.jpg", b"\xff\xd8x", "image/jpeg")})
     assert r.status_code == 200, r.text
 
-    r = upload_photos(op, photos[1:], "second flight")
+    broken = sim_flight / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 this is not a photo")
+    r = upload_photos(op, [*photos[1:], broken], "second flight")
     b = r.json()["flight"]
     assert r.status_code == 201 and b["id"] != a["id"]
     fb = live.wait_job(b["id"])
     assert fb["job"]["state"] == "done", fb["job"]
     assert tickets_of(rev, b["id"]) == []  # every object was already a ticket
     assert fb["summary"]["seen_again_recorded"] >= 1
+    assert [p["name"] for p in fb["rejected_photos"]] == ["broken.jpg"] and fb["rejected_photos"][0]["reason"]
     closed = rev.get(f"/api/tickets/{first['id']}").json()
     assert closed["state"] == "closed", closed["audit"]
     assert any(e["kind"] == "not_seen" and e["flight_id"] == b["id"] for e in closed["evidence"])

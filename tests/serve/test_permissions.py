@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from fastapi.routing import APIRoute
 
-from conftest import ROLES, LiveServer
+from serve_helpers import ROLES, LiveServer
 
 ALL = set(ROLES)
 REVIEW = {"admin", "reviewer"}

@@ -12,7 +12,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
-from conftest import LiveServer  # noqa: E402
+from serve_helpers import LiveServer  # noqa: E402
 
 # Revoking tokens would revoke the admin token this run authenticates with.
 SKIP = {("DELETE", "/api/auth/tokens/{token_id}")}
@@ -26,13 +26,13 @@ def errors_are_json(ctx: Any, response: Any, case: Any) -> bool | None:
     return None
 
 
-def test_api_fuzz(live_sqlite: LiveServer) -> None:
+def test_api_fuzz(live_module: LiveServer) -> None:
     # The schemathesis pytest plugin (from_fixture) does not run under this pytest; drive
     # hypothesis directly, one operation at a time, and report every failing operation.
     from hypothesis import given
 
-    schema = schemathesis.openapi.from_url(f"{live_sqlite.url}/openapi.json")
-    headers = {"Authorization": f"Bearer {live_sqlite.token('admin')}"}
+    schema = schemathesis.openapi.from_url(f"{live_module.url}/openapi.json")
+    headers = {"Authorization": f"Bearer {live_module.token('admin')}"}
     failures: list[str] = []
     ran = 0
     for result in schema.get_all_operations():

@@ -3,7 +3,16 @@ viewer and the OpenAPI document; login works with cookie + CSRF and with bearer 
 
 from __future__ import annotations
 
-from conftest import ADMIN_PASSWORD, LiveServer
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from serve_helpers import ADMIN_PASSWORD, LiveServer, free_port
 
 
 def test_starts_and_serves(live: LiveServer) -> None:
@@ -41,3 +50,26 @@ def test_cookie_session_needs_csrf(live: LiveServer) -> None:
         assert b.get("/api/auth/me").status_code == 401
     assert c.post("/api/auth/logout").status_code == 200
     assert c.get("/api/auth/me").status_code == 401
+
+
+def test_cli_first_start_prints_one_time_password(tmp_path: Path) -> None:
+    """`heyan serve` as its own process: no HEYAN_ADMIN_PASSWORD -> a printed password that works."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "HEYAN_ADMIN_PASSWORD"}
+    env["HEYAN_SERVE_WORKERS"] = "0"
+    log = tmp_path / "serve.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "heyan.commands.serve", "--data", str(tmp_path / "d"),
+                                 "--port", str(port)], stdout=fh, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while "one-time password" not in log.read_text() or "Uvicorn running" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        password = re.search(r"one-time password: (\S+)", log.read_text()).group(1)
+        r = httpx.post(f"http://127.0.0.1:{port}/api/auth/login", json={"username": "admin", "password": password})
+        assert r.status_code == 200 and r.json()["user"]["role"] == "admin"
+        assert (tmp_path / "d" / "heyan.db").is_file()
+    finally:
+        proc.terminate()
+        proc.wait(30)

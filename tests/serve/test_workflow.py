@@ -15,28 +15,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from conftest import LiveServer
-from serve.models import Evidence, Ticket
-
-CHIEFS = {"village": {"name": "村长甲", "phone": None, "department": None},
-          "township": {"name": "镇长乙", "phone": None, "department": None},
-          "county": {"name": "县长丙", "phone": None, "department": None}}
-
-
-def seed(live: LiveServer, tid: str, segment: str = "seg-1", category: str = "floating_debris", days: int = 3,
-         lat: float = 30.5, lon: float = 120.0, found: datetime | None = None, state: str = "pending_review",
-         chiefs: dict[str, Any] | None = CHIEFS) -> None:
-    now = live.clock.now()
-    with live.state.db.session() as db:
-        db.add(Ticket(id=tid, state=state, category=category, category_zh="漂浮物", class_name="floating_debris",
-                      severity="low", score=0.9, lat=lat, lon=lon, error_m=3.0, segment_id=segment,
-                      segment_name=f"{segment} name", river="双桥港", chiefs=chiefs, deadline_days=days,
-                      found_at=found or now, created_at=now, updated_at=now, properties={"bank_zh": "左岸"}))
-        db.flush()
-        db.add(Evidence(ticket_id=tid, kind="detection", flight_id=None, find_id=f"{tid}#0", image_name="a.jpg",
-                        box=[1, 2, 3, 4], score=0.9, created_at=now))
-        db.commit()
-
+from serve_helpers import LiveServer, seed_ticket as seed
 
 def move(c: Any, tid: str, to: str, comment: str | None = None) -> Any:
     return c.post(f"/api/tickets/{tid}/transition", json={"to": to, "comment": comment})

@@ -223,15 +223,15 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_tickets_category'), ['category'], unique=False)
+        batch_op.create_index('ix_tickets_category_state', ['category', 'state', 'found_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_chief_name'), ['chief_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_deadline'), ['deadline'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_dispatched_chief'), ['dispatched_chief'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_flight_id'), ['flight_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tickets_found_at'), ['found_at'], unique=False)
+        batch_op.create_index('ix_tickets_found_at_id', ['found_at', 'id'], unique=False)
         batch_op.create_index('ix_tickets_lon_lat', ['lon', 'lat'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_segment_id'), ['segment_id'], unique=False)
-        batch_op.create_index('ix_tickets_state_found_at', ['state', 'found_at'], unique=False)
+        batch_op.create_index('ix_tickets_state_found_at', ['state', 'found_at', 'id'], unique=False)
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -291,12 +291,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_tickets_state_found_at')
         batch_op.drop_index(batch_op.f('ix_tickets_segment_id'))
         batch_op.drop_index('ix_tickets_lon_lat')
-        batch_op.drop_index(batch_op.f('ix_tickets_found_at'))
+        batch_op.drop_index('ix_tickets_found_at_id')
         batch_op.drop_index(batch_op.f('ix_tickets_flight_id'))
         batch_op.drop_index(batch_op.f('ix_tickets_dispatched_chief'))
         batch_op.drop_index(batch_op.f('ix_tickets_deadline'))
         batch_op.drop_index(batch_op.f('ix_tickets_chief_name'))
-        batch_op.drop_index(batch_op.f('ix_tickets_category'))
+        batch_op.drop_index('ix_tickets_category_state')
 
     op.drop_table('tickets')
     with op.batch_alter_table('jobs', schema=None) as batch_op:

@@ -1,0 +1,169 @@
+"""What the edge runner costs on one 1080p 25 fps camera, with the motion gate on and off.
+
+    .venv/bin/python bench/bench_edge.py                     # 20 s video, ~1.5-2 min
+    .venv/bin/python bench/bench_edge.py --seconds 8 --skip-paced   # quick look
+
+A generated fixed-camera video (water with moving ripples and sun glint, one piece of
+debris drifting in at ``--appear`` seconds) is written once to ``bench/.cache/`` as MJPG.
+The runner (``edge.runner.EdgeRunner``, the real detector ``--model`` with ``--threads``)
+processes it in-process, with its server pointing at a closed loopback port: events stop
+in the outbox, which is what the latency is measured to.
+
+Legs (gate on / gate off each):
+
+- ``paced``: the file is played at its own 25 fps, as a live camera would deliver it, for
+  its whole length. ``cpu_cores`` = process CPU time / wall time (1.0 = one core busy):
+  the target is one 1080p25 stream in real time under one core.
+- ``max``: as fast as possible (``--once``): the most frames per second this box analyses.
+
+Figures: ``analysed_fps`` (frames decoded and analysed per second), ``detector_runs_per_s``,
+``cpu_cores``, ``gate_fire_rate``, ``latency_s`` (paced: wall time from the object's first
+frame to its event in the outbox; max: the same in video time), plus ``decode_only_fps``:
+the reader alone, the ceiling for analysed_fps. Results go to
+``bench/results/edge.json`` (``--out``) and a table to stdout.
+
+Do not trust one run on a loaded machine: each result records the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import inspect
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from edge.config import parse_config
+from edge.runner import EdgeRunner
+from edge.testing import MovingObject, SceneSpec, free_port, write_video
+
+CACHE = ROOT / "bench" / ".cache"
+
+
+def make_video(seconds: float, appear: float, fps: float, width: int, height: int) -> tuple[Path, SceneSpec, list]:
+    spec = SceneSpec(width=width, height=height, fps=fps, seconds=seconds, seed=21, render_scale=0.5,
+                     objects=[MovingObject(appear, seconds, (0.15, 0.62), (0.45, 0.7), size=0.03, seed=1)])
+    import edge.testing as gen
+
+    key = hashlib.sha256((repr(spec) + inspect.getsource(gen)).encode()).hexdigest()[:12]
+    path = CACHE / f"edge-{width}x{height}-{fps:g}fps-{seconds:g}s-{key}.avi"
+    truth_path = path.with_suffix(".json")
+    if not (path.is_file() and truth_path.is_file()):
+        CACHE.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        tmp = path.with_suffix(".tmp.avi")
+        truth = write_video(tmp, spec)
+        tmp.replace(path)
+        truth_path.write_text(json.dumps(truth.boxes))
+        print(f"[edge] wrote {path.name} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return path, spec, json.loads(truth_path.read_text())
+
+
+def decode_only(path: Path) -> float:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    n, t0 = 0, time.perf_counter()
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n / (time.perf_counter() - t0)
+
+
+def leg(path: Path, spec: SceneSpec, truth: list, data: Path, gate: bool, paced: bool, model: str, threads: int,
+        detect_fps: float) -> dict:
+    cfg = parse_config({
+        "server": {"url": f"http://127.0.0.1:{free_port()}", "token": "bench", "retry_base_s": 30, "heartbeat_interval_s": 60},
+        "storage": {"dir": str(data), "min_free_mb": 0, "flush_timeout_s": 0},
+        "detector": {"model": model, "threads": threads},
+        "cameras": [{"id": "bench", "source": str(path), "rois": [spec.water_roi()], "detect_fps": detect_fps,
+                     "gate": {"enabled": gate}, "realtime": True}],
+    })
+    runner = EdgeRunner(cfg, once=not paced, deliver_timeout_s=0)
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    summary = runner.run()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    w = runner.workers[0]
+    runner.close()
+    appear_ts = (w.first_ts or 0.0) + spec.objects[0].t0
+    objects = [(ts, written, box) for _, kind, ts, written, box in w.sink.start_log if kind == "object"]
+    # The debris's event: the first object event whose box overlaps the debris's true box
+    # within 2 s of the event's start (the model may also report other things, e.g. glint
+    # or ripples, and those are not this latency).
+    def on_debris(ts: float, b: list[float] | None) -> bool:
+        if not b:
+            return False
+        i = int(round((ts - (w.first_ts or 0.0)) * spec.fps))
+        near = [t[0] for t in truth[max(0, i - int(2 * spec.fps)): i + 1] if t]
+        return any(b[0] < t[2] and t[0] < b[2] and b[1] < t[3] and t[1] < b[3] for t in near)
+
+    hits = [(ts, wr) for ts, wr, b in objects if on_debris(ts, b)]
+    latency = None
+    if hits:
+        ts, written = hits[0]
+        latency = (written - appear_ts) if paced else (ts - appear_ts)
+    return {
+        "gate": gate, "paced": paced, "frames": summary.frames, "wall_s": round(wall, 2),
+        "analysed_fps": round(summary.frames / wall, 1), "detector_runs": summary.detector_runs,
+        "detector_runs_per_s": round(summary.detector_runs / wall, 2),
+        "detector_ms_mean": round(1000 * runner.detector.seconds / max(runner.detector.runs, 1), 1),
+        "full_passes": runner.detector.full_runs, "crops": runner.detector.crops,
+        "cpu_cores": round(cpu / wall, 3), "gate_fire_rate": w.health.to_json()["gate_fire_rate"],
+        "events": summary.events, "object_events": len(objects), "events_on_the_debris": len(hits),
+        "latency_s": None if latency is None else round(latency, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=20.0, help="video length (default 20)")
+    ap.add_argument("--appear", type=float, default=8.0, help="when the debris enters (default 8 s, after the gate's warm-up)")
+    ap.add_argument("--fps", type=float, default=25.0)
+    ap.add_argument("--width", type=int, default=1920)
+    ap.add_argument("--height", type=int, default=1080)
+    ap.add_argument("--model", default="heyan-det-v1")
+    ap.add_argument("--threads", type=int, default=1, help="onnxruntime threads (edge default 1)")
+    ap.add_argument("--detect-fps", type=float, default=2.0, help="camera detect_fps (default 2, the config default)")
+    ap.add_argument("--skip-paced", action="store_true", help="only the as-fast-as-possible legs")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "edge.json")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("heyan.edge.outbox").setLevel(logging.ERROR)
+    path, spec, truth = make_video(args.seconds, args.appear, args.fps, args.width, args.height)
+    import tempfile
+
+    result: dict = {"video": {"file": path.name, "width": args.width, "height": args.height, "fps": args.fps,
+                              "seconds": args.seconds, "object_appears_s": args.appear},
+                    "model": args.model, "threads": args.threads, "detect_fps": args.detect_fps,
+                    "loadavg_before": os.getloadavg(), "cpus": os.cpu_count(), "legs": []}
+    result["decode_only_fps"] = round(decode_only(path), 1)
+    plan = [(g, False) for g in (True, False)] + ([] if args.skip_paced else [(g, True) for g in (True, False)])
+    for gate, paced in plan:
+        with tempfile.TemporaryDirectory() as d:
+            r = leg(path, spec, truth, Path(d), gate, paced, args.model, args.threads, args.detect_fps)
+        print(f"[edge] {'paced' if paced else 'max  '} gate {'on ' if gate else 'off'}: {json.dumps(r)}", file=sys.stderr)
+        result["legs"].append(r)
+    result["loadavg_after"] = os.getloadavg()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    print(f"\n1 camera, {args.width}x{args.height} @ {args.fps:g} fps, {args.seconds:g} s; decode only: "
+          f"{result['decode_only_fps']} fps; load average {result['loadavg_before'][0]:.1f} on {result['cpus']} cores")
+    print(f"{'leg':<6} {'gate':<4} {'fps':>7} {'det/s':>6} {'det ms':>7} {'cores':>6} {'fire':>6} {'events':>6} {'on debris':>9} {'latency s':>9}")
+    for r in result["legs"]:
+        print(f"{'paced' if r['paced'] else 'max':<6} {'on' if r['gate'] else 'off':<4} {r['analysed_fps']:>7} "
+              f"{r['detector_runs_per_s']:>6} {r['detector_ms_mean']:>7} {r['cpu_cores']:>6} "
+              f"{'' if r['gate_fire_rate'] is None else r['gate_fire_rate']:>6} {r['events']:>6} {r['events_on_the_debris']:>9} "
+              f"{'' if r['latency_s'] is None else r['latency_s']:>9}")
+    print(f"(written to {args.out})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
