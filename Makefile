@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 FULL_STAMP := $(VENV)/.full-installed
 DEMO_DIR ?= demo-out
+DEMO_PORT ?= 8000
 
 .PHONY: demo test bench install install-full clean lint
 
@@ -36,6 +37,8 @@ demo: $(RUNTIME_STAMP)
 	@echo "Detections on sample photos: $(DEMO_DIR)/detect/annotated/  ($(DEMO_DIR)/detect/detections.jsonl)"
 	@echo "Flight tickets:              $(DEMO_DIR)/tickets/tickets.geojson, tickets.xlsx, tickets.kml"
 	@echo "Flight report (offline):     $(DEMO_DIR)/tickets/report.html"
+	@echo
+	$(BIN)/heyan demo-server --flight $(DEMO_DIR)/flight --data $(DEMO_DIR)/server --port $(DEMO_PORT)
 
 test: $(FULL_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider

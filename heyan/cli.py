@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "heyan.commands.ingest",
     "heyan.commands.serve",
     "heyan.commands.edge",
+    "heyan.commands.dataset",
+    "heyan.commands.upload",
 ]
 
 for _name in COMMAND_MODULES:
