@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
 
 TAG = "run_all"
-BENCHES = {"detect": "bench_detect.py", "sahi": "bench_sahi.py", "memory": "bench_memory.py", "ingest": "bench_ingest.py"}
+BENCHES = {"detect": "bench_detect.py", "sahi": "bench_sahi.py", "memory": "bench_memory.py", "ingest": "bench_ingest.py",
+           "api": "bench_api.py", "edge": "bench_edge.py"}
 INGEST_BIG_PHOTOS, INGEST_BIG_PHOTOS_FULL = 48, 1000
 
 
@@ -52,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
             cmd = [sys.executable, str(bl.BENCH_DIR / script), "--name", name, "--model", args.model,
                    "--threads", str(args.threads), "--big-photos", str(big),
                    "--results-dir", str(args.results_dir), "--cache-dir", str(args.cache_dir)]
+        elif name == "api":  # its own data: 100k generated tickets and a generated 2 GiB zip
+            cmd = [sys.executable, str(bl.BENCH_DIR / script), "--name", name, "--results-dir", str(args.results_dir)]
+        elif name == "edge":  # its own generated 1080p25 video
+            cmd = [sys.executable, str(bl.BENCH_DIR / script), "--model", args.model,
+                   "--out", str(args.results_dir / "edge.json")]
         elif name != "memory":
             cmd += ["--photos", str(args.photos)]
         bl.log(TAG, f"running {script} ...")
@@ -116,6 +122,13 @@ def summarise(res: dict[str, dict], args, started: str, seconds: float, failed: 
             "memory": {f: g["memory"][f] for f in ("small_photos", "big_photos", "small_peak_rss_mb", "big_peak_rss_mb")}
             if g.get("memory") else None,
         }
+    if "api" in res:
+        a = res["api"]
+        s["api"] = {"tickets": a["tickets"],
+                    "ticket_list": {f: a["ticket_list"][f] for f in ("target_rps", "achieved_rps", "p50_ms", "p99_ms")},
+                    "upload": a.get("upload")}
+    if "edge" in res:
+        s["edge"] = {"decode_only_fps": res["edge"]["decode_only_fps"], "legs": res["edge"]["legs"]}
     s["warnings"] = [f"{k}: {v['env']['warning']}" for k, v in res.items() if "warning" in v.get("env", {})]
     return s
 
@@ -160,6 +173,18 @@ def print_summary(s: dict) -> None:
             m = g["memory"]
             rows.append([f"heyan ingest peak RSS MB, {m['small_photos']} / {m['big_photos']} photos",
                          f"{m['small_peak_rss_mb']} / {m['big_peak_rss_mb']}", "", ""])
+    if "api" in s:
+        a, t = s["api"], s["api"]["ticket_list"]
+        rows.append([f"ticket list at {a['tickets']} tickets, {t['achieved_rps']:g} req/s: p50 / p99 ms",
+                     f"{t['p50_ms']} / {t['p99_ms']}", "", ""])
+        if a.get("upload"):
+            u = a["upload"]
+            rows.append([f"upload {u['zip_mb']:g} MB zip: MB/s / server RSS growth MB", f"{u['mb_per_s']} / {u['rss_growth_mb']}",
+                         "", ""])
+    if "edge" in s:
+        for r in s["edge"]["legs"]:
+            rows.append([f"edge 1080p25 {'paced' if r['paced'] else 'max'} gate {'on' if r['gate'] else 'off'}: fps / cores / latency s",
+                         f"{r['analysed_fps']} / {r['cpu_cores']} / {r['latency_s']}", "", ""])
     print(f"\n== Heyan benchmark summary: {s['model']}, {s['photos']} photo(s) {s['photo_wxh'][0]}x{s['photo_wxh'][1]}, "
           f"{s['threads']} thread(s), {s['seconds']:.0f} s ==")
     print(bl.table(rows, ["figure", "value", "target", ""]))
