@@ -1,0 +1,90 @@
+"""A real `heyan serve` (SQLite, the real flight pipeline and model) on a free loopback
+port, a simulated flight, demo users, and Debian's headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from viewer_helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    HEYAN,
+    PASSWORD,
+    Server,
+    _free_port,
+    _need_browser,
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    _need_browser()
+    tmp = tmp_path_factory.mktemp("viewer")
+    env = dict(os.environ, HEYAN_ADMIN_PASSWORD=PASSWORD, HEYAN_ORT_THREADS="2")
+    sim = subprocess.run(HEYAN + ["simulate-flight", "--out", str(tmp / "flight"), "--photos", "6", "--seed", "1"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert sim.returncode == 0, sim.stderr[-1000:]
+    port = _free_port()
+    proc = subprocess.Popen(HEYAN + ["serve", "--data", str(tmp / "data"), "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/api/health", timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, (tmp / "server.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, "heyan serve did not start"
+                time.sleep(0.3)
+        rivers = json.loads((tmp / "flight" / "rivers.geojson").read_text(encoding="utf-8"))
+        segments = [f["properties"]["id"] for f in rivers["features"] if f["properties"].get("kind") == "segment"]
+        srv = Server(url, tmp / "flight", segments)
+        with srv.client() as admin:
+            admin.post("/api/rivers", json=rivers).raise_for_status()
+            for name, role in (("reviewer", "reviewer"), ("chief", "chief"), ("operator", "operator")):
+                admin.post("/api/users", json={"username": name, "password": PASSWORD, "role": role,
+                                               "segments": segments if role == "chief" else [],
+                                               "full_name": "测试河长" if role == "chief" else None}).raise_for_status()
+        yield srv
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(tmp / "data", ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(server: Server) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server: Server) -> Iterator[object]:
+    """A fresh browser context per test; every request it makes is recorded so a test can
+    check nothing left the server (air-gapped offices)."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", accept_downloads=True)
+    pg = ctx.new_page()
+    pg.requests = []  # type: ignore[attr-defined]
+    pg.errors = []  # type: ignore[attr-defined]
+    pg.on("request", lambda r: pg.requests.append(r.url))  # type: ignore[attr-defined]
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))  # type: ignore[attr-defined]
+    yield pg
+    ctx.close()
+
+

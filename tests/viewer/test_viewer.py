@@ -1,0 +1,183 @@
+"""The web viewer in real headless Chromium against a real server: the whole review
+workflow from upload to closure, the keyboard, the language switch, exports, and that the
+page loads nothing from outside the server."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from viewer_helpers import Server, login, logout, shot
+
+pytestmark = pytest.mark.slow
+
+
+def _wait_processed(server: Server, timeout_s: float = 240) -> dict:
+    with server.client() as c:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            items = c.get("/api/flights").json()["items"]
+            if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
+                return items[0]
+            assert time.monotonic() < deadline, f"flight not processed in {timeout_s} s: {items}"
+            time.sleep(1)
+
+
+def _ticket(server: Server, tid: str) -> dict:
+    with server.client() as c:
+        return c.get(f"/api/tickets/{tid}").json()
+
+
+def _counter(page) -> tuple[int, int]:
+    m = re.match(r"(\d+) / (\d+)", page.inner_text("#review-counter"))
+    assert m, page.inner_text("#review-counter")
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Path) -> None:
+    # An operator uploads the flight through the page, with a progress bar, and watches it processed.
+    login(page, server, "operator")
+    assert page.url.endswith("#/flights")
+    photos = sorted((server.flight / "photos").glob("*.jpg"))
+    page.set_input_files("#flight-files", [str(p) for p in photos])
+    page.fill("#flight-name", "浏览器测试航线")
+    shot(page, "flights")
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#upload-progress').value === 100", timeout=60_000)
+    page.wait_for_selector("#flight-list [data-state=done]", timeout=240_000)
+    flight = _wait_processed(server)
+    assert flight["name"] == "浏览器测试航线" and flight["n_photos"] == len(photos)
+    shot(page, "flights")
+    logout(page)
+
+    # A reviewer works the queue from the keyboard.
+    login(page, server, "reviewer")
+    assert page.url.endswith("#/review")
+    page.wait_for_selector("#review")
+    first, total = _counter(page)
+    assert first == 1 and total >= 3, "the simulated flight should give several tickets to review"
+    page.wait_for_function("document.querySelector('.evidence-photo') && document.querySelector('.evidence-photo').complete")
+    box = page.eval_on_selector(".photo .box", "b => [b.offsetWidth, b.offsetHeight]")
+    assert box[0] > 0 and box[1] > 0, "the detection box is drawn on the photo"
+    shot(page, "review")
+    t1 = page.get_attribute("#review", "data-ticket")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"document.querySelector('#review').dataset.ticket !== {json.dumps(t1)}")
+    assert _counter(page)[0] == 2
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"document.querySelector('#review').dataset.ticket === {json.dumps(t1)}")
+
+    page.keyboard.press("y")  # confirm the first
+    page.wait_for_function(f"document.querySelector('#review').dataset.ticket !== {json.dumps(t1)}")
+    assert _counter(page) == (1, total - 1)
+    t2 = page.get_attribute("#review", "data-ticket")
+    page.keyboard.press("n")  # reject the next
+    page.wait_for_function(f"!document.querySelector('#review') || document.querySelector('#review').dataset.ticket !== {json.dumps(t2)}")
+    assert _ticket(server, t1)["state"] == "confirmed"
+    assert _ticket(server, t2)["state"] == "rejected"
+
+    # Dispatch from the ticket page: the chief and the deadline come from the segment and the rule.
+    page.goto(f"{server.url}/#/ticket/{t1}")
+    page.wait_for_selector("#actions button[data-to=dispatched]")
+    page.fill("#comment", "请尽快处理")
+    page.click("#actions button[data-to=dispatched]")
+    page.wait_for_selector("#ticket[data-state=dispatched]")
+    d = _ticket(server, t1)
+    assert d["state"] == "dispatched" and d["chief_name"] and d["deadline"]
+    shot(page, "ticket")
+    logout(page)
+
+    # The chief sees it on his page and reports rectification with a photo.
+    login(page, server, "chief")
+    assert page.url.endswith("#/chief")
+    page.wait_for_selector(f"tr[data-ticket='{t1}']")
+    shot(page, "chief")
+    page.click(f"tr[data-ticket='{t1}'] a")
+    page.wait_for_selector("#rectify-form")
+    page.set_input_files("#rectify-photo", str(photos[0]))
+    page.fill("#comment", "已清理完毕")
+    page.click("#rectify-form button[type=submit]")
+    page.wait_for_selector("#ticket[data-state=rectified]")
+    logout(page)
+
+    # The reviewer closes it; the audit log shows every step.
+    login(page, server, "reviewer")
+    page.goto(f"{server.url}/#/ticket/{t1}")
+    page.wait_for_selector("#actions button[data-to=closed]")
+    page.click("#actions button[data-to=closed]")
+    page.wait_for_selector("#ticket[data-state=closed]")
+    d = _ticket(server, t1)
+    assert d["state"] == "closed"
+    steps = [a["to_state"] for a in d["audit"] if a["to_state"]]
+    assert steps == ["pending_review", "confirmed", "dispatched", "rectified", "closed"]
+    assert any(e["kind"] == "rectification" for e in d["evidence"])
+    assert page.locator("#audit tbody tr").count() >= 5
+    assert page.locator("#evidence li[data-kind=rectification]").count() == 1
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_map_assessment_exports_and_nothing_external(page, server: Server, tmp_path: Path) -> None:
+    _wait_processed(server)  # the first test uploaded it; alone, this test waits for nothing to upload
+    with server.client() as c:
+        if not c.get("/api/flights").json()["items"]:
+            pytest.skip("needs the flight uploaded by test_upload_review_dispatch_rectify_close")
+        all_tickets = c.get("/api/tickets?limit=500").json()["items"]
+    login(page, server, "reviewer")
+    page.goto(server.url + "/#/map")
+    page.wait_for_selector("#map svg .segment")
+    assert page.locator("#map svg circle.ticket").count() == len(all_tickets)
+    shot(page, "map")
+    page.select_option("#filter-state", "pending_review")
+    pending = [x for x in all_tickets if x["state"] == "pending_review"]
+    page.wait_for_function(f"document.querySelectorAll('#map svg circle.ticket').length === {len(pending)}")
+    assert all(s == "pending_review" for s in page.eval_on_selector_all("#map svg circle.ticket", "cs => cs.map(c => c.dataset.state)"))
+    with page.expect_download() as dl:
+        page.click("#exports a[data-format=geojson]")
+    data = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
+    assert len(data["features"]) == len(pending)
+    with page.expect_download() as dl:
+        page.click("#exports a[data-format=xlsx]")
+    assert Path(dl.value.path()).read_bytes()[:2] == b"PK"  # an xlsx is a zip
+
+    page.goto(server.url + "/#/assessment")
+    page.wait_for_selector("#assessment table")
+    assert page.locator("#assessment table").count() == 2
+    shot(page, "assessment")
+    external = [u for u in page.requests if not (u.startswith((server.url, "data:", "blob:")))]  # type: ignore[attr-defined]
+    assert not external, f"the viewer fetched from outside the server: {external}"
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_language_switch_is_remembered(page, server: Server) -> None:
+    page.goto(server.url + "/")
+    page.wait_for_selector("#login-form")
+    assert page.inner_text("#login-form h1") == "登录"  # Chinese first
+    shot(page, "login")
+    page.click("#lang")
+    page.wait_for_selector("#login-form")
+    assert page.inner_text("#login-form h1") == "Log in"
+    page.reload()
+    page.wait_for_selector("#login-form")
+    assert page.inner_text("#login-form h1") == "Log in"
+    assert page.evaluate("document.documentElement.lang") == "en"
+    login(page, server, "reviewer")
+    assert "Review" in page.inner_text("#nav")
+    page.click("#lang")
+    page.wait_for_selector("#nav a")
+    assert "审核" in page.inner_text("#nav")
+
+
+def test_wrong_password_and_role_menus(page, server: Server) -> None:
+    page.goto(server.url + "/#/login")
+    page.wait_for_selector("#login-form")
+    page.fill("#username", "reviewer")
+    page.fill("#password", "not-the-password")
+    page.click("#login-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#login-error').textContent.length > 0")
+    assert "wrong username or password" in page.inner_text("#login-error")
+    login(page, server, "chief")
+    pages = page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)")
+    assert pages == ["chief", "map"]
