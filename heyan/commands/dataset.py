@@ -1,0 +1,120 @@
+"""``heyan dataset``: labelled data from other tools into Heyan's classes and an Ultralytics
+dataset, split by source photo."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+FORMATS = ("voc", "coco", "yolo")
+
+
+def register(app: typer.Typer) -> None:
+    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO), map classes, split, check.",
+                      no_args_is_help=True)
+    sub.command("import")(import_cmd)
+    sub.command("check")(check_cmd)
+    app.add_typer(sub, name="dataset")
+
+
+def _detect_format(src: Path) -> str:
+    if src.is_file() and src.suffix.lower() == ".json":
+        return "coco"
+    if src.is_file() and src.suffix.lower() in (".yaml", ".yml"):
+        return "yolo"
+    if src.is_dir() and any(src.rglob("*.xml")):
+        return "voc"
+    raise typer.BadParameter(f"{src}: cannot tell the format; give --format ({', '.join(FORMATS)})")
+
+
+def read_any(src: Path, fmt: str | None):
+    from datasets.formats.coco import read_coco
+    from datasets.formats.voc import read_voc
+    from datasets.formats.yolo_import import read_yolo
+
+    fmt = fmt or _detect_format(src)
+    if fmt == "voc":
+        return read_voc(src)
+    if fmt == "coco":
+        return read_coco(src)
+    if fmt == "yolo":
+        return read_yolo(src)
+    raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+def import_cmd(
+    sources: list[Path] = typer.Argument(..., help="VOC folder(s), COCO .json file(s) or YOLO data.yaml(s)."),
+    out: Path = typer.Option(..., "--out", help="Output Ultralytics dataset folder (data.yaml, images/, labels/)."),
+    fmt: Optional[str] = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: guessed)."),
+    class_map: Optional[Path] = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
+    group: Optional[str] = typer.Option(None, "--group", help=r"Regex on file names giving the source photo, e.g. '^(DJI_\d+)'; "
+                                                              "all tiles of one photo stay on one side of the split."),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", min=0.0, max=0.9),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Import labels, map them to Heyan's classes, split train/val by source group, write a dataset."""
+    from datasets.classmap import apply_class_map, load_class_map
+    from datasets.export_yolo import write_yolo
+    from datasets.labels import ImportResult
+    from datasets.split import group_of, split_by_group
+
+    res = ImportResult()
+    for src in sources:
+        if not src.exists():
+            raise typer.BadParameter(f"{src}: no such file or folder")
+        res.extend(read_any(src, fmt))
+    try:
+        mapping = load_class_map(class_map)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    mapped = apply_class_map(res, mapping)
+    for p in mapped.problems:
+        typer.echo(f"skipped {p}", err=True)
+    if not mapped.photos:
+        typer.echo("heyan dataset import: no usable labelled photo", err=True)
+        raise typer.Exit(1)
+    train, val = split_by_group(mapped.photos, group, val_fraction, seed)
+    data = write_yolo({"train": train, "val": val}, out)
+    summary = {
+        "data": str(data), "photos": len(mapped.photos), "skipped": len(mapped.problems),
+        "train": len(train), "val": len(val),
+        "groups": {"train": len({group_of(p.image, group) for p in train}), "val": len({group_of(p.image, group) for p in val})},
+        "boxes": {split: dict(Counter(n for p in ps for n in p.names)) for split, ps in (("train", train), ("val", val))},
+    }
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def check_cmd(
+    data: Path = typer.Argument(..., help="A dataset's data.yaml."),
+    out: Path = typer.Option(..., "--out", help="Folder for the images with their labels drawn back on them."),
+    split: str = typer.Option("val", "--split"),
+    limit: int = typer.Option(0, "--limit", help="Draw at most this many images (0: all)."),
+) -> None:
+    """Draw every label back onto its image (to look at), and count boxes per class."""
+    import cv2
+    from tqdm import tqdm
+
+    from datasets.yolo import iter_split
+    from vision.classes import CLASSES
+    from vision.detections import Detections
+    from vision.draw import draw_detections
+
+    items = iter_split(data, split)
+    if limit:
+        items = items[:limit]
+    out.mkdir(parents=True, exist_ok=True)
+    counts: Counter[str] = Counter()
+    for item in tqdm(items, desc=f"check {split}", unit="img"):
+        img = cv2.imread(str(item.image))
+        if img is None:
+            typer.echo(f"unreadable: {item.image}", err=True)
+            continue
+        h, w = img.shape[:2]
+        det = Detections(item.boxes_xyxy(w, h).astype("float32"), [1.0] * len(item.class_ids), item.class_ids.astype(int))
+        counts.update(CLASSES[int(c)].name for c in item.class_ids)
+        cv2.imwrite(str(out / item.image.name), draw_detections(img, det, [c.name for c in CLASSES]))
+    typer.echo(json.dumps({"images": len(items), "boxes": dict(counts), "out": str(out)}, ensure_ascii=False))
