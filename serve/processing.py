@@ -5,7 +5,10 @@ The detector is loaded once per server and shared by the worker threads."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import pickle
 import re
 import shutil
 import threading
@@ -14,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import heyan
 from pipeline.dedup import OpenTicket
 from pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
 from pipeline.rivers import RiverNetwork
-from pipeline.rules import RuleSet, load_rules
+from pipeline.rules import DEFAULT_RULES_PATH, RuleSet, load_rules
 
+log = logging.getLogger("heyan.serve.processing")
 _SAFE = re.compile(r"[^A-Za-z0-9._\-]+")
 
 
@@ -34,14 +39,69 @@ class PhotoRef:
     path: Path  # the blob in the store
 
 
+class PhotoCheckpoints:
+    """Each photo's pipeline result, kept in the flight's work folder as it finishes, so a
+    job interrupted by a crash, a restart or a lost lease resumes where it stopped instead
+    of running the detector over the whole flight again.
+
+    The files are pickles the server itself wrote into its own data folder (never uploaded
+    content). They are valid only for the key they were made under: the model, the rules,
+    the river network and Heyan's version; another key starts the flight afresh."""
+
+    def __init__(self, folder: Path, key: str) -> None:
+        self.folder = folder
+        stamp = folder / "key"
+        if stamp.exists() and stamp.read_text(encoding="utf-8") != key:
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(key, encoding="utf-8")
+
+    def _path(self, sha256: str) -> Path:
+        return self.folder / f"{sha256}.pkl"
+
+    def load(self, sha256: str) -> Any | None:
+        try:
+            with self._path(sha256).open("rb") as f:
+                return pickle.load(f)
+        except FileNotFoundError:
+            return None
+        except Exception:  # noqa: BLE001 — a half-written or stale file: redo that photo
+            log.warning("checkpoint of photo %s unreadable; processing it again", sha256[:12])
+            return None
+
+    def save(self, sha256: str, outcome: Any) -> None:
+        tmp = self._path(sha256).with_suffix(".part")
+        with tmp.open("wb") as f:
+            pickle.dump(outcome, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(self._path(sha256))
+
+    def count(self) -> int:
+        return sum(1 for _ in self.folder.glob("*.pkl"))
+
+
 class _ProgressIngest(FlightIngest):
-    """FlightIngest that reports each finished photo (``process_photo`` runs once per photo)."""
+    """FlightIngest that reports each finished photo (``process_photo`` runs once per photo)
+    and takes a photo's result from its checkpoint when an earlier attempt finished it."""
 
     on_photo: Callable[[], None] = staticmethod(lambda: None)
+    checkpoints: PhotoCheckpoints | None = None
+    sha_of: dict[str, str]  # photo path -> content hash, set by FlightProcessor.run
+    resumed: int = 0
 
     def process_photo(self, path: Path) -> Any:
+        sha = self.sha_of.get(str(path))
         try:
-            return super().process_photo(path)
+            if self.checkpoints is not None and sha is not None:
+                done = self.checkpoints.load(sha)
+                if done is not None:
+                    self.resumed += 1
+                    return done
+            outcome = super().process_photo(path)
+            if self.checkpoints is not None and sha is not None:
+                self.checkpoints.save(sha, outcome)  # before on_photo, which may abort the job
+            return outcome
         finally:
             self.on_photo()
 
@@ -79,6 +139,7 @@ class FlightProcessor:
         self._rules: RuleSet | None = None
         self._networks: dict[int, RiverNetwork] = {}
         self._lock = threading.Lock()
+        self.last_resumed = 0  # photos the last run took from checkpoints (tests, logs)
 
     def detector(self) -> Any:
         with self._lock:
@@ -97,6 +158,11 @@ class FlightProcessor:
                 self._rules = load_rules(self.rules_path)
             return self._rules
 
+    def cached_network(self, version: int) -> RiverNetwork | None:
+        """The network of this version if it is built already (saves reading its GeoJSON)."""
+        with self._lock:
+            return self._networks.get(version)
+
     def network(self, version: int, geojson: dict[str, Any]) -> RiverNetwork:
         with self._lock:
             if version not in self._networks:
@@ -105,13 +171,31 @@ class FlightProcessor:
 
     def run(self, flight_id: str, photos: list[PhotoRef], network: RiverNetwork, open_tickets: list[OpenTicket],
             workdir: Path, on_photo: Callable[[], None]) -> tuple[IngestSummary, dict[str, PhotoRef]]:
-        if workdir.exists():
-            shutil.rmtree(workdir)  # a previous attempt's leftovers: start clean
+        # A previous attempt's photos, evidence crops and checkpoints stay (same flight, same
+        # layout, so the same ticket ids); its output files are rewritten by this run.
         by_path = materialize(photos, workdir / "photos")
         detector = self.detector()
         from heyan.commands.common import slice_params
 
-        ingest = _ProgressIngest(network, self.rules(), detector, slice_params(detector), self._options(flight_id))
+        options = self._options(flight_id)
+        ingest = _ProgressIngest(network, self.rules(), detector, slice_params(detector), options)
         ingest.on_photo = on_photo  # type: ignore[method-assign]
+        ingest.checkpoints = PhotoCheckpoints(workdir / "checkpoints", self.checkpoint_key(network, options))
+        ingest.sha_of = {path: ref.sha256 for path, ref in by_path.items()}
         summary = ingest.run(workdir / "photos", workdir / "out", open_tickets, progress=False)
+        if ingest.resumed:
+            log.info("flight %s: resumed, %d of %d photos taken from checkpoints", flight_id, ingest.resumed, len(photos))
+        self.last_resumed = ingest.resumed
         return summary, by_path
+
+    def checkpoint_key(self, network: RiverNetwork, options: IngestOptions) -> str:
+        """What a photo's result depends on: model file, rules, river network, options, code."""
+        model_id = self.model
+        path = getattr(self.detector(), "model_path", None)
+        if path and os.path.exists(path):  # a replaced model file under the same name changes the key
+            st = os.stat(path)
+            model_id = f"{path}:{st.st_size}:{st.st_mtime_ns}"
+        rules = Path(self.rules_path) if self.rules_path else DEFAULT_RULES_PATH
+        parts = [heyan.__version__, str(model_id), hashlib.sha256(rules.read_bytes()).hexdigest(),
+                 network.source, repr(options)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()

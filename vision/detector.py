@@ -108,6 +108,7 @@ class OnnxDetector:
             name = "<bytes>" if isinstance(model, bytes) else str(model)
             raise ValueError(f"{name}: cannot load ONNX model: {exc}") from exc
         self.spec = spec
+        self.model_path: str | None = None if isinstance(model, bytes) else source
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         batch_dim = inp.shape[0]
