@@ -1,5 +1,6 @@
 """The on-site runner (``heyan edge``): sources, motion gate, detection, tracking, events,
 outfall watch, on-disk outbox, uploader and heartbeat. See edge/README.md.
 
-Depends on ``vision``, ``models`` and ``pipeline.calibration`` only; nothing server-side.
+Depends on ``vision``, ``models``, ``pipeline.calibration`` and ``pipeline.rules`` (the event
+kinds, shared with the server) only; nothing server-side.
 """

@@ -20,10 +20,11 @@ import cv2
 import numpy as np
 
 from edge.outbox import Outbox
+from pipeline.rules import EDGE_EVENT_KINDS
 
 log = logging.getLogger("heyan.edge.events")
 
-KINDS = ("object", "dry_weather_discharge", "abnormal_colour", "stream_frozen")
+KINDS = EDGE_EVENT_KINDS
 
 
 def iso(ts: float | None) -> str | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.outbox import atomic_write
+from edge.uploader import auth_message
 
 if TYPE_CHECKING:
     from edge.outbox import Outbox
@@ -147,8 +148,8 @@ class Heartbeat(threading.Thread):
         if self.client is None:
             return
         res = self.client.post_json("/api/edge/heartbeat", snap)
-        if res.auth_failed:
-            self.health.auth_error = res.error
+        if res.auth_failed:  # the same words as the uploader's, whichever of the two noticed last
+            self.health.auth_error = auth_message(self.client.base_url, res)
         elif res.ok:
             self.sent += 1
 

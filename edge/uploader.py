@@ -86,6 +86,12 @@ class HttpClient:
         return self._send("PUT", path, data, content_type)
 
 
+def auth_message(base_url: str, res: HttpResult) -> str:
+    """What the log and health say when the server refuses the device token (401/403)."""
+    return (f"wrong device token: the server at {base_url} refused it ({res.error or res.status}); "
+            "fix server.token in the config and restart. Events stay queued on disk.")
+
+
 def _json_or_none(raw: bytes) -> Any:
     try:
         return json.loads(raw) if raw else None
@@ -151,8 +157,7 @@ class Uploader(threading.Thread):
             self.stop_event.wait(min(left, 0.2))
 
     def _auth(self, item: PendingEvent, res: HttpResult) -> str:
-        msg = (f"wrong device token: the server at {self.client.base_url} refused it ({res.error or res.status}); "
-               "fix server.token in the config and restart. Events stay queued on disk.")
+        msg = auth_message(self.client.base_url, res)
         self.health.auth_error = msg
         self.outbox.mark_rejected(item.event_id, res.error or f"HTTP {res.status}", auth=True)
         now = time.monotonic()

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     serve_escalation_interval_s: float = Field(300.0, ge=0, description="How often the server checks for overdue tickets to escalate (0: only via the API).")
     serve_rules: Path | None = Field(None, description="Rules YAML used by the server's flight processing (default: the shipped table).")
     serve_model: str | None = Field(None, description="Detector used by the server's flight processing (default: default_model).")
+    serve_tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps, e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none; the river network is the map).")
+    serve_edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
+    serve_edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
 
 
 def _file_values() -> dict[str, Any]:

@@ -360,31 +360,37 @@ class FlightIngest:
             place = next((by_id[e.id][1] for e in t.evidence if by_id[e.id][1] is not None), None)
         if place is not None:
             place = self.network.locate_one(t.lat, t.lon, self.opt.max_river_distance_m) or place
-        found = _parse_time(t.best.time)
-        deadline = (found.date() if found else date.today()) + timedelta(days=decision.deadline_days or 0)
-        chiefs = place.chiefs if place else None
-        props: dict[str, Any] = {
-            "id": t.id, "flight_id": t.flight_id, "category": decision.category, "category_zh": decision.category_name,
-            "class": t.class_name, "severity": decision.severity, "score": round(t.score, 3),
-            "segment_id": place.segment_id if place else None, "segment_name": place.segment_name if place else None,
-            "river": place.river if place else None,
-            "chainage_km": round(place.chainage_km, 3) if place else None, "bank": place.bank if place else None,
-            "bank_zh": place.bank_zh if place else None,
-            "chief_county": chiefs.county.name if chiefs and chiefs.county else None,
-            "chief_township": chiefs.township.name if chiefs and chiefs.township else None,
-            "chief_village": chiefs.village.name if chiefs and chiefs.village else None,
-            "chiefs": chiefs.to_dict() if chiefs else None,
-            "found_at": t.best.time, "deadline": deadline.isoformat(), "deadline_days": decision.deadline_days,
-            "rule": decision.rule_id, "reason": decision.reason, "error_m": round(t.error_m, 2),
-            "size_m": round(t.size_m, 2) if t.size_m else None, "n_views": t.n_views,
-            "best_image": t.best.image, "best_crop": t.best.extra.get("crop"), "best_box": list(t.best.box),
-            "evidence": [_evidence(e) for e in t.evidence],
-        }
-        if self.opt.gcj02:
-            glat, glon = wgs84_to_gcj02(t.lat, t.lon)
-            props["lat_gcj02"], props["lon_gcj02"] = round(float(glat), 7), round(float(glon), 7)
-        return {"type": "Feature", "id": t.id, "geometry": {"type": "Point", "coordinates": [round(t.lon, 8), round(t.lat, 8)]},
-                "properties": props}
+        return ticket_feature(t, decision, place, self.opt.gcj02)
+
+
+def ticket_feature(t: TicketDraft, decision: Decision, place: Place | None, gcj02: bool = False) -> dict[str, Any]:
+    """A ticket draft as the GeoJSON Feature of tickets.geojson (the server imports these
+    properties; the edge API builds its tickets with this too)."""
+    found = _parse_time(t.best.time)
+    deadline = (found.date() if found else date.today()) + timedelta(days=decision.deadline_days or 0)
+    chiefs = place.chiefs if place else None
+    props: dict[str, Any] = {
+        "id": t.id, "flight_id": t.flight_id, "category": decision.category, "category_zh": decision.category_name,
+        "class": t.class_name, "severity": decision.severity, "score": round(t.score, 3),
+        "segment_id": place.segment_id if place else None, "segment_name": place.segment_name if place else None,
+        "river": place.river if place else None,
+        "chainage_km": round(place.chainage_km, 3) if place else None, "bank": place.bank if place else None,
+        "bank_zh": place.bank_zh if place else None,
+        "chief_county": chiefs.county.name if chiefs and chiefs.county else None,
+        "chief_township": chiefs.township.name if chiefs and chiefs.township else None,
+        "chief_village": chiefs.village.name if chiefs and chiefs.village else None,
+        "chiefs": chiefs.to_dict() if chiefs else None,
+        "found_at": t.best.time, "deadline": deadline.isoformat(), "deadline_days": decision.deadline_days,
+        "rule": decision.rule_id, "reason": decision.reason, "error_m": round(t.error_m, 2),
+        "size_m": round(t.size_m, 2) if t.size_m else None, "n_views": t.n_views,
+        "best_image": t.best.image, "best_crop": t.best.extra.get("crop"), "best_box": list(t.best.box),
+        "evidence": [_evidence(e) for e in t.evidence],
+    }
+    if gcj02:
+        glat, glon = wgs84_to_gcj02(t.lat, t.lon)
+        props["lat_gcj02"], props["lon_gcj02"] = round(float(glat), 7), round(float(glon), 7)
+    return {"type": "Feature", "id": t.id, "geometry": {"type": "Point", "coordinates": [round(t.lon, 8), round(t.lat, 8)]},
+            "properties": props}
 
 
 def _default_flight_id(source: Path) -> str:

@@ -29,12 +29,15 @@ from typing import TYPE_CHECKING, Any, Callable
 import yaml
 
 from pipeline.finds import Find
+from vision.classes import class_names
 
 if TYPE_CHECKING:  # rules need only Place's attributes; the edge box need not load shapely
     from pipeline.rivers import Place
 
 __all__ = [
     "CONDITIONS",
+    "EDGE_EVENT_KINDS",
+    "EVENT_CLASSES",
     "Category",
     "Decision",
     "Rule",
@@ -48,7 +51,13 @@ __all__ = [
 log = logging.getLogger("heyan.rules")
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules_default.yaml")
-KNOWN_CLASSES = ("floating_debris", "sand_dredger", "boat", "waste_pile", "structure")
+# Conditions an edge box's outfall watch reports (edge/outfall.py): rule classes like the
+# detector's, so the office's rules table decides about them too, but not detector classes.
+EVENT_CLASSES = ("dry_weather_discharge", "abnormal_colour")
+# What an edge event is about (the box -> server contract, edge/README.md): an object the
+# detector found, an outfall condition, or the camera itself (a frozen picture).
+EDGE_EVENT_KINDS = ("object", *EVENT_CLASSES, "stream_frozen")
+KNOWN_CLASSES = (*class_names(), *EVENT_CLASSES)
 SEVERITIES = ("low", "medium", "high", "critical")
 TOO_FAR = "too_far"
 NO_RULE = "no_rule"
@@ -442,7 +451,7 @@ def _parse_rule(i: int, r: Any, cats: dict[str, Any], errors: list[str], warning
     for c in classes:
         if c != "*" and c not in KNOWN_CLASSES:
             warnings.append(f"{where}.class: {c!r} is not a class the shipped detectors know "
-                            f"({', '.join(KNOWN_CLASSES)})")
+                            f"or edge events report ({', '.join(KNOWN_CLASSES)})")
 
     when_raw = r.get("when") or {}
     when: list[tuple[str, Any]] = []

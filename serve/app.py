@@ -24,8 +24,8 @@ from serve.deps import no_nul
 from serve.migrate import current_revision, upgrade
 from serve.processing import FlightProcessor
 from serve.ratelimit import LoginLimiter
-from serve.routers import auth, blobs, devices, exports, flights, rivers, stats, tickets, users
-from serve.schemas import Health
+from serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
+from serve.schemas import Health, ViewerConfig
 from serve.state import AppState
 from serve.storage import BlobStore
 from serve.worker import WorkerPool
@@ -72,7 +72,11 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
     def health(request: Request) -> Health:
         return Health(ok=True, version=heyan.__version__, schema_revision=current_revision(st.db.engine))
 
-    for r in (auth, users, devices, rivers, flights, tickets, stats, exports, blobs):
+    @app.get("/api/config", response_model=ViewerConfig, tags=["health"], summary="Viewer settings (no login)")
+    def viewer_config() -> ViewerConfig:
+        return ViewerConfig(version=heyan.__version__, tile_url=config.tile_url)
+
+    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs):
         app.include_router(r.router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="viewer")
     return app

@@ -30,7 +30,14 @@ class ServeConfig:
     escalation_interval_s: float = 300.0
     rules_path: Path | None = None
     model: str = "heyan-det-v1"
+    tile_url: str | None = None
+    edge_heartbeat_interval_s: float = 30.0
+    edge_silent_after: float = 3.0  # heartbeat intervals without a heartbeat -> the device is "silent"
     extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def edge_silent_after_s(self) -> float:
+        return self.edge_heartbeat_interval_s * self.edge_silent_after
 
     @classmethod
     def from_settings(cls, s: Settings, db: str | None = None, data: Path | None = None) -> ServeConfig:
@@ -53,6 +60,9 @@ class ServeConfig:
             escalation_interval_s=s.serve_escalation_interval_s,
             rules_path=s.serve_rules,
             model=s.serve_model or s.default_model,
+            tile_url=s.serve_tile_url,
+            edge_heartbeat_interval_s=s.serve_edge_heartbeat_interval_s,
+            edge_silent_after=s.serve_edge_silent_after,
         )
 
 

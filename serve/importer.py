@@ -36,6 +36,28 @@ def parse_time(s: str | None) -> datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=LOCAL_TZ)
 
 
+def ticket_values(p: dict[str, Any], lon: float, lat: float, network_version: int | None) -> dict[str, Any]:
+    """Ticket columns from a pipeline ticket Feature's properties (``pipeline.ingest.ticket_feature``),
+    except the pictures (best_image, best_photo_sha, best_crop_sha), which the caller knows."""
+    return dict(
+        category=p.get("category"), category_zh=p.get("category_zh"), severity=p.get("severity"),
+        score=float(p.get("score") or 0), lat=lat, lon=lon, error_m=float(p.get("error_m") or 0),
+        size_m=p.get("size_m"), segment_id=p.get("segment_id"), segment_name=p.get("segment_name"),
+        river=p.get("river"), chainage_km=p.get("chainage_km"), bank=p.get("bank"), chiefs=p.get("chiefs"),
+        rule=p.get("rule"), reason=p.get("reason"), deadline_days=p.get("deadline_days"),
+        n_views=int(p.get("n_views") or 1), best_box=p.get("best_box"), class_name=str(p.get("class")),
+        network_version=network_version, properties={k: v for k, v in p.items() if k not in ("deadline",)})
+
+
+def seen_again_note(state: str) -> str:
+    """What a reviewer should know when an object is seen again on a ticket in ``state``."""
+    if state == "rectified":
+        return " — after rectification: check before closing"
+    if state == "rejected":
+        return " — the ticket was rejected: not reopened"
+    return ""
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
@@ -93,16 +115,9 @@ class FlightImport:
             evidence = p.pop("evidence", []) or []
             lon, lat = f["geometry"]["coordinates"][:2]
             photo = self._photo(p.get("best_image"))
-            values = dict(
-                category=p.get("category"), category_zh=p.get("category_zh"), severity=p.get("severity"),
-                score=float(p.get("score") or 0), lat=float(lat), lon=float(lon), error_m=float(p.get("error_m") or 0),
-                size_m=p.get("size_m"), segment_id=p.get("segment_id"), segment_name=p.get("segment_name"),
-                river=p.get("river"), chainage_km=p.get("chainage_km"), bank=p.get("bank"), chiefs=p.get("chiefs"),
-                rule=p.get("rule"), reason=p.get("reason"), deadline_days=p.get("deadline_days"),
-                n_views=int(p.get("n_views") or 1), best_image=photo.name if photo else p.get("best_image"),
-                best_photo_sha=photo.sha256 if photo else None, best_crop_sha=self._crop(p.get("best_crop")),
-                best_box=p.get("best_box"), class_name=str(p.get("class")), network_version=self.version,
-                properties={k: v for k, v in p.items() if k not in ("deadline",)})
+            values = ticket_values(p, float(lon), float(lat), self.version)
+            values.update(best_image=photo.name if photo else p.get("best_image"),
+                          best_photo_sha=photo.sha256 if photo else None, best_crop_sha=self._crop(p.get("best_crop")))
             t = self.db.get(Ticket, p["id"])
             if t is None:
                 found = parse_time(p.get("found_at")) or self.flight.created_at
@@ -140,7 +155,7 @@ class FlightImport:
                 times = [parse_time(e.get("time")) for e in u.get("evidence", [])]
                 t.last_seen_at = max([x for x in times if x] or [self.now])
                 t.updated_at = self.now
-                note = " — after rectification: check before closing" if t.state == "rectified" else ""
+                note = seen_again_note(t.state)
                 record(self.db, t.id, SYSTEM_ACTOR, "seen_again", self.now, t.state, t.state,
                        f"seen again by flight {self.flight.id}{note}",
                        {"flight_id": self.flight.id, "lat": u.get("lat"), "lon": u.get("lon"), "views": len(u.get("evidence", []))})

@@ -89,7 +89,7 @@ class WebSession(Base):
 
 
 class Device(Base):
-    """An edge box. Its token (sha256 stored) will authenticate the edge API (later issue)."""
+    """An edge box. Its token (sha256 stored) authenticates the edge API (/api/edge)."""
 
     __tablename__ = "devices"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +102,52 @@ class Device(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # server time of the latest heartbeat
+    health: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the latest heartbeat body, as the box sent it
+
+
+class EdgeEvent(Base):
+    """One event of an edge box: its newest state (highest ``seq``; the box sends each change
+    again with a higher one) and what the server made of it (``outcome``, ``ticket_id``).
+    ``event_id`` is the box's UUID, unique per device: a retried upload finds its row."""
+
+    __tablename__ = "edge_events"
+    __table_args__ = (
+        sa.UniqueConstraint("device_id", "event_id"),
+        sa.Index("ix_edge_events_device_id_camera_id", "device_id", "camera_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"))  # from the token, not from the body
+    event_id: Mapped[str] = mapped_column(sa.String(64))
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    reported_device: Mapped[str | None] = mapped_column(sa.String(256))  # the box's own name for itself (body device_id)
+    camera_id: Mapped[str] = mapped_column(sa.String(256))
+    kind: Mapped[str] = mapped_column(sa.String(32), index=True)  # object | dry_weather_discharge | abnormal_colour | stream_frozen
+    phase: Mapped[str] = mapped_column(sa.String(8))  # start | update | end
+    class_name: Mapped[str | None] = mapped_column(sa.String(64))
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    box: Mapped[list[float] | None] = mapped_column(sa.JSON)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+    error_m: Mapped[float | None] = mapped_column(sa.Float)
+    outfall_id: Mapped[str | None] = mapped_column(sa.String(256))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the box's clock
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snapshot_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    crop_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # first POST (server clock)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # newest state stored
+    posts: Mapped[int] = mapped_column(sa.Integer, default=1)  # POSTs received, repeats included (at-least-once on the wire)
+    # What became of it: ticket | seen_again | no_ticket | no_position | no_network | health
+    outcome: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    rule: Mapped[str | None] = mapped_column(sa.String(64))
+    category: Mapped[str | None] = mapped_column(sa.String(64))
+    segment_id: Mapped[str | None] = mapped_column(sa.String(128))
+    network_version: Mapped[int | None] = mapped_column(sa.ForeignKey("river_networks.version"))
+    ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
 
 
 # --------------------------------------------------------------------------- files, rivers, flights

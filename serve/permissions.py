@@ -17,6 +17,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rivers.write": frozenset({"admin"}),
     "users.admin": frozenset({"admin"}),
     "devices.admin": frozenset({"admin"}),
+    # Raw edge events are not filtered by segment (many are off every river), so chiefs see
+    # them as tickets only.
+    "edge.read": frozenset({"admin", "reviewer", "operator", "viewer"}),
     "exports.tickets": EVERYONE,
     "exports.training": frozenset({"admin", "reviewer"}),
     "stats.read": frozenset({"admin", "reviewer", "chief", "viewer"}),

@@ -39,6 +39,11 @@ class BlobWriter:
         self._hash.update(data)
         self._fh.write(data)
 
+    @property
+    def sha256(self) -> str:
+        """The hash of what was written so far (to check a claimed hash before committing)."""
+        return self._hash.hexdigest()
+
     def commit(self) -> tuple[str, int]:
         self._fh.flush()
         os.fsync(self._fh.fileno())

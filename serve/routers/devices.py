@@ -1,6 +1,6 @@
-"""/api/devices: edge boxes — register, issue a token (shown once, stored hashed), revoke.
-The edge API that uses these tokens comes later; ``/api/devices/me`` lets a box check its
-token now."""
+"""/api/devices: edge boxes — register, issue a token (shown once, stored hashed), revoke,
+and see each box's latest heartbeat and whether it went silent. The boxes use their tokens
+on /api/edge (serve/routers/edge.py); ``/api/devices/me`` lets a box check its token."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from serve.deps import DbId, Principal, app_state, device_only, get_db, require
+from serve.edge_devices import device_out
 from serve.errors import ApiError
 from serve.models import Device
 from serve.schemas import DeviceCreateIn, DeviceOut, DeviceTokenOut
 from serve.security import DEVICE_PREFIX, new_token, token_hash
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
+
+
+def _out(dev: Device, request: Request) -> DeviceOut:
+    st = app_state(request)
+    return device_out(dev, st.clock.now(), st.config.edge_silent_after_s)
 
 
 def _issue(dev: Device, request: Request) -> str:
@@ -27,8 +33,9 @@ def _issue(dev: Device, request: Request) -> str:
 
 
 @router.get("", response_model=list[DeviceOut], summary="All devices")
-def list_devices(_: Principal = Depends(require("devices.admin")), db: Session = Depends(get_db)) -> list[DeviceOut]:
-    return [DeviceOut.model_validate(d) for d in db.scalars(sa.select(Device).order_by(Device.id))]
+def list_devices(request: Request, _: Principal = Depends(require("devices.admin")),
+                 db: Session = Depends(get_db)) -> list[DeviceOut]:
+    return [_out(d, request) for d in db.scalars(sa.select(Device).order_by(Device.id))]
 
 
 @router.post("", response_model=DeviceTokenOut, status_code=201, summary="Register a device and issue its token")
@@ -40,12 +47,13 @@ def create_device(body: DeviceCreateIn, request: Request, p: Principal = Depends
     token = _issue(dev, request)
     db.add(dev)
     db.commit()
-    return DeviceTokenOut(device=DeviceOut.model_validate(dev), token=token)
+    return DeviceTokenOut(device=_out(dev, request), token=token)
 
 
 @router.get("/me", response_model=DeviceOut, summary="The device a device token belongs to")
-def device_me(p: Principal = Depends(device_only)) -> DeviceOut:
-    return DeviceOut.model_validate(p.device)
+def device_me(request: Request, p: Principal = Depends(device_only)) -> DeviceOut:
+    assert p.device is not None
+    return _out(p.device, request)
 
 
 def _get(db: Session, device_id: int) -> Device:
@@ -56,8 +64,8 @@ def _get(db: Session, device_id: int) -> Device:
 
 
 @router.get("/{device_id}", response_model=DeviceOut, summary="One device")
-def get_device(device_id: DbId, _: Principal = Depends(require("devices.admin")), db: Session = Depends(get_db)) -> DeviceOut:
-    return DeviceOut.model_validate(_get(db, device_id))
+def get_device(device_id: DbId, request: Request, _: Principal = Depends(require("devices.admin")), db: Session = Depends(get_db)) -> DeviceOut:
+    return _out(_get(db, device_id), request)
 
 
 @router.post("/{device_id}/token", response_model=DeviceTokenOut, summary="Issue a new token (the old one stops working)")
@@ -66,7 +74,7 @@ def reissue_token(device_id: DbId, request: Request, _: Principal = Depends(requ
     dev = _get(db, device_id)
     token = _issue(dev, request)
     db.commit()
-    return DeviceTokenOut(device=DeviceOut.model_validate(dev), token=token)
+    return DeviceTokenOut(device=_out(dev, request), token=token)
 
 
 @router.delete("/{device_id}/token", response_model=DeviceOut, summary="Revoke the device's token")
@@ -76,4 +84,4 @@ def revoke_device(device_id: DbId, request: Request, _: Principal = Depends(requ
     dev.token_hash = None
     dev.revoked_at = app_state(request).clock.now()
     db.commit()
-    return DeviceOut.model_validate(dev)
+    return _out(dev, request)

@@ -70,11 +70,19 @@ def decide(network: RiverNetwork, cls: str, e: float, n: float, when: datetime =
 def test_default_rules_load_cleanly():
     rules = load_rules()
     assert rules.warnings == []
-    assert set(rules.categories) == {"floating_debris", "illegal_mining", "illegal_dumping", "illegal_construction"}
+    assert set(rules.categories) == {"floating_debris", "illegal_mining", "illegal_dumping", "illegal_construction",
+                                     "outfall_discharge"}
     assert {c.id: (c.name_zh, c.deadline_days) for c in rules.categories.values()} == {
         "floating_debris": ("漂浮物", 3), "illegal_mining": ("乱采", 1),
-        "illegal_dumping": ("乱堆", 7), "illegal_construction": ("乱建", 15)}
+        "illegal_dumping": ("乱堆", 7), "illegal_construction": ("乱建", 15), "outfall_discharge": ("排口异常排放", 2)}
     assert load_rules(DEFAULT_RULES_PATH).rules == rules.rules
+
+
+def test_edge_outfall_conditions(network):
+    # An edge camera's outfall watch reports conditions; the rules turn them into tickets.
+    for cls, rule in (("dry_weather_discharge", "outfall-dry-weather"), ("abnormal_colour", "outfall-abnormal-colour")):
+        d = decide(network, cls, 25, -800)
+        assert (d.category, d.rule_id, d.category_name) == ("outfall_discharge", rule, "排口异常排放")
 
 
 def test_floating_debris(network):

@@ -32,11 +32,43 @@ def database(db_url: str) -> Database:
 
 
 def test_migrations_match_models(database: Database) -> None:
-    assert current_revision(database.engine) == head_revision() == "0001"
+    assert current_revision(database.engine) == head_revision() == "0002"
     upgrade(database.engine)  # a second start changes nothing
     with database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == [], f"models and migrations disagree; add a migration: {diff}"
+
+
+def test_upgrade_from_0001_keeps_data_and_downgrades(db_url: str) -> None:
+    """0002 (edge events, devices' heartbeat) on a database that already has devices."""
+    from alembic import command
+
+    from serve.migrate import alembic_config
+    from serve.models import Device
+
+    d = Database(db_url)
+    try:
+        upgrade(d.engine, "0001")
+        with d.engine.begin() as c:
+            c.execute(sa.text("INSERT INTO devices (name, created_by, created_at) VALUES ('box-1', 'admin', :t)"),
+                      {"t": NOW.replace(tzinfo=None)})
+        upgrade(d.engine)
+        assert current_revision(d.engine) == "0002"
+        with d.session() as db:
+            dev = db.scalar(sa.select(Device))
+            assert dev.name == "box-1" and dev.health is None and dev.last_heartbeat_at is None
+            dev.health = {"outbox_depth": 0}
+            db.commit()
+        cfg = alembic_config()
+        with d.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        assert current_revision(d.engine) == "0001"
+        assert "edge_events" not in sa.inspect(d.engine).get_table_names()
+        upgrade(d.engine)
+        assert current_revision(d.engine) == "0002"
+    finally:
+        d.dispose()
 
 
 def test_sqlite_settings(tmp_path: Path) -> None:

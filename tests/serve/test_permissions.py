@@ -16,6 +16,7 @@ PUBLIC = "public"
 # (method, path) -> roles allowed, or PUBLIC (no login needed), or "device" (device tokens only)
 EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/health"): PUBLIC,
+    ("GET", "/api/config"): PUBLIC,
     ("POST", "/api/auth/login"): PUBLIC,
     ("POST", "/api/auth/logout"): ALL,
     ("GET", "/api/auth/me"): ALL,
@@ -31,6 +32,10 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/devices"): ADMIN,
     ("GET", "/api/devices/me"): "device",
     ("GET", "/api/devices/{device_id}"): ADMIN,
+    ("PUT", "/api/edge/media/{sha256}"): "device",
+    ("POST", "/api/edge/events"): "device",
+    ("GET", "/api/edge/events"): {"admin", "reviewer", "operator", "viewer"},
+    ("POST", "/api/edge/heartbeat"): "device",
     ("POST", "/api/devices/{device_id}/token"): ADMIN,
     ("DELETE", "/api/devices/{device_id}/token"): ADMIN,
     ("GET", "/api/rivers"): ALL,
