@@ -26,10 +26,14 @@ def train(data_yaml: Path, out_dir: Path, model_yaml: str = "yolo11n.yaml", imgs
     from ultralytics import YOLO  # heavy: torch
 
     out_dir = Path(out_dir).resolve()
-    model = YOLO(model_yaml)  # built from the architecture file: random init
+    # An architecture file builds a random init (no weights may be downloaded here); a .pt
+    # checkpoint of our own (e.g. the previous model) is fine-tuned. Ultralytics drops the
+    # checkpoint's weights unless `pretrained` names it, so pass it explicitly.
+    model = YOLO(model_yaml)
+    pretrained: str | bool = str(Path(model_yaml).resolve()) if str(model_yaml).endswith(".pt") else False
     kwargs = dict(
         data=str(Path(data_yaml).resolve()), imgsz=imgsz, epochs=epochs, batch=batch, workers=workers,
-        device="cpu", seed=seed, deterministic=True, pretrained=False, amp=False, plots=False,
+        device="cpu", seed=seed, deterministic=True, pretrained=pretrained, amp=False, plots=False,
         project=str(out_dir.parent), name=out_dir.name, exist_ok=True, patience=patience,
         fliplr=fliplr, mosaic=mosaic, close_mosaic=close_mosaic, verbose=True,
     )

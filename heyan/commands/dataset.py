@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO), map classes, split, check.",
                       no_args_is_help=True)
     sub.command("import")(import_cmd)
+    sub.command("tile")(tile_cmd)
     sub.command("check")(check_cmd)
     app.add_typer(sub, name="dataset")
 
@@ -86,6 +87,35 @@ def import_cmd(
         "boxes": {split: dict(Counter(n for p in ps for n in p.names)) for split, ps in (("train", train), ("val", val))},
     }
     typer.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def tile_cmd(
+    data: Path = typer.Argument(..., help="A dataset's data.yaml (e.g. from `heyan dataset import`)."),
+    out: Path = typer.Option(..., "--out", help="Output dataset of chips."),
+    size: int = typer.Option(320, "--size", help="Chip size: the model's input size, as sliced inference cuts."),
+    overlap: float = typer.Option(0.2, "--overlap"),
+    min_visible: float = typer.Option(0.4, "--min-visible", help="Keep a clipped box if this share of it is in the chip."),
+    keep_empty: float = typer.Option(0.1, "--keep-empty", help="Share of chips without boxes kept (background)."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Cut a dataset's photos into chips on the sliced-inference grid (splits kept as they are)."""
+    from datasets.export_yolo import write_yolo
+    from datasets.formats.yolo_import import read_yolo
+    from datasets.tiling import ChipParams, tile_photos
+
+    params = ChipParams(size=size, overlap=overlap, min_visible=min_visible, keep_empty=keep_empty)
+    splits, counts = {}, {}
+    for split in ("train", "val"):
+        res = read_yolo(data, splits=(split,))
+        for p in res.problems:
+            typer.echo(f"skipped {p}", err=True)
+        chips, problems = tile_photos(res.photos, out / "chips" / split, params, seed)
+        for p in problems:
+            typer.echo(f"skipped {p}", err=True)
+        splits[split] = chips
+        counts[split] = {"photos": len(res.photos), "chips": len(chips), "boxes": sum(len(c.names) for c in chips)}
+    path = write_yolo(splits, out)
+    typer.echo(json.dumps({"data": str(path), **counts}, ensure_ascii=False))
 
 
 def check_cmd(

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def train_cmd(
     data: Path = typer.Option(..., "--data", help="Ultralytics dataset YAML (e.g. from `heyan synth-dataset`)."),
     out: Path = typer.Option(Path("runs/train"), "--out", help="Run folder (weights, results.csv)."),
-    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help="Architecture file; no pretrained weights are used."),
+    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help="Architecture file (random init; nothing is downloaded), or a .pt checkpoint of ours to fine-tune."),
     imgsz: int = typer.Option(320, "--imgsz"),
     epochs: int = typer.Option(100, "--epochs"),
     time_hours: Optional[float] = typer.Option(None, "--time-hours", help="Wall-clock budget; overrides --epochs."),

@@ -127,3 +127,26 @@ def test_aerial_maritime_imports_and_splits_by_photo(tmp_path: Path) -> None:
     assert set(s["boxes"]["val"]) == {"boat", "structure"}
     groups = {split: {group_of(p, r"^(DJI_\d+)") for p in (out / "images" / split).iterdir()} for split in ("train", "val")}
     assert not groups["train"] & groups["val"]
+
+
+def test_chips_use_the_inference_grid_and_clip_boxes(tmp_path: Path) -> None:
+    from datasets.tiling import ChipParams, chip_boxes, tile_photos
+    from vision.slicing import tile_grid
+
+    img = _jpg(tmp_path / "big.jpg", 700, 500)
+    boxes = [[10, 10, 60, 60], [300, 200, 340, 240], [315, 100, 330, 110]]
+    photo = LabelledPhoto(img, 700, 500, boxes, ["boat", "structure", "floating_debris"])
+    p = ChipParams(size=320, overlap=0.2, keep_empty=1.0)
+    chips, problems = tile_photos([photo], tmp_path / "chips", p)
+    assert not problems
+    assert len(chips) == len(tile_grid(700, 500, 320, 0.2))  # keep_empty=1: one chip per grid window
+    assert all((c.width, c.height) == (320, 320) for c in chips)
+    # A box cut by a chip border: kept when enough of it is inside, dropped as a sliver otherwise.
+    b, n = chip_boxes(np.array([[300, 200, 340, 240]], np.float32), ["structure"], np.array([0, 0, 320, 320]), p)
+    assert n == ["structure"] and b.tolist() == [[300, 200, 320, 240]]
+    b, n = chip_boxes(np.array([[300, 200, 340, 240]], np.float32), ["structure"], np.array([335, 0, 655, 320]), p)
+    assert n == []  # 5 px of its 40 inside: a sliver
+    # Every original box appears whole in at least one chip (the overlap covers it).
+    for (x1, y1, x2, y2), name in zip(boxes, photo.names):
+        assert any(name in c.names and any(np.allclose(bb, [x1 - ox, y1 - oy, x2 - ox, y2 - oy]) for bb in c.boxes)
+                   for c, (ox, oy, _, _) in zip(chips, tile_grid(700, 500, 320, 0.2)))
