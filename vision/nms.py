@@ -68,6 +68,9 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou: float, class_ids: np.ndarray
     return order[np.array(keep, np.int64)]
 
 
+FULL_MATRIX_MAX = 4096  # boxes; 4096² float64 overlaps = 128 MB
+
+
 def greedy_nmm(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, threshold: float,
                metric: str = "ios") -> list[list[int]]:
     """Greedy non-maximum merging as in SAHI: walk boxes by score; each kept box absorbs
@@ -80,15 +83,22 @@ def greedy_nmm(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, thr
     n = len(boxes)
     if n == 0:
         return []
-    b = _offset_by_class(boxes, class_ids)
+    b = _offset_by_class(boxes, class_ids)[np.argsort(-scores, kind="stable")]
     order = np.argsort(-scores, kind="stable")
-    ov = pairwise_overlap(b[order], b[order], metric)
     taken = np.zeros(n, bool)
     groups: list[list[int]] = []
+    # Up to a few thousand boxes the whole overlap matrix is fastest; beyond that (a 4K
+    # photo at an evaluation threshold gives tens of thousands) it would need gigabytes,
+    # so each kept box is compared with the boxes still free, one row at a time.
+    full = pairwise_overlap(b, b, metric) if n <= FULL_MATRIX_MAX else None
     for i in range(n):
         if taken[i]:
             continue
-        members = np.nonzero((ov[i] > threshold) & ~taken)[0]
+        if full is not None:
+            members = np.nonzero((full[i] > threshold) & ~taken)[0]
+        else:
+            free = np.nonzero(~taken)[0]
+            members = free[pairwise_overlap(b[i : i + 1], b[free], metric)[0] > threshold]
         members = members[members != i]
         taken[i] = True
         taken[members] = True

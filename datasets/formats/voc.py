@@ -11,9 +11,11 @@ from datasets.labels import ImportResult, LabelledPhoto, Problem, check_boxes
 from datasets.yolo import IMAGE_SUFFIXES
 
 
-def _image_for(xml: Path, filename: str | None) -> Path | None:
-    if filename and (xml.parent / filename).is_file():
-        return xml.parent / filename
+def _image_for(xml: Path, filename: str | None, images_dir: Path | None = None) -> Path | None:
+    # Labels may live apart from the images (we commit labels, not third-party photos).
+    for base in (xml.parent, images_dir):
+        if base is not None and filename and (base / filename).is_file():
+            return base / filename
     for suffix in IMAGE_SUFFIXES:
         for cand in (xml.with_suffix(suffix), xml.with_suffix(suffix.upper())):
             if cand.is_file():
@@ -21,14 +23,14 @@ def _image_for(xml: Path, filename: str | None) -> Path | None:
     return None
 
 
-def read_voc_file(xml: Path) -> ImportResult:
+def read_voc_file(xml: Path, images_dir: Path | None = None) -> ImportResult:
     res = ImportResult()
     try:
         root = ET.parse(xml).getroot()
     except Exception as exc:  # noqa: BLE001 — defusedxml raises several types; all mean "unusable file"
         res.problems.append(Problem(str(xml), f"not valid VOC XML: {exc}"))
         return res
-    image = _image_for(xml, root.findtext("filename"))
+    image = _image_for(xml, root.findtext("filename"), images_dir)
     if image is None:
         res.problems.append(Problem(str(xml), f"image {root.findtext('filename')!r} not found beside it"))
         return res
@@ -62,8 +64,8 @@ def read_voc_file(xml: Path) -> ImportResult:
     return res
 
 
-def read_voc(folder: Path) -> ImportResult:
+def read_voc(folder: Path, images_dir: Path | None = None) -> ImportResult:
     res = ImportResult()
     for xml in sorted(Path(folder).rglob("*.xml")):
-        res.extend(read_voc_file(xml))
+        res.extend(read_voc_file(xml, images_dir))
     return res

@@ -32,16 +32,16 @@ def _detect_format(src: Path) -> str:
     raise typer.BadParameter(f"{src}: cannot tell the format; give --format ({', '.join(FORMATS)})")
 
 
-def read_any(src: Path, fmt: str | None):
+def read_any(src: Path, fmt: str | None, images: Path | None = None):
     from datasets.formats.coco import read_coco
     from datasets.formats.voc import read_voc
     from datasets.formats.yolo_import import read_yolo
 
     fmt = fmt or _detect_format(src)
     if fmt == "voc":
-        return read_voc(src)
+        return read_voc(src, images)
     if fmt == "coco":
-        return read_coco(src)
+        return read_coco(src, images)
     if fmt == "yolo":
         return read_yolo(src)
     raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
@@ -51,6 +51,7 @@ def import_cmd(
     sources: list[Path] = typer.Argument(..., help="VOC folder(s), COCO .json file(s) or YOLO data.yaml(s)."),
     out: Path = typer.Option(..., "--out", help="Output Ultralytics dataset folder (data.yaml, images/, labels/)."),
     fmt: Optional[str] = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: guessed)."),
+    images: Optional[Path] = typer.Option(None, "--images", help="Folder of the images when the labels are kept apart (VOC, COCO)."),
     class_map: Optional[Path] = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
     group: Optional[str] = typer.Option(None, "--group", help=r"Regex on file names giving the source photo, e.g. '^(DJI_\d+)'; "
                                                               "all tiles of one photo stay on one side of the split."),
@@ -67,7 +68,7 @@ def import_cmd(
     for src in sources:
         if not src.exists():
             raise typer.BadParameter(f"{src}: no such file or folder")
-        res.extend(read_any(src, fmt))
+        res.extend(read_any(src, fmt, images))
     try:
         mapping = load_class_map(class_map)
     except ValueError as exc:

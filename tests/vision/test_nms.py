@@ -209,3 +209,30 @@ def test_greedy_nmm_partition_and_membership_on_random_boxes(seed):
 def test_greedy_nmm_does_not_merge_classes_with_negative_coordinates():
     boxes = np.array([[-20, -20, 5, 5], [-20, -20, 5, 5]], np.float32)
     assert greedy_nmm(boxes, np.array([0.9, 0.8]), np.array([0, 1]), 0.5) == [[0], [1]]
+
+
+def test_greedy_nmm_large_input_matches_the_matrix_path_without_the_matrix(monkeypatch) -> None:
+    import vision.nms as nms_mod
+
+    rng = np.random.default_rng(5)
+    n = 1500
+    xy = rng.uniform(0, 2000, (n, 2))
+    wh = rng.uniform(5, 80, (n, 2))
+    boxes = np.concatenate([xy, xy + wh], 1).astype(np.float32)
+    scores = rng.uniform(0, 1, n).astype(np.float32)
+    cls = rng.integers(0, 3, n)
+    full = nms_mod.greedy_nmm(boxes, scores, cls, 0.5, "ios")
+    monkeypatch.setattr(nms_mod, "FULL_MATRIX_MAX", 10)  # force the row-by-row path
+    rows = nms_mod.greedy_nmm(boxes, scores, cls, 0.5, "ios")
+    assert [sorted(g[1:]) for g in rows] == [sorted(g[1:]) for g in full] and [g[0] for g in rows] == [g[0] for g in full]
+
+
+def test_greedy_nmm_handles_tens_of_thousands_of_boxes() -> None:
+    from vision.nms import greedy_nmm
+
+    rng = np.random.default_rng(6)
+    n = 30000  # the full matrix would be 7 GB
+    xy = rng.uniform(0, 4000, (n, 2))
+    boxes = np.concatenate([xy, xy + 20], 1).astype(np.float32)
+    groups = greedy_nmm(boxes, rng.uniform(0, 1, n).astype(np.float32), np.zeros(n, int), 0.5, "ios")
+    assert sum(len(g) for g in groups) == n
