@@ -10,11 +10,11 @@ from typing import Optional
 
 import typer
 
-FORMATS = ("voc", "coco", "yolo")
+FORMATS = ("voc", "coco", "yolo", "cvat", "labelstudio")
 
 
 def register(app: typer.Typer) -> None:
-    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO), map classes, split, check.",
+    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO, CVAT, Label Studio), map classes, split, tile, check.",
                       no_args_is_help=True)
     sub.command("import")(import_cmd)
     sub.command("tile")(tile_cmd)
@@ -24,7 +24,10 @@ def register(app: typer.Typer) -> None:
 
 def _detect_format(src: Path) -> str:
     if src.is_file() and src.suffix.lower() == ".json":
-        return "coco"
+        head = src.read_text(encoding="utf-8", errors="replace")[:4096].lstrip()
+        return "labelstudio" if head.startswith("[") else "coco"
+    if src.is_file() and src.suffix.lower() == ".xml":
+        return "cvat"
     if src.is_file() and src.suffix.lower() in (".yaml", ".yml"):
         return "yolo"
     if src.is_dir() and any(src.rglob("*.xml")):
@@ -34,6 +37,8 @@ def _detect_format(src: Path) -> str:
 
 def read_any(src: Path, fmt: str | None, images: Path | None = None):
     from datasets.formats.coco import read_coco
+    from datasets.formats.cvat import read_cvat
+    from datasets.formats.labelstudio import read_labelstudio
     from datasets.formats.voc import read_voc
     from datasets.formats.yolo_import import read_yolo
 
@@ -44,11 +49,15 @@ def read_any(src: Path, fmt: str | None, images: Path | None = None):
         return read_coco(src, images)
     if fmt == "yolo":
         return read_yolo(src)
+    if fmt == "cvat":
+        return read_cvat(src, images)
+    if fmt == "labelstudio":
+        return read_labelstudio(src, images)
     raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
 def import_cmd(
-    sources: list[Path] = typer.Argument(..., help="VOC folder(s), COCO .json file(s) or YOLO data.yaml(s)."),
+    sources: list[Path] = typer.Argument(..., help="VOC folder(s), COCO or Label Studio .json, CVAT .xml, or YOLO data.yaml(s)."),
     out: Path = typer.Option(..., "--out", help="Output Ultralytics dataset folder (data.yaml, images/, labels/)."),
     fmt: Optional[str] = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: guessed)."),
     images: Optional[Path] = typer.Option(None, "--images", help="Folder of the images when the labels are kept apart (VOC, COCO)."),

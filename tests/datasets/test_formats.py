@@ -150,3 +150,27 @@ def test_chips_use_the_inference_grid_and_clip_boxes(tmp_path: Path) -> None:
     for (x1, y1, x2, y2), name in zip(boxes, photo.names):
         assert any(name in c.names and any(np.allclose(bb, [x1 - ox, y1 - oy, x2 - ox, y2 - oy]) for bb in c.boxes)
                    for c, (ox, oy, _, _) in zip(chips, tile_grid(700, 500, 320, 0.2)))
+
+
+def test_cvat_and_label_studio_exports(tmp_path: Path) -> None:
+    from datasets.formats.cvat import read_cvat
+    from datasets.formats.labelstudio import read_labelstudio
+
+    _jpg(tmp_path / "a.jpg", 200, 100)
+    (tmp_path / "cvat.xml").write_text(
+        '<annotations><version>1.1</version>'
+        '<image id="0" name="upload/a.jpg" width="200" height="100"><box label="boat" xtl="10" ytl="20" xbr="50" ybr="60"/></image>'
+        '<image id="1" name="nope.jpg" width="200" height="100"/></annotations>')
+    res = read_cvat(tmp_path / "cvat.xml")
+    assert len(res.photos) == 1 and res.photos[0].boxes.tolist() == [[10, 20, 50, 60]] and res.photos[0].names == ["boat"]
+    assert "nope.jpg" in str(res.problems[0])
+
+    tasks = [{"id": 1, "data": {"image": "/data/upload/1/a.jpg"}, "annotations": [{"result": [
+        {"type": "rectanglelabels", "original_width": 200, "original_height": 100,
+         "value": {"x": 10, "y": 20, "width": 25, "height": 50, "rectanglelabels": ["waste_pile"]}}]}]},
+             {"id": 2, "data": {"image": "/data/upload/1/gone.jpg"}, "annotations": []}]
+    (tmp_path / "ls.json").write_text(json.dumps(tasks))
+    res = read_labelstudio(tmp_path / "ls.json")
+    assert len(res.photos) == 1 and res.photos[0].names == ["waste_pile"]
+    assert np.allclose(res.photos[0].boxes, [[20, 20, 70, 70]])
+    assert "gone.jpg" in str(res.problems[0])
