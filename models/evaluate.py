@@ -38,6 +38,9 @@ class EvalResult:
     recall: float
     per_class: list[ClassMetrics] = field(default_factory=list)
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Predictions above the operating threshold that match no object (hard negatives:
+    # glint, foam, bare soil), per image.
+    false_positives_per_image: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -142,18 +145,36 @@ def confusion_summary(pred: Detections, gt_boxes: np.ndarray, gt_cls: np.ndarray
     return out
 
 
-def evaluate_dataset(detector: Any, data: Path, split: str = "val", tile: bool = False, progress: bool = False,
-                     batch: int = 8, confusion_conf: float = 0.25) -> EvalResult:
-    """Run ``detector`` (an ``OnnxDetector``) on every image of the split and score it."""
+@dataclass
+class _Stats:
+    """What scoring needs from each image, kept so sources can be scored apart and pooled."""
+    tp: list[np.ndarray] = field(default_factory=list)
+    conf: list[np.ndarray] = field(default_factory=list)
+    pred_cls: list[np.ndarray] = field(default_factory=list)
+    target_cls: list[np.ndarray] = field(default_factory=list)
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)
+    images: int = 0
+
+    def add(self, other: _Stats) -> None:
+        self.tp += other.tp
+        self.conf += other.conf
+        self.pred_cls += other.pred_cls
+        self.target_cls += other.target_cls
+        self.images += other.images
+        for k, v in other.confusion.items():
+            self.confusion[k] = self.confusion.get(k, 0) + v
+
+
+def _collect(detector: Any, data: Path, split: str, tile: bool, progress: bool, batch: int,
+             confusion_conf: float) -> _Stats:
     import cv2
     from tqdm import tqdm
 
     names = list(detector.class_names)
-    nc = len(names)
     items = iter_split(Path(data), split)
-    stats_tp, stats_conf, stats_cls, target_cls = [], [], [], []
-    confusion: dict[tuple[str, str], int] = {}
-    bar = tqdm(total=len(items), desc=f"eval {split}", unit="img", file=sys.stderr, disable=not progress)
+    st = _Stats(images=len(items))
+    bar = tqdm(total=len(items), desc=f"eval {Path(data).parent.name}:{split}", unit="img", file=sys.stderr,
+               disable=not progress)
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
         images = [cv2.imread(str(it.image)) for it in chunk]
@@ -171,19 +192,23 @@ def evaluate_dataset(detector: Any, data: Path, split: str = "val", tile: bool =
         for it, im, pred in zip(chunk, images, preds):
             h, w = im.shape[:2]
             gt = it.boxes_xyxy(w, h)
-            correct = match_predictions(pred, gt, it.class_ids)
-            stats_tp.append(correct)
-            stats_conf.append(pred.scores)
-            stats_cls.append(pred.class_ids)
-            target_cls.append(it.class_ids)
+            st.tp.append(match_predictions(pred, gt, it.class_ids))
+            st.conf.append(pred.scores)
+            st.pred_cls.append(pred.class_ids)
+            st.target_cls.append(it.class_ids)
             for k, v in confusion_summary(pred, gt, it.class_ids, names, confusion_conf).items():
-                confusion[k] = confusion.get(k, 0) + v
+                st.confusion[k] = st.confusion.get(k, 0) + v
         bar.update(len(chunk))
     bar.close()
-    tp = np.concatenate(stats_tp) if stats_tp else np.zeros((0, 10), bool)
-    conf = np.concatenate(stats_conf) if stats_conf else np.zeros(0)
-    pcls = np.concatenate(stats_cls) if stats_cls else np.zeros(0, np.int64)
-    tcls = np.concatenate(target_cls) if target_cls else np.zeros(0, np.int64)
+    return st
+
+
+def _score(st: _Stats, names: list[str]) -> EvalResult:
+    nc = len(names)
+    tp = np.concatenate(st.tp) if st.tp else np.zeros((0, 10), bool)
+    conf = np.concatenate(st.conf) if st.conf else np.zeros(0)
+    pcls = np.concatenate(st.pred_cls) if st.pred_cls else np.zeros(0, np.int64)
+    tcls = np.concatenate(st.target_cls) if st.target_cls else np.zeros(0, np.int64)
     p, r, ap, present = ap_per_class(tp.astype(np.float64), conf, pcls, tcls, nc)
     per_class = [
         ClassMetrics(names[c], int((tcls == c).sum()), float(p[c]), float(r[c]), float(ap[c, 0]), float(ap[c].mean()))
@@ -191,13 +216,64 @@ def evaluate_dataset(detector: Any, data: Path, split: str = "val", tile: bool =
     ]
     sel = present
     conf_nested: dict[str, dict[str, int]] = {}
-    for (t, pr), v in sorted(confusion.items()):
+    for (t, pr), v in sorted(st.confusion.items()):
         conf_nested.setdefault(t, {})[pr] = v
+    false_pos = sum(v for (t, _), v in st.confusion.items() if t == "background")
     return EvalResult(
-        images=len(items), instances=int(len(tcls)),
+        images=st.images, instances=int(len(tcls)),
         map50=float(ap[sel, 0].mean()) if sel.any() else 0.0,
         map50_95=float(ap[sel].mean()) if sel.any() else 0.0,
         precision=float(p[sel].mean()) if sel.any() else 0.0,
         recall=float(r[sel].mean()) if sel.any() else 0.0,
         per_class=per_class, confusion=conf_nested,
+        false_positives_per_image=round(false_pos / st.images, 3) if st.images else 0.0,
     )
+
+
+def evaluate_dataset(detector: Any, data: Path, split: str = "val", tile: bool = False, progress: bool = False,
+                     batch: int = 8, confusion_conf: float = 0.25) -> EvalResult:
+    """Run ``detector`` (an ``OnnxDetector``) on every image of the split and score it."""
+    st = _collect(detector, data, split, tile, progress, batch, confusion_conf)
+    return _score(st, list(detector.class_names))
+
+
+@dataclass
+class Source:
+    name: str
+    data: Path
+    split: str = "val"
+    tile: bool = False
+
+
+def evaluate_sources(detector: Any, sources: list[Source], progress: bool = False, batch: int = 8,
+                     confusion_conf: float = 0.25) -> tuple[dict[str, EvalResult], EvalResult]:
+    """Score each source (a camera, a site, a labelling batch) on its own, and all pooled:
+    one mean over different sources hides where the model fails."""
+    names = list(detector.class_names)
+    pooled = _Stats()
+    per: dict[str, EvalResult] = {}
+    for src in sources:
+        st = _collect(detector, src.data, src.split, src.tile, progress, batch, confusion_conf)
+        per[src.name] = _score(st, names)
+        pooled.add(st)
+    return per, _score(pooled, names)
+
+
+def confusion_lines(result: EvalResult, top: int = 8) -> list[str]:
+    """The confusion summary in words: which classes are taken for which, what is missed,
+    and what is found on nothing (glint, foam, bare soil) at the operating threshold."""
+    swaps: list[tuple[int, str]] = []
+    missed: list[tuple[int, str]] = []
+    ghosts: list[tuple[int, str]] = []
+    for true, row in result.confusion.items():
+        for pred, n in row.items():
+            if true == "background":
+                ghosts.append((n, f"{n} × {pred} on nothing (background)"))
+            elif pred == "background":
+                missed.append((n, f"{n} × {true} missed"))
+            elif pred != true:
+                swaps.append((n, f"{n} × {true} taken for {pred}"))
+    lines = [t for _, t in sorted(swaps, reverse=True)[:top]]
+    lines += [t for _, t in sorted(missed, reverse=True)[:top]]
+    lines += [t for _, t in sorted(ghosts, reverse=True)[:top]]
+    return lines

@@ -29,6 +29,11 @@ def train(data_yaml: Path, out_dir: Path, model_yaml: str = "yolo11n.yaml", imgs
     # An architecture file builds a random init (no weights may be downloaded here); a .pt
     # checkpoint of our own (e.g. the previous model) is fine-tuned. Ultralytics drops the
     # checkpoint's weights unless `pretrained` names it, so pass it explicitly.
+    if not str(model_yaml).endswith((".yaml", ".yml", ".pt")):
+        # A zoo model: rebuild its checkpoint from the shipped ONNX (models/recover.py).
+        from models.recover import checkpoint_for_zoo_model
+
+        model_yaml = str(checkpoint_for_zoo_model(str(model_yaml), out_dir.parent / f"{out_dir.name}-start.pt"))
     model = YOLO(model_yaml)
     pretrained: str | bool = str(Path(model_yaml).resolve()) if str(model_yaml).endswith(".pt") else False
     kwargs = dict(

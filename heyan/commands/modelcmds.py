@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def train_cmd(
     data: Path = typer.Option(..., "--data", help="Ultralytics dataset YAML (e.g. from `heyan synth-dataset`)."),
     out: Path = typer.Option(Path("runs/train"), "--out", help="Run folder (weights, results.csv)."),
-    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help="Architecture file (random init; nothing is downloaded), or a .pt checkpoint of ours to fine-tune."),
+    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help="Architecture file (random init; nothing is downloaded), a .pt checkpoint to fine-tune, or a zoo model name (e.g. heyan-det-v1: its weights are rebuilt from the ONNX file and fine-tuned)."),
     imgsz: int = typer.Option(320, "--imgsz"),
     epochs: int = typer.Option(100, "--epochs"),
     time_hours: Optional[float] = typer.Option(None, "--time-hours", help="Wall-clock budget; overrides --epochs."),
@@ -58,36 +58,75 @@ def export_cmd(
     typer.echo(json.dumps({"model": str(onnx_path), "card": str(dest / "model.json"), "sha256": card.sha256}))
 
 
+def _parse_source(spec: str, tile: bool, split: str):
+    """`[NAME=]PATH[:SPLIT][:tile]`."""
+    from models.evaluate import Source
+
+    name, _, rest = spec.rpartition("=") if "=" in spec else ("", "", spec)
+    bits = rest.split(":")
+    path, src_split, src_tile = Path(bits[0]), split, tile
+    for b in bits[1:]:
+        if b == "tile":
+            src_tile = True
+        elif b:
+            src_split = b
+    if not path.exists():
+        raise typer.BadParameter(f"{path}: no such dataset")
+    if not name:
+        name = path.parent.name if path.is_file() else path.name
+    return Source(name, path, src_split, src_tile)
+
+
 def eval_cmd(
-    data: Path = typer.Option(..., "--data", help="YOLO dataset YAML or folder with images/ and labels/."),
+    data: list[str] = typer.Option(..., "--data", help="YOLO dataset YAML or folder with images/ and labels/; repeat for "
+                                                       "several sources, each scored apart and pooled: [NAME=]PATH[:SPLIT][:tile]."),
     split: str = typer.Option("val", "--split"),
     model: Optional[str] = typer.Option(None, "--model", help="Zoo name or path to an .onnx file."),
     tile: bool = typer.Option(False, "--tile/--no-tile", help="Sliced inference (for large labelled photos)."),
     write: Optional[Path] = typer.Option(None, "--write", help="Also write the metrics JSON here."),
     update_card: bool = typer.Option(False, "--update-card", help="Store the metrics in the model's card."),
     conf: float = typer.Option(0.001, "--conf", help="Score threshold for mAP (low, as is standard)."),
-    key: Optional[str] = typer.Option(None, "--key", help="Name of these metrics in the card (default: <dataset folder>:<split>)."),
+    confusion_conf: float = typer.Option(0.25, "--confusion-conf", help="Score threshold of the confusion summary and false positives."),
+    key: Optional[str] = typer.Option(None, "--key", help="Name of these metrics in the card (default: <dataset folder>:<split>; "
+                                                          "with several sources, a prefix)."),
 ) -> None:
-    """mAP50, mAP50-95 and per-class precision/recall with Heyan's own ONNX runtime."""
+    """mAP50, mAP50-95, per-class precision/recall, per source, and what is confused with what,
+    with Heyan's own ONNX runtime."""
     from heyan.commands.common import load_detector
-    from models.evaluate import evaluate_dataset
+    from models.evaluate import confusion_lines, evaluate_sources
 
+    sources = [_parse_source(d, tile, split) for d in data]
     det = load_detector(model, conf=conf)
-    metrics = evaluate_dataset(det, data, split=split, tile=tile, progress=True)
-    text = json.dumps(metrics.to_dict(), ensure_ascii=False, indent=2)
+    try:
+        per, pooled = evaluate_sources(det, sources, progress=True, confusion_conf=confusion_conf)
+    except ValueError as exc:
+        typer.echo(f"heyan eval: {exc}", err=True)
+        raise typer.Exit(1)
+    for name, res in per.items():
+        typer.echo(f"{name}: mAP50 {res.map50:.3f}  mAP50-95 {res.map50_95:.3f}  ({res.images} images, "
+                   f"{res.instances} objects, {res.false_positives_per_image:.2f} false positives/image "
+                   f"at {confusion_conf})", err=True)
+        for line in confusion_lines(res, top=4):
+            typer.echo(f"    {line}", err=True)
+    if len(sources) == 1:
+        out = per[sources[0].name].to_dict()
+        stored = {key or f"{sources[0].name}:{sources[0].split}": out}
+    else:
+        out = {"sources": {n: r.to_dict() for n, r in per.items()}, "all": pooled.to_dict()}
+        prefix = f"{key}/" if key else ""
+        stored = {f"{prefix}{n}": r.to_dict() for n, r in per.items()} | {f"{prefix}all": pooled.to_dict()}
+    text = json.dumps(out, ensure_ascii=False, indent=2)
     typer.echo(text)
     if write:
         write.write_text(text + "\n", encoding="utf-8")
     if update_card:
         from heyan.settings import get_settings
+        from models.card import ModelCard
         from models.registry import resolve_card_path
 
         card_path = resolve_card_path(model or get_settings().default_model)
-        from models.card import ModelCard
-
         card = ModelCard.load(card_path)
-        name = Path(data).parent.name if Path(data).is_file() else Path(data).name
-        card.metrics[key or f"{name}:{split}"] = metrics.to_dict()
+        card.metrics.update(stored)
         card.save(card_path)
 
 

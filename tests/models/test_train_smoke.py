@@ -57,3 +57,53 @@ def test_train_export_eval_offline(tmp_path, monkeypatch):
     assert res.exit_code == 0, res.output
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["images"] == 4 and {c["name"] for c in metrics["per_class"]} >= {"boat", "structure"}
+
+
+def test_zoo_model_checkpoint_rebuilt_from_onnx_computes_the_same(tmp_path):
+    """An office fine-tunes the model it runs, of which only ONNX ships: the rebuilt
+    checkpoint must compute what the ONNX computes, before any training."""
+    import onnxruntime as ort
+    import torch
+
+    from models.recover import checkpoint_for_zoo_model
+    from models.registry import resolve_model
+
+    onnx_path, card = resolve_model("heyan-det-v1")
+    pt = checkpoint_for_zoo_model("heyan-det-v1", tmp_path / "v1.pt")
+    ckpt = torch.load(pt, weights_only=False)
+    net = ckpt["model"].float().eval()
+    assert list(net.names.values()) == card.classes
+    x = np.random.default_rng(0).random((2, 3, card.imgsz, card.imgsz), dtype=np.float32)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    want = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    with torch.no_grad():
+        got = net(torch.from_numpy(x))[0].numpy()
+    assert got.shape == want.shape
+    assert np.abs(got - want).max() < 1e-2 * max(1.0, float(np.abs(want).max()) / 100)
+
+
+def test_recover_refuses_a_model_of_another_architecture(tmp_path):
+    from models.recover import RecoverError, checkpoint_from_onnx
+    from models.registry import resolve_model
+
+    onnx_path, card = resolve_model("heyan-det-v1")
+    with pytest.raises(RecoverError, match="yolo11s"):
+        checkpoint_from_onnx(onnx_path, tmp_path / "x.pt", card.classes, "yolo11s.yaml")
+
+
+def test_eval_scores_sources_apart_and_pooled(tmp_path):
+    from heyan.cli import app
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate_dataset(a, n_train=0, n_val=6, seed=11, size=160)
+    generate_dataset(b, n_train=0, n_val=4, seed=12, size=160)
+    res = CliRunner().invoke(app, ["eval", "--data", f"one={a / 'data.yaml'}", "--data", f"{b / 'data.yaml'}:val",
+                                   "--model", "heyan-det-v1", "--write", str(tmp_path / "m.json")])
+    assert res.exit_code == 0, res.output
+    m = json.loads((tmp_path / "m.json").read_text())
+    assert set(m["sources"]) == {"one", "b"}
+    assert m["sources"]["one"]["images"] == 6 and m["sources"]["b"]["images"] == 4
+    assert m["all"]["images"] == 10
+    assert m["all"]["instances"] == m["sources"]["one"]["instances"] + m["sources"]["b"]["instances"]
+    assert "false_positives_per_image" in m["all"]
+    assert "taken for" in res.output or "missed" in res.output  # the confusion summary in words
