@@ -14,11 +14,15 @@ FORMATS = ("voc", "coco", "yolo", "cvat", "labelstudio")
 
 
 def register(app: typer.Typer) -> None:
-    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO, CVAT, Label Studio), map classes, split, tile, check.",
+    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO, CVAT, Label Studio), map classes, split, tile, check, stats; compose copy-paste scenes, augment, mix.",
                       no_args_is_help=True)
     sub.command("import")(import_cmd)
     sub.command("tile")(tile_cmd)
     sub.command("check")(check_cmd)
+    sub.command("stats")(stats_cmd)
+    sub.command("compose")(compose_cmd)
+    sub.command("augment")(augment_cmd)
+    sub.command("mix")(mix_cmd)
     app.add_typer(sub, name="dataset")
 
 
@@ -158,3 +162,107 @@ def check_cmd(
         counts.update(CLASSES[int(c)].name for c in item.class_ids)
         cv2.imwrite(str(out / item.image.name), draw_detections(img, det, [c.name for c in CLASSES]))
     typer.echo(json.dumps({"images": len(items), "boxes": dict(counts), "out": str(out)}, ensure_ascii=False))
+
+
+def stats_cmd(
+    data: Path = typer.Argument(..., help="A dataset's data.yaml."),
+    group: Optional[str] = typer.Option(None, "--group", help=r"Regex giving an image's source photo (default: the file name "
+                                                              "without a chip suffix `__NNN`)."),
+) -> None:
+    """Per split: images, boxes per class, box sizes (long side, px) and sources; sources
+    found in both train and val are listed, because they make validation figures lie."""
+    from datasets.compose import CHIP_GROUP, dataset_stats
+
+    try:
+        stats = dataset_stats(data, group=group or CHIP_GROUP)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    for split, s in stats["splits"].items():
+        typer.echo(f"{split}: {s['images']} images ({s['empty_images']} without boxes), {s['sources']} sources", err=True)
+        for name, n in s["boxes"].items():
+            q = s["box_long_side_px"][name]
+            typer.echo(f"  {name:16s} {n:6d} boxes   long side p10/p50/p90 {q['p10']:.0f}/{q['p50']:.0f}/{q['p90']:.0f} px", err=True)
+    if stats.get("sources_in_both_splits"):
+        typer.echo(f"WARNING: {stats['sources_in_both_splits']} sources are in both train and val: "
+                   f"{', '.join(stats['sources_in_both_splits_names'][:5])}", err=True)
+    typer.echo(json.dumps(stats, ensure_ascii=False))
+
+
+def compose_cmd(
+    backgrounds: Path = typer.Option(..., "--backgrounds", help="data.yaml whose train photos are the backgrounds (their labels are kept)."),
+    gsd: float = typer.Option(..., "--gsd", help="Ground sampling distance of the backgrounds, metres per pixel (sizes pasted objects)."),
+    cutouts: Optional[Path] = typer.Option(None, "--cutouts", help="data.yaml whose train labels give real cut-outs (default: the backgrounds')."),
+    out: Path = typer.Option(..., "--out", help="Output dataset folder."),
+    n: int = typer.Option(1000, "--n", help="Chips to compose."),
+    size: int = typer.Option(320, "--size", help="Chip size (the model's input, cut at native scale)."),
+    p_real: float = typer.Option(0.5, "--p-real", help="Share of real cut-outs where a class has some."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Copy-paste composition: real and generated objects on real backgrounds, placed on water
+    or land as the class requires, sized by GSD, colour-matched."""
+    from datasets.compose import collect_cutouts, compose_dataset
+    from datasets.copypaste import ComposeParams
+    from datasets.export_yolo import write_yolo
+    from datasets.formats.yolo_import import read_yolo
+
+    bg = read_yolo(backgrounds, splits=("train",))
+    for p in bg.problems:
+        typer.echo(f"skipped {p}", err=True)
+    src = bg if cutouts is None else read_yolo(cutouts, splits=("train",))
+    cuts, problems = collect_cutouts(src.photos, gsd if cutouts is None else None, seed=seed)
+    for p in problems:
+        typer.echo(f"skipped {p}", err=True)
+    chips, problems = compose_dataset(bg.photos, gsd, cuts, out / "chips", n, size, seed, ComposeParams(p_real=p_real))
+    for p in problems:
+        typer.echo(f"skipped {p}", err=True)
+    path = write_yolo({"train": chips}, out)
+    typer.echo(json.dumps({"data": str(path), "chips": len(chips), "cutouts": {k: len(v) for k, v in cuts.items()},
+                           "boxes": dict(Counter(n for c in chips for n in c.names))}, ensure_ascii=False))
+
+
+def augment_cmd(
+    data: Path = typer.Argument(..., help="A dataset's data.yaml."),
+    out: Path = typer.Option(..., "--out", help="Output dataset folder (one augmented copy of each image)."),
+    split: str = typer.Option("train", "--split"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Real-photo augmentation (haze, glint, JPEG, motion blur, fisheye, exposure) of a split."""
+    from datasets.compose import augment_dataset
+    from datasets.export_yolo import write_yolo
+
+    photos = augment_dataset(data, split, out / "augmented", seed)
+    path = write_yolo({"train": photos}, out)
+    typer.echo(json.dumps({"data": str(path), "images": len(photos),
+                           "boxes": dict(Counter(n for p in photos for n in p.names))}, ensure_ascii=False))
+
+
+def _part(spec: str) -> tuple[Path, str, int | None]:
+    """`DATA.yaml[:SPLIT][:COUNT]`."""
+    bits = spec.split(":")
+    data, split, count = Path(bits[0]), "train", None
+    for b in bits[1:]:
+        if b.isdigit():
+            count = int(b)
+        elif b:
+            split = b
+    if not data.is_file():
+        raise typer.BadParameter(f"{data}: no such data.yaml")
+    return data, split, count
+
+
+def mix_cmd(
+    out: Path = typer.Option(..., "--out", help="Folder for the mixed data.yaml (image lists; nothing is copied)."),
+    take: list[str] = typer.Option(..., "--take", help="DATA.yaml[:SPLIT][:COUNT] to train on; repeat. SPLIT defaults to train, COUNT to all."),
+    val: list[str] = typer.Option([], "--val", help="DATA.yaml[:SPLIT] to validate on during training; repeat (SPLIT defaults to val)."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Mix datasets into one training set (e.g. all real chips + 750 synthetic + 750 composites)."""
+    from datasets.compose import write_mix
+
+    parts = [_part(t) for t in take]
+    vals = []
+    for v in val:
+        d, s, _ = _part(v if ":" in v else v + ":val")
+        vals.append((d, s))
+    path = write_mix(parts, vals, out, seed)
+    typer.echo(json.dumps({"data": str(path), "train": sum(1 for _ in open(out / "train.txt", encoding="utf-8"))}))
