@@ -22,7 +22,8 @@ import benchlib as bl  # noqa: E402
 
 TAG = "run_all"
 BENCHES = {"detect": "bench_detect.py", "sahi": "bench_sahi.py", "memory": "bench_memory.py", "ingest": "bench_ingest.py",
-           "api": "bench_api.py", "edge": "bench_edge.py"}
+           "api": "bench_api.py", "edge": "bench_edge.py",
+           "model_sizes": "bench_model_sizes.py"}
 INGEST_BIG_PHOTOS, INGEST_BIG_PHOTOS_FULL = 48, 1000
 
 
@@ -58,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "edge":  # its own generated 1080p25 video
             cmd = [sys.executable, str(bl.BENCH_DIR / script), "--model", args.model,
                    "--out", str(args.results_dir / "edge.json")]
+        elif name == "model_sizes":
+            cmd = [sys.executable, str(bl.BENCH_DIR / script), "--threads", str(args.threads),
+                   "--results-dir", str(args.results_dir)]
         elif name != "memory":
             cmd += ["--photos", str(args.photos)]
         bl.log(TAG, f"running {script} ...")
@@ -129,6 +133,8 @@ def summarise(res: dict[str, dict], args, started: str, seconds: float, failed: 
                     "upload": a.get("upload")}
     if "edge" in res:
         s["edge"] = {"decode_only_fps": res["edge"]["decode_only_fps"], "legs": res["edge"]["legs"]}
+    if "model_sizes" in res:
+        s["model_sizes_ms_per_640_area"] = {k: v["ms_per_640_area_p50"] for k, v in res["model_sizes"]["variants"].items()}
     s["warnings"] = [f"{k}: {v['env']['warning']}" for k, v in res.items() if "warning" in v.get("env", {})]
     return s
 

@@ -28,7 +28,10 @@ def split_by_group(photos: list[LabelledPhoto], pattern: str | None, val_fractio
     keys = sorted(groups)
     rng = np.random.default_rng(seed)
     rng.shuffle(keys)
-    n_val = max(1, round(val_fraction * len(keys))) if val_fraction > 0 and len(keys) > 1 else 0
+    if val_fraction >= 1.0:  # a validation-only set (hand labels of photos never trained on)
+        n_val = len(keys)
+    else:
+        n_val = max(1, round(val_fraction * len(keys))) if val_fraction > 0 and len(keys) > 1 else 0
     val_keys = set(keys[:n_val])
     train = [p for k in sorted(groups) if k not in val_keys for p in groups[k]]
     val = [p for k in sorted(groups) if k in val_keys for p in groups[k]]

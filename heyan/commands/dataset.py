@@ -68,7 +68,8 @@ def import_cmd(
     class_map: Optional[Path] = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
     group: Optional[str] = typer.Option(None, "--group", help=r"Regex on file names giving the source photo, e.g. '^(DJI_\d+)'; "
                                                               "all tiles of one photo stay on one side of the split."),
-    val_fraction: float = typer.Option(0.2, "--val-fraction", min=0.0, max=0.9),
+    val_fraction: float = typer.Option(0.2, "--val-fraction", min=0.0, max=1.0,
+                                       help="Share of source groups for validation; 1 makes a validation-only set."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Import labels, map them to Heyan's classes, split train/val by source group, write a dataset."""

@@ -58,7 +58,7 @@ def export_cmd(
     typer.echo(json.dumps({"model": str(onnx_path), "card": str(dest / "model.json"), "sha256": card.sha256}))
 
 
-def _parse_source(spec: str, tile: bool, split: str):
+def _parse_source(spec: str, tile: bool, split: str, merge: str = "nms"):
     """`[NAME=]PATH[:SPLIT][:tile]`."""
     from models.evaluate import Source
 
@@ -74,7 +74,7 @@ def _parse_source(spec: str, tile: bool, split: str):
         raise typer.BadParameter(f"{path}: no such dataset")
     if not name:
         name = path.parent.name if path.is_file() else path.name
-    return Source(name, path, src_split, src_tile)
+    return Source(name, path, src_split, src_tile, merge)
 
 
 def eval_cmd(
@@ -82,7 +82,9 @@ def eval_cmd(
                                                        "several sources, each scored apart and pooled: [NAME=]PATH[:SPLIT][:tile]."),
     split: str = typer.Option("val", "--split"),
     model: Optional[str] = typer.Option(None, "--model", help="Zoo name or path to an .onnx file."),
-    tile: bool = typer.Option(False, "--tile/--no-tile", help="Sliced inference (for large labelled photos)."),
+    tile: bool = typer.Option(False, "--tile/--no-tile", help="Sliced inference on every image (for large labelled photos)."),
+    merge: str = typer.Option("nms", "--merge", help="How sliced tiles are merged: nms, or nmm (greedy merging, the "
+                                                     "production default; at mAP's low threshold it joins low-score boxes)."),
     write: Optional[Path] = typer.Option(None, "--write", help="Also write the metrics JSON here."),
     update_card: bool = typer.Option(False, "--update-card", help="Store the metrics in the model's card."),
     conf: float = typer.Option(0.001, "--conf", help="Score threshold for mAP (low, as is standard)."),
@@ -95,7 +97,9 @@ def eval_cmd(
     from heyan.commands.common import load_detector
     from models.evaluate import confusion_lines, evaluate_sources
 
-    sources = [_parse_source(d, tile, split) for d in data]
+    if merge not in ("nms", "nmm"):
+        raise typer.BadParameter(f"--merge must be nms or nmm, not {merge!r}")
+    sources = [_parse_source(d, tile, split, merge) for d in data]
     det = load_detector(model, conf=conf)
     try:
         per, pooled = evaluate_sources(det, sources, progress=True, confusion_conf=confusion_conf)
