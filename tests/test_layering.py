@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
 }
 HEAVY = ("torch", "ultralytics", "torchvision")
 # Only training/export code may import the training stack (lazily).
-HEAVY_OK = {"models/train.py", "models/offline.py", "models/quantize.py"}
+HEAVY_OK = {"models/train.py", "models/offline.py", "models/quantize.py", "models/recover.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -23,6 +23,9 @@ def register(app: typer.Typer) -> None:
     sub.command("compose")(compose_cmd)
     sub.command("augment")(augment_cmd)
     sub.command("mix")(mix_cmd)
+    from heyan.commands.reviews_export import from_reviews_cmd
+
+    sub.command("from-reviews")(from_reviews_cmd)
     app.add_typer(sub, name="dataset")
 
 
