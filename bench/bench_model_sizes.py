@@ -34,15 +34,14 @@ def export(arch: str, imgsz: int, nc: int, out_dir: Path) -> Path:
     prepare_offline_ultralytics()
     from ultralytics import YOLO
 
-    import yaml
-    from ultralytics.utils.checks import check_yaml
+    import torch
+    from ultralytics.nn.tasks import DetectionModel
 
     # The head's width depends on the class count: build it with ours, not COCO's 80.
-    cfg = yaml.safe_load(Path(check_yaml(f"{arch}.yaml")).read_text())
-    cfg["nc"] = nc
-    cfg_path = out_dir / f"{arch}.yaml"
-    cfg_path.write_text(yaml.safe_dump(cfg))
-    model = YOLO(str(cfg_path))
+    net = DetectionModel(f"{arch}.yaml", nc=nc, verbose=False)
+    ckpt = out_dir / f"{arch}-{imgsz}.pt"
+    torch.save({"model": net, "train_args": {}}, ckpt)
+    model = YOLO(str(ckpt))
     produced = Path(model.export(format="onnx", imgsz=imgsz, opset=17, simplify=True, dynamic=True, device="cpu"))
     dest = out_dir / f"{arch}-{imgsz}.onnx"
     shutil.move(str(produced), dest)
