@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from models import DEFAULT_MODEL
 from vision.classes import class_names
 
 # A polygon in relative image coordinates: [[x, y], ...], 0 = left/top, 1 = right/bottom.
@@ -90,7 +91,7 @@ class StorageConfig(_Strict):
 
 
 class DetectorConfig(_Strict):
-    model: str = Field("heyan-det-v1", description="Model zoo name or path to an .onnx file with model.json beside it.")
+    model: str = Field(DEFAULT_MODEL, description="Model zoo name or path to an .onnx file with model.json beside it.")
     zoo_dir: Path | None = Field(None, description="Extra model zoo folder searched before the built-in one.")
     threads: int = Field(1, ge=0, description="onnxruntime threads; 1 leaves the other core for decoding video (0: all cores).")
 

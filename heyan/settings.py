@@ -13,11 +13,13 @@ import yaml
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models import DEFAULT_MODEL
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HEYAN_", extra="ignore")
 
-    default_model: str = Field("heyan-det-v1", description="Model zoo name used when --model is not given.")
+    default_model: str = Field(DEFAULT_MODEL, description="Model zoo name used when --model is not given.")
     zoo_dir: Path | None = Field(None, description="Extra model zoo folder searched before the built-in one.")
     ort_threads: int = Field(0, description="onnxruntime intra-op threads; 0 lets onnxruntime decide (all cores).")
     tile_size: int | None = Field(None, description="Tile size in pixels for sliced inference; default: the model's input size.")

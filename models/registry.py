@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from models import DEFAULT_MODEL  # noqa: F401  (re-exported)
 from models.card import ModelCard, sha256_file
 from vision.detector import OnnxDetector
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from heyan.settings import Settings
+from models import DEFAULT_MODEL
 
 MB = 1024 * 1024
 
@@ -29,7 +30,7 @@ class ServeConfig:
     login_window_s: float = 60.0
     escalation_interval_s: float = 300.0
     rules_path: Path | None = None
-    model: str = "heyan-det-v1"
+    model: str = DEFAULT_MODEL
     tile_url: str | None = None
     edge_heartbeat_interval_s: float = 30.0
     edge_silent_after: float = 3.0  # heartbeat intervals without a heartbeat -> the device is "silent"
