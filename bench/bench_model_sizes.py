@@ -2,7 +2,7 @@
 YOLO11n at 320 px input (4 tiles per area, the default), YOLO11n at 640 px and YOLO11s at
 640 px (1 tile each), with onnxruntime on this CPU. Latency depends on the architecture and
 input size, not on the weights, so the untrained ones are exported from their YAML (nothing
-is downloaded); the shipped default is timed from its own file too, as a check.
+is downloaded); the shipped default model is timed from its own file too, as a check.
 
     python bench/bench_model_sizes.py --threads 2 --repeats 30
 Needs the train extra (Ultralytics exports the ONNX files).
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results-dir", type=Path, default=bl.RESULTS_DIR)
     args = ap.parse_args(argv)
     bl.setup_env(args.threads)
+    from models import DEFAULT_MODEL
     from models.registry import resolve_model
 
     env = bl.env_info(args.threads)
@@ -89,10 +90,10 @@ def main(argv: list[str] | None = None) -> int:
             r = time_model(path, imgsz, args.threads, args.repeats)
             out["variants"][f"{arch}@{imgsz}"] = r
             rows.append([f"{arch}@{imgsz}", r["tiles_per_area"], r["ms_per_640_area_p50"], r["ms_per_640_area_p90"], r["size_mb"]])
-    onnx_path, card = resolve_model("heyan-det-v1")
+    onnx_path, card = resolve_model(DEFAULT_MODEL)
     r = time_model(onnx_path, card.imgsz, args.threads, args.repeats)
-    out["variants"][f"heyan-det-v1 (shipped, {card.architecture}@{card.imgsz})"] = r
-    rows.append([f"heyan-det-v1 file", r["tiles_per_area"], r["ms_per_640_area_p50"], r["ms_per_640_area_p90"], r["size_mb"]])
+    out["variants"][f"{card.name} (shipped default, {card.architecture}@{card.imgsz})"] = r
+    rows.append([f"{card.name} file", r["tiles_per_area"], r["ms_per_640_area_p50"], r["ms_per_640_area_p90"], r["size_mb"]])
     base = out["variants"]["yolo11n@320"]["ms_per_640_area_p50"]
     for v in out["variants"].values():
         v["ratio_to_yolo11n_320"] = round(v["ms_per_640_area_p50"] / base, 2)
