@@ -80,13 +80,14 @@ def main(argv: list[str] | None = None) -> int:
     bl.setup_env(args.threads)
     from models import DEFAULT_MODEL
     from models.registry import resolve_model
+    from vision.classes import class_names
 
     env = bl.env_info(args.threads)
     rows, out = [], {"threads": args.threads, "area_px": AREA, "variants": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for arch, imgsz in VARIANTS:
             bl.log(TAG, f"exporting {arch} at {imgsz} px ...")
-            path = export(arch, imgsz, 5, Path(tmp))
+            path = export(arch, imgsz, len(class_names()), Path(tmp))
             r = time_model(path, imgsz, args.threads, args.repeats)
             out["variants"][f"{arch}@{imgsz}"] = r
             rows.append([f"{arch}@{imgsz}", r["tiles_per_area"], r["ms_per_640_area_p50"], r["ms_per_640_area_p90"], r["size_mb"]])

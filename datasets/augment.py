@@ -94,11 +94,12 @@ def fisheye_points(xy: np.ndarray, w: int, h: int, k: float) -> np.ndarray:
     return d * scale[:, None] * norm + np.array([cx, cy])
 
 
-def fisheye(img: np.ndarray, boxes: np.ndarray, k: float) -> tuple[np.ndarray, np.ndarray]:
+def fisheye(img: np.ndarray, boxes: np.ndarray, k: float, min_visible: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
     """Barrel distortion of strength ``k`` (0.1-0.4 looks like a wide bridge camera), scaled
     so the corners stay put: the frame stays full and nothing is sampled from outside it (a
     mirrored border would duplicate objects near the edge without labels). Boxes follow by
-    mapping points along their edges and taking the bounds."""
+    mapping a grid of points inside them; a box with less than ``min_visible`` of its points
+    left in the frame comes back as zeros (to be dropped)."""
     h, w = img.shape[:2]
     cx, cy, norm = _fisheye_norm(w, h)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -110,16 +111,20 @@ def fisheye(img: np.ndarray, boxes: np.ndarray, k: float) -> tuple[np.ndarray, n
     out = cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if len(boxes) == 0:
         return out, boxes.reshape(0, 4).astype(np.float32)
-    t = np.linspace(0, 1, 9)
-    new = []
-    for x1, y1, x2, y2 in boxes:
-        xs, ys = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
-        edge = np.concatenate([np.stack([xs, np.full_like(xs, y1)], 1), np.stack([xs, np.full_like(xs, y2)], 1),
-                               np.stack([np.full_like(ys, x1), ys], 1), np.stack([np.full_like(ys, x2), ys], 1)])
-        p = fisheye_points(edge, w, h, k)
-        new.append([p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()])
-    nb = np.clip(np.array(new, np.float32), 0, [w, h, w, h])
-    return out, nb
+    # A grid over each box, not only its edges: the warp pushes content near the middle of
+    # the frame's sides out of the frame, and the points that left must not stretch the box.
+    new = np.zeros((len(boxes), 4), np.float32)
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        n = int(np.clip(np.ceil(max(x2 - x1, y2 - y1) / 4) + 1, 11, 129))  # points ~4 px apart
+        t = np.linspace(0, 1, n)
+        gx, gy = np.meshgrid(x1 + (x2 - x1) * t, y1 + (y2 - y1) * t)
+        p = fisheye_points(np.stack([gx.ravel(), gy.ravel()], 1), w, h, k)
+        inside = (p[:, 0] >= 0) & (p[:, 0] <= w) & (p[:, 1] >= 0) & (p[:, 1] <= h)
+        if inside.mean() < min_visible:
+            continue  # mostly pushed out of the frame: no label (zero box, dropped by the caller)
+        q = p[inside]
+        new[i] = [q[:, 0].min(), q[:, 1].min(), q[:, 0].max(), q[:, 1].max()]
+    return out, new
 
 
 def augment(rng: Rng, img: np.ndarray, boxes: np.ndarray, class_ids: np.ndarray,

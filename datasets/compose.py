@@ -21,8 +21,9 @@ from vision.classes import class_names
 
 
 def collect_cutouts(photos: Iterable[LabelledPhoto], gsd_m: float | None, max_per_class: int = 400,
-                    seed: int = 0) -> tuple[dict[str, list[Cutout]], list[Problem]]:
-    """Real cut-outs of every labelled object (at most ``max_per_class`` per class)."""
+                    seed: int = 0, max_px: float | None = None) -> tuple[dict[str, list[Cutout]], list[Problem]]:
+    """Real cut-outs of every labelled object (at most ``max_per_class`` per class; objects
+    of ``max_px`` or longer are left out: at the same scale they fit no chip)."""
     rng = np.random.default_rng(seed)
     photos = list(photos)
     rng.shuffle(photos)
@@ -38,6 +39,8 @@ def collect_cutouts(photos: Iterable[LabelledPhoto], gsd_m: float | None, max_pe
         for box, name in zip(photo.boxes, photo.names):
             if len(out.get(name, [])) >= max_per_class:
                 continue
+            if max_px is not None and max(box[2] - box[0], box[3] - box[1]) >= max_px:
+                continue
             cut = real_cutout(img, box, name, photo.image.name, gsd_m)
             if cut is not None:
                 out.setdefault(name, []).append(cut)
@@ -50,61 +53,67 @@ def compose_dataset(backgrounds: list[LabelledPhoto], gsd_m: float, cutouts: dic
     """``n`` chips of ``size`` px cut at random from the backgrounds at native scale (the
     scale sliced inference sees), each with a few pasted objects; the background's own
     labels in the chip are kept."""
-    rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
-    cache: dict[Path, tuple[np.ndarray, np.ndarray, np.ndarray] | None] = {}
-    chips: list[LabelledPhoto] = []
+    chips: dict[int, LabelledPhoto] = {}
     problems: list[Problem] = []
     usable = [b for b in backgrounds if b.width >= size and b.height >= size]
     if not usable:
         return [], [Problem("backgrounds", f"no background of at least {size}x{size} px")]
     cp = ChipParams(size=size)
-    for i in tqdm(range(n), desc="compose", unit="chip", file=sys.stderr, disable=not progress):
-        bg = usable[int(rng.integers(len(usable)))]
-        if bg.image not in cache:
-            if len(cache) > 64:
-                cache.pop(next(iter(cache)))
-            photo = cv2.imread(str(bg.image), cv2.IMREAD_COLOR)
-            if photo is None:
-                problems.append(Problem(str(bg.image), "unreadable image"))
-                cache[bg.image] = None
-            else:
-                cache[bg.image] = (photo, *water_land_masks(photo))
-        entry = cache[bg.image]
-        if entry is None:
+    # Backgrounds are drawn first and the chips made photo by photo, so each photo is
+    # decoded and masked once (a 20 MP photo with its masks is ~100 MB: no cache of many).
+    # Each chip has its own random stream, so the result does not depend on that order.
+    choice = np.random.default_rng(seed).integers(len(usable), size=n)
+    bar = tqdm(total=n, desc="compose", unit="chip", file=sys.stderr, disable=not progress)
+    for b in np.unique(choice):
+        bg = usable[int(b)]
+        todo = np.nonzero(choice == b)[0]
+        img = cv2.imread(str(bg.image), cv2.IMREAD_COLOR)
+        if img is None or img.shape[:2] != (bg.height, bg.width):
+            why = "unreadable image" if img is None else \
+                f"labels are for {bg.width}x{bg.height}, the decoded image is {img.shape[1]}x{img.shape[0]}"
+            problems.append(Problem(str(bg.image), why))
+            bar.update(len(todo))
             continue
-        img, water, land = entry
-        x0 = int(rng.integers(0, bg.width - size + 1))
-        y0 = int(rng.integers(0, bg.height - size + 1))
-        window = np.array([x0, y0, x0 + size, y0 + size], np.float32)
-        boxes, names = chip_boxes(bg.boxes, bg.names, window, cp)
-        chip = img[y0:y0 + size, x0:x0 + size].copy()
-        masks = (water[y0:y0 + size, x0:x0 + size], land[y0:y0 + size, x0:x0 + size])
-        chip, boxes, names = compose_chip(rng, chip, boxes, names, gsd_m, cutouts, params, masks=masks)
-        path = out / f"cp_{seed}_{i:06d}.jpg"
-        cv2.imwrite(str(path), chip, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        chips.append(LabelledPhoto(path, size, size, boxes, names))
-    return chips, problems
+        water, land = water_land_masks(img)
+        for i in todo:
+            rng = np.random.default_rng([seed, int(i)])
+            x0 = int(rng.integers(0, bg.width - size + 1))
+            y0 = int(rng.integers(0, bg.height - size + 1))
+            window = np.array([x0, y0, x0 + size, y0 + size], np.float32)
+            boxes, names = chip_boxes(bg.boxes, bg.names, window, cp)
+            chip = img[y0:y0 + size, x0:x0 + size].copy()
+            masks = (water[y0:y0 + size, x0:x0 + size], land[y0:y0 + size, x0:x0 + size])
+            chip, boxes, names = compose_chip(rng, chip, boxes, names, gsd_m, cutouts, params, masks=masks)
+            path = out / f"cp_{seed}_{int(i):06d}.jpg"
+            cv2.imwrite(str(path), chip, [cv2.IMWRITE_JPEG_QUALITY, 92])
+            chips[int(i)] = LabelledPhoto(path, size, size, boxes, names)
+            bar.update(1)
+    bar.close()
+    return [chips[i] for i in sorted(chips)], problems
 
 
 def augment_dataset(data: Path, split: str, out: Path, seed: int = 0, params: AugmentParams = AugmentParams(),
-                    progress: bool = True) -> list[LabelledPhoto]:
-    """An augmented copy of every image of a split (same count, new files)."""
+                    progress: bool = True) -> tuple[list[LabelledPhoto], list[Problem]]:
+    """An augmented copy of every image of a split (same count, new files); unreadable
+    images are reported and left out."""
     rng = np.random.default_rng(seed)
     names = class_names()
     out.mkdir(parents=True, exist_ok=True)
     photos: list[LabelledPhoto] = []
+    problems: list[Problem] = []
     items = iter_split(data, split)
     for k, item in enumerate(tqdm(items, desc=f"augment {split}", unit="img", file=sys.stderr, disable=not progress)):
         img = cv2.imread(str(item.image), cv2.IMREAD_COLOR)
         if img is None:
+            problems.append(Problem(str(item.image), "unreadable image"))
             continue
         h, w = img.shape[:2]
         aug, boxes, cls = augment(rng, img, item.boxes_xyxy(w, h), item.class_ids, params)
         path = out / f"aug{seed}_{k:06d}_{item.image.stem}.jpg"
         cv2.imwrite(str(path), aug, [cv2.IMWRITE_JPEG_QUALITY, 95])
         photos.append(LabelledPhoto(path, w, h, boxes, [names[int(c)] for c in cls]))
-    return photos
+    return photos, problems
 
 
 def write_mix(parts: list[tuple[Path, str, int | None]], val: list[tuple[Path, str]], out: Path, seed: int = 0) -> Path:

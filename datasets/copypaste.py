@@ -27,7 +27,7 @@ Rng = np.random.Generator
 
 @dataclass
 class Cutout:
-    bgr: np.ndarray  # (h, w, 3) float32 0-255
+    bgr: np.ndarray  # (h, w, 3) 0-255: uint8 (real cut-outs) or float32 (rendered)
     alpha: np.ndarray  # (h, w) float32 0-1: what is drawn
     label_alpha: np.ndarray  # (h, w) float32 0-1: what counts for the box (a boat without its wake)
     name: str
@@ -74,7 +74,8 @@ def real_cutout(image: np.ndarray, box: np.ndarray, name: str, source: str, gsd_
         cv2.ellipse(fg, (rect[0] + bw // 2, rect[1] + bh // 2), (bw // 2, bh // 2), 0, 0, 360, 1.0, -1)
     alpha = cv2.GaussianBlur(fg, (0, 0), max(0.8, 0.02 * max(bw, bh)))
     length = gsd_m * max(bw, bh) if gsd_m else None
-    return Cutout(crop.astype(np.float32), alpha, fg, name, f"real:{source}", length)
+    # uint8: hundreds of real cut-outs are held at once
+    return Cutout(crop.copy(), alpha, fg, name, f"real:{source}", length)
 
 
 def _perspective(rng: Rng, bgr: np.ndarray, alphas: list[np.ndarray], amount: float) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -183,11 +184,16 @@ def paste(rng: Rng, image: np.ndarray, boxes: np.ndarray, names: list[str], cut:
     ``surface`` (bool mask) holds under most of it and no labelled object is covered.
     None when no such place is found."""
     lh, lw = cut.alpha.shape
-    scale = length_px / max(lh, lw)
+    # The object's extent, not the canvas: cut-outs carry a margin, sprites padding.
+    oy, ox = np.nonzero(cut.label_alpha > 0.5)
+    if len(ox) == 0:
+        return None
+    extent = max(int(ox.max() - ox.min()) + 1, int(oy.max() - oy.min()) + 1)
+    scale = length_px / extent
     if scale <= 0:
         return None
     size = (max(2, int(round(lw * scale))), max(2, int(round(lh * scale))))
-    bgr = cv2.resize(cut.bgr, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    bgr = cv2.resize(cut.bgr, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR).astype(np.float32)
     alpha = cv2.resize(cut.alpha, size, interpolation=cv2.INTER_LINEAR)
     label = cv2.resize(cut.label_alpha, size, interpolation=cv2.INTER_LINEAR)
     bgr, (alpha, label) = rotate_sprite(bgr, [alpha, label], float(rng.uniform(0, 360)))
@@ -240,14 +246,17 @@ def compose_chip(rng: Rng, image: np.ndarray, boxes: np.ndarray, names: list[str
         if not surface.any():
             continue
         pool = real.get(name, [])
+        lo, hi = SIZE_M[name]
+        length_m = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
         if pool and rng.random() < p.p_real:
             cut = pool[int(rng.integers(len(pool)))]
+            length_m = cut.length_m or length_m  # a real object keeps its real size when known
+            length_px = length_m / gsd_m
         else:
-            lo, hi = SIZE_M[name]
-            cut = generated_cutout(rng, name, float(np.clip(np.exp(rng.uniform(np.log(lo), np.log(hi))) / gsd_m, 6, 200)))
-        lo, hi = SIZE_M[name]
-        length_m = cut.length_m if cut.length_m else float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-        res = paste(rng, out, out_boxes, out_names, cut, length_m / gsd_m, surface, p)
+            # Rendered at the size it is pasted at: no blurry upscaling, no wasted detail.
+            length_px = float(np.clip(length_m / gsd_m, 6, 200))
+            cut = generated_cutout(rng, name, length_px)
+        res = paste(rng, out, out_boxes, out_names, cut, length_px, surface, p)
         if res is not None:
             out, out_boxes, out_names = res
     return out, out_boxes, out_names

@@ -68,10 +68,11 @@ def read_labels(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def iter_split(data: Path, split: str = "val") -> list[LabelledImage]:
     images_dir, _ = split_images_dir(data, split)
     if images_dir.suffix == ".txt" and images_dir.is_file():
-        # Ultralytics' list form: one image path per line (a mix of several datasets).
-        lines = [ln.strip() for ln in images_dir.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        paths = [Path(ln) if Path(ln).is_absolute() else (images_dir.parent / ln) for ln in lines]
-        return [LabelledImage(p, *read_labels(label_path(p))) for p in paths]
+        # Ultralytics' list form (a mix of several datasets), read as Ultralytics reads it:
+        # `./x` is relative to the list file, other relative paths to the working folder.
+        lines = [ln.strip() for ln in images_dir.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
+        paths = [images_dir.parent / ln[2:] if ln.startswith("./") else Path(ln) for ln in lines]
+        return [LabelledImage(p, *read_labels(label_path(p))) for p in paths if p.suffix.lower() in IMAGE_SUFFIXES]
     if not images_dir.is_dir():
         raise ValueError(f"{images_dir}: images folder not found")
     items = []

@@ -31,7 +31,8 @@ def onnx_weights(onnx_path: Path) -> dict[str, np.ndarray]:
     return {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
 
 
-def checkpoint_from_onnx(onnx_path: Path, out_pt: Path, class_names: list[str], arch_yaml: str) -> Path:
+def checkpoint_from_onnx(onnx_path: Path, out_pt: Path, class_names: list[str], arch_yaml: str,
+                         imgsz: int = 320) -> Path:
     """Write ``out_pt``, a checkpoint ``heyan train --model-yaml`` fine-tunes, whose outputs
     equal ``onnx_path``'s. ``arch_yaml`` names the architecture the ONNX was exported from
     (its card's ``architecture``, e.g. ``yolo11n.yaml``)."""
@@ -77,7 +78,7 @@ def checkpoint_from_onnx(onnx_path: Path, out_pt: Path, class_names: list[str], 
         raise RecoverError(f"{onnx_path}: {len(missing)} layers have no weights in the ONNX file, e.g. {missing[:3]}")
     out_pt = Path(out_pt)
     out_pt.parent.mkdir(parents=True, exist_ok=True)
-    model.args = {"imgsz": 320, "task": "detect"}
+    model.args = {"imgsz": imgsz, "task": "detect"}
     torch.save({"model": model.float(), "train_args": {}, "epoch": -1, "date": None, "version": None}, out_pt)
     return out_pt
 
@@ -88,4 +89,4 @@ def checkpoint_for_zoo_model(name_or_path: str, out_pt: Path) -> Path:
 
     onnx_path, card = resolve_model(name_or_path)
     arch = card.architecture if card.architecture.endswith(".yaml") else f"{card.architecture}.yaml"
-    return checkpoint_from_onnx(onnx_path, out_pt, list(card.classes), arch)
+    return checkpoint_from_onnx(onnx_path, out_pt, list(card.classes), arch, card.imgsz)

@@ -38,10 +38,12 @@ from sqlalchemy.orm import Session
 from pipeline.images import ImageReadError, read_image
 from serve.models import AuditEntry, DetectionRow, Evidence, Ticket
 from serve.storage import BlobStore
+from serve.workflow import STATES
 from vision.classes import class_names
 
-POSITIVE_STATES = ("confirmed", "dispatched", "rectified", "closed")
+# Every state a ticket reaches after a reviewer confirmed it, or the rejected one.
 NEGATIVE_STATES = ("rejected",)
+POSITIVE_STATES = tuple(s for s in STATES if s not in ("pending_review", *NEGATIVE_STATES))
 MIN_VISIBLE = 0.4  # a box cut by the chip edge is labelled if this share of it is inside (as datasets.tiling)
 MIN_SIDE_PX = 4.0  # ... and both its visible sides are at least this long
 EDGE_SLACK_PX = 1.0  # tools and detectors may put the right edge one pixel past the image
@@ -139,7 +141,10 @@ def check_box(box: Any, photo_w: int, photo_h: int) -> tuple[Box | None, str | N
     s = EDGE_SLACK_PX
     if x1 < -s or y1 < -s or x2 > photo_w + s or y2 > photo_h + s:
         return None, f"box [{x1:g}, {y1:g}, {x2:g}, {y2:g}] lies outside the {photo_w}x{photo_h} photo"
-    return (max(0.0, x1), max(0.0, y1), min(float(photo_w), x2), min(float(photo_h), y2)), None
+    c = (max(0.0, x1), max(0.0, y1), min(float(photo_w), x2), min(float(photo_h), y2))
+    if not (c[2] > c[0] and c[3] > c[1]):  # within the slack, yet nothing left inside the photo
+        return None, f"box [{x1:g}, {y1:g}, {x2:g}, {y2:g}] has no area inside the {photo_w}x{photo_h} photo"
+    return c, None
 
 
 def boxes_in_chip(boxes: list[Box], chip: tuple[int, int, int, int]) -> list[tuple[int, Box]]:
@@ -186,13 +191,18 @@ def collect(db: Session, since: datetime | None = None) -> Collection:
     reviewed since then; labels inside a chip come from all confirmed tickets whenever they
     were reviewed, or an older confirmed object beside a new one would be taught as background."""
     known = set(class_names())
+    # `seen_again` views (a confirmed object found again by a later flight) only label the
+    # chips they fall in: without them that object would be taught as background there.
     rows = db.execute(sa.select(Evidence, Ticket.state, Ticket.class_name).join(Ticket, Ticket.id == Evidence.ticket_id)
-                      .where(Evidence.kind == "detection", Ticket.state.in_(POSITIVE_STATES + NEGATIVE_STATES))
+                      .where(Evidence.kind.in_(("detection", "seen_again")),
+                             Ticket.state.in_(POSITIVE_STATES + NEGATIVE_STATES))
                       .order_by(Evidence.id)).all()
     decided = _decisions(db, {ev.ticket_id for ev, _, _ in rows})
     col = Collection(centres=[], context=defaultdict(list), unreviewed=defaultdict(list))
     for ev, state, cls in rows:
         positive = state in POSITIVE_STATES
+        if ev.kind == "seen_again" and not positive:
+            continue
         # The model has no reviewer-set class: review confirms or rejects the pipeline's
         # class as is, so the ticket's class_name is what the reviewer agreed to.
         who, when = decided.get((ev.ticket_id, "confirmed" if positive else "rejected"), (None, None))
@@ -206,6 +216,8 @@ def collect(db: Session, since: datetime | None = None) -> Collection:
             continue
         if positive:
             col.context[v.photo_sha].append(v)
+        if ev.kind == "seen_again":
+            continue  # a label in others' chips, not a chip of its own
         if since is not None and (when is None or when < since):
             if when is None:  # made outside the workflow (no audit entry): cannot tell when
                 col.skipped.append(Skipped(v.name, "no review entry in the audit log: cannot apply --since", "no_review_time"))

@@ -721,7 +721,6 @@ def _land(world: World, rng: np.random.Generator, village: Polygon) -> None:
     """Field patchwork, ponds, farm roads; then the river corridor on top (z-order = list order,
     the village already added goes under the river corridor but over nothing else)."""
     r = world.river
-    L = r.length
     first = list(world.polys)  # village ground + road, drawn after the fields
     world.polys.clear()
     corridor_out = {side: r.bank_m[side] + r.road_m[side] + 3.0 for side in ("left", "right")}

@@ -213,7 +213,7 @@ def compose_cmd(
     for p in bg.problems:
         typer.echo(f"skipped {p}", err=True)
     src = bg if cutouts is None else read_yolo(cutouts, splits=("train",))
-    cuts, problems = collect_cutouts(src.photos, gsd if cutouts is None else None, seed=seed)
+    cuts, problems = collect_cutouts(src.photos, gsd if cutouts is None else None, seed=seed, max_px=size)
     for p in problems:
         typer.echo(f"skipped {p}", err=True)
     chips, problems = compose_dataset(bg.photos, gsd, cuts, out / "chips", n, size, seed, ComposeParams(p_real=p_real))
@@ -234,24 +234,34 @@ def augment_cmd(
     from datasets.compose import augment_dataset
     from datasets.export_yolo import write_yolo
 
-    photos = augment_dataset(data, split, out / "augmented", seed)
+    photos, problems = augment_dataset(data, split, out / "augmented", seed)
+    for p in problems:
+        typer.echo(f"skipped {p}", err=True)
     path = write_yolo({"train": photos}, out)
     typer.echo(json.dumps({"data": str(path), "images": len(photos),
                            "boxes": dict(Counter(n for p in photos for n in p.names))}, ensure_ascii=False))
 
 
-def _part(spec: str) -> tuple[Path, str, int | None]:
-    """`DATA.yaml[:SPLIT][:COUNT]`."""
-    bits = spec.split(":")
-    data, split, count = Path(bits[0]), "train", None
-    for b in bits[1:]:
-        if b.isdigit():
-            count = int(b)
-        elif b:
-            split = b
-    if not data.is_file():
-        raise typer.BadParameter(f"{data}: no such data.yaml")
-    return data, split, count
+def _part(spec: str, default_split: str = "train", allow_count: bool = True) -> tuple[Path, str, int | None]:
+    """`DATA.yaml[:SPLIT][:COUNT]`, suffixes peeled off the right while what remains is not
+    an existing file (a Windows drive letter stays part of the path)."""
+    import re
+
+    rest, split, count = spec, default_split, None
+    while not Path(rest).is_file() and ":" in rest:
+        head, _, suffix = rest.rpartition(":")
+        if suffix.isdigit():
+            if not allow_count:
+                raise typer.BadParameter(f"{spec}: a count makes no sense here")
+            count = int(suffix)
+        elif re.fullmatch(r"[A-Za-z_][\w-]*", suffix):
+            split = suffix
+        else:
+            raise typer.BadParameter(f"{spec}: {suffix!r} is neither a split name nor a count")
+        rest = head
+    if not Path(rest).is_file():
+        raise typer.BadParameter(f"{rest}: no such data.yaml")
+    return Path(rest), split, count
 
 
 def mix_cmd(
@@ -264,9 +274,6 @@ def mix_cmd(
     from datasets.compose import write_mix
 
     parts = [_part(t) for t in take]
-    vals = []
-    for v in val:
-        d, s, _ = _part(v if ":" in v else v + ":val")
-        vals.append((d, s))
+    vals = [_part(v, default_split="val", allow_count=False)[:2] for v in val]
     path = write_mix(parts, vals, out, seed)
     typer.echo(json.dumps({"data": str(path), "train": sum(1 for _ in open(out / "train.txt", encoding="utf-8"))}))

@@ -59,19 +59,30 @@ def export_cmd(
 
 
 def _parse_source(spec: str, tile: bool, split: str, merge: str = "nms"):
-    """`[NAME=]PATH[:SPLIT][:tile]`."""
+    """`[NAME=]PATH[:SPLIT][:tile]`. NAME is what precedes the first `=` when that holds no
+    path separator; suffixes are peeled off the right only while what remains is not an
+    existing path (so `C:\\data\\d.yaml` and `runs/lr=0.01/data.yaml` work)."""
+    import re
+
     from models.evaluate import Source
 
-    name, _, rest = spec.rpartition("=") if "=" in spec else ("", "", spec)
-    bits = rest.split(":")
-    path, src_split, src_tile = Path(bits[0]), split, tile
-    for b in bits[1:]:
-        if b == "tile":
+    name, rest = "", spec
+    head, sep, tail = spec.partition("=")
+    if sep and head and "/" not in head and "\\" not in head and not Path(spec).exists():
+        name, rest = head, tail
+    src_split, src_tile = split, tile
+    while not Path(rest).exists() and ":" in rest:
+        head, _, suffix = rest.rpartition(":")
+        if suffix == "tile":
             src_tile = True
-        elif b:
-            src_split = b
+        elif re.fullmatch(r"[A-Za-z_][\w-]*", suffix):
+            src_split = suffix
+        else:
+            break
+        rest = head
+    path = Path(rest)
     if not path.exists():
-        raise typer.BadParameter(f"{path}: no such dataset")
+        raise typer.BadParameter(f"{rest}: no such dataset (in --data {spec!r})")
     if not name:
         name = path.parent.name if path.is_file() else path.name
     return Source(name, path, src_split, src_tile, merge)
@@ -100,6 +111,12 @@ def eval_cmd(
     if merge not in ("nms", "nmm"):
         raise typer.BadParameter(f"--merge must be nms or nmm, not {merge!r}")
     sources = [_parse_source(d, tile, split, merge) for d in data]
+    seen: dict[str, str] = {}
+    for src, spec in zip(sources, data):
+        if src.name in seen:
+            raise typer.BadParameter(f"two sources named {src.name!r} ({seen[src.name]!r} and {spec!r}): "
+                                     "name them, e.g. --data NAME=PATH")
+        seen[src.name] = spec
     det = load_detector(model, conf=conf)
     try:
         per, pooled = evaluate_sources(det, sources, progress=True, confusion_conf=confusion_conf)

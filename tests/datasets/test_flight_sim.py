@@ -79,7 +79,7 @@ def test_poses_jsonl_uses_metadata_keys(nadir):
 
 
 def test_deterministic(nadir, tmp_path):
-    again = simulate_flight(tmp_path, FlightConfig(photos=6, width=W, height=H, seed=SEED))
+    simulate_flight(tmp_path, FlightConfig(photos=6, width=W, height=H, seed=SEED))
     for name in ("rivers.geojson", "truth.geojson", "poses.jsonl"):
         assert (tmp_path / name).read_bytes() == (nadir.out_dir / name).read_bytes(), name
     a = sorted((nadir.out_dir / "photos").glob("*.jpg"))
