@@ -184,6 +184,34 @@ def test_reviewed_tickets_become_chips_labels_and_a_manifest(reviewed: dict[str,
     assert stats["splits"]["train"]["images"] == 3 and stats["splits"]["train"]["sources"] == 1
 
 
+def test_a_confirmed_object_seen_again_is_labelled_not_a_chip_of_its_own(db_url: str, tmp_path: Path) -> None:
+    """A confirmed object found again by a later flight has only a `seen_again` view on that
+    flight's photo: chips cut there must label it, or they teach it as background."""
+    database = Database(db_url)
+    upgrade(database.engine)
+    store = BlobStore(tmp_path / "store")
+    ok, png = cv2.imencode(".png", _photo())
+    p1, _ = store.put_bytes(png.tobytes())
+    with database.session() as db:
+        db.add(Blob(sha256=p1, size=1, content_type="image/png"))
+        t1 = _ticket(db, "T1-debris", "floating_debris", p1, A)
+        t9 = _ticket(db, "T9-boat", "boat", None, B)  # found first on a photo not stored here
+        db.add(Evidence(ticket_id="T9-boat", kind="seen_again", flight_id="f2", find_id="T9#1", image_name="DJI_0001.JPG",
+                        photo_sha=p1, box=B, score=0.7, created_at=JUNE))
+        for t in (t1, t9):
+            transition(db, t, "confirmed", REVIEWER, JUNE)
+        db.commit()
+    database.dispose()
+    out = tmp_path / "ds"
+    summary, _ = _run({"url": db_url, "store": tmp_path / "store"}, out)
+    manifest = [json.loads(line) for line in (out / "reviews.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [m["ticket_id"] for m in manifest] == ["T1-debris"]  # T9's seen-again view is no chip
+    m = manifest[0]
+    labels = _labels(out, m["chip"])
+    assert _has(labels, "floating_debris", _yolo(A, m["chip_origin"], m["chip_size"]))
+    assert _has(labels, "boat", _yolo(B, m["chip_origin"], m["chip_size"]))
+
+
 def test_pending_counted_as_unreviewed_and_since_limits_chips(reviewed: dict[str, object], tmp_path: Path) -> None:
     out = tmp_path / "since"
     summary, _ = _run(reviewed, out, "--since", "2024-05-15", "--seed", "3")
