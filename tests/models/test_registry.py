@@ -5,13 +5,14 @@ import shutil
 import numpy as np
 import pytest
 
+from models import DEFAULT_MODEL
 from models.card import ModelCard, sha256_file
 from models.registry import BUILTIN_ZOO, ModelNotFound, list_models, load_detector, resolve_model
 from vision.classes import class_names
 
 
 def test_default_model_is_committed_with_a_valid_card():
-    onnx, card = resolve_model("heyan-det-v1")
+    onnx, card = resolve_model(DEFAULT_MODEL)
     assert onnx.stat().st_size > 1_000_000
     assert card.sha256 == sha256_file(onnx)
     assert card.classes == class_names()
@@ -20,6 +21,16 @@ def test_default_model_is_committed_with_a_valid_card():
     held_out = [m for k, m in card.metrics.items() if k.startswith("synthetic-test")]
     assert held_out and held_out[0]["map50"] > 0.3, "the card must carry metrics on a held-out synthetic set"
     assert {c["name"] for c in held_out[0]["per_class"]} == set(class_names())
+    real = {k: m for k, m in card.metrics.items() if k.startswith("real/")}
+    if DEFAULT_MODEL != "heyan-det-v1":  # every default after the first is judged on real photos
+        assert "real/pooled" in real and len(real) >= 4, "the card must carry per-source real validation figures"
+
+
+def test_every_zoo_model_has_a_card_that_matches_its_file():
+    for card in list_models():
+        onnx, _ = resolve_model(card.name)
+        assert card.sha256 == sha256_file(onnx), card.name
+        assert card.classes == class_names(), card.name
 
 
 def test_list_models_includes_default():
