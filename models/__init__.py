@@ -5,4 +5,4 @@ Training code imports Ultralytics/torch lazily; loading and running a model neve
 
 # The model every command, the server and the edge runner use unless told otherwise: the
 # one place this is decided (its card says why it is the default).
-DEFAULT_MODEL = "heyan-det-v1"
+DEFAULT_MODEL = "heyan-det-v2"

@@ -7,6 +7,7 @@ import yaml
 from typer.testing import CliRunner
 
 from edge.config import ConfigError, default_config_yaml, load_config, parse_config
+from models import DEFAULT_MODEL
 
 MINIMAL = """
 server: {url: "http://127.0.0.1:8000", token: "abc"}
@@ -35,7 +36,7 @@ def test_minimal_config_is_whole_and_paths_resolve_next_to_it(tmp_path):
     assert cam.source == str(tmp_path / "river.mp4")  # relative to the config file, not the cwd
     assert cfg.storage.dir == tmp_path / "edge-data"
     assert cam.gate.enabled and cam.detect_fps > 0 and cam.tracker.min_hits <= cam.tracker.window
-    assert cfg.detector.model == "heyan-det-v1"
+    assert cfg.detector.model == DEFAULT_MODEL
 
 
 def test_printed_default_config_is_valid_and_documents_every_field():
