@@ -11,7 +11,6 @@ Needs the train extra (Ultralytics exports the ONNX files).
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import time
@@ -30,10 +29,9 @@ VARIANTS = [("yolo11n", 320), ("yolo11n", 640), ("yolo11s", 640)]
 
 def export(arch: str, imgsz: int, nc: int, out_dir: Path) -> Path:
     from models.offline import prepare_offline_ultralytics
+    from models.train import export_onnx
 
     prepare_offline_ultralytics()
-    from ultralytics import YOLO
-
     import torch
     from ultralytics.nn.tasks import DetectionModel
 
@@ -41,11 +39,7 @@ def export(arch: str, imgsz: int, nc: int, out_dir: Path) -> Path:
     net = DetectionModel(f"{arch}.yaml", nc=nc, verbose=False)
     ckpt = out_dir / f"{arch}-{imgsz}.pt"
     torch.save({"model": net, "train_args": {}}, ckpt)
-    model = YOLO(str(ckpt))
-    produced = Path(model.export(format="onnx", imgsz=imgsz, opset=17, simplify=True, dynamic=True, device="cpu"))
-    dest = out_dir / f"{arch}-{imgsz}.onnx"
-    shutil.move(str(produced), dest)
-    return dest
+    return export_onnx(ckpt, out_dir / f"{arch}-{imgsz}.onnx", imgsz=imgsz)
 
 
 def time_model(path: Path, imgsz: int, threads: int, repeats: int) -> dict:

@@ -21,6 +21,7 @@ import numpy as np
 from datasets.synthetic.effects import rotate_sprite
 from datasets.synthetic.scenes import ON_WATER, SIZE_M, SPRITES
 from datasets.synthetic.textures import fractal_noise
+from vision.nms import pairwise_overlap
 
 Rng = np.random.Generator
 
@@ -163,20 +164,6 @@ def match_colour(cut_bgr: np.ndarray, alpha: np.ndarray, spot_bgr: np.ndarray, s
     return cv2.cvtColor(out, cv2.COLOR_LAB2BGR).astype(np.float32)
 
 
-def _overlap(box: np.ndarray, others: np.ndarray) -> np.ndarray:
-    """Intersection over the smaller box: a small object pasted onto a big one counts."""
-    if len(others) == 0:
-        return np.zeros(0)
-    x1 = np.maximum(box[0], others[:, 0])
-    y1 = np.maximum(box[1], others[:, 1])
-    x2 = np.minimum(box[2], others[:, 2])
-    y2 = np.minimum(box[3], others[:, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    a = (box[2] - box[0]) * (box[3] - box[1])
-    b = (others[:, 2] - others[:, 0]) * (others[:, 3] - others[:, 1])
-    return inter / np.maximum(np.minimum(a, b), 1e-9)
-
-
 def paste(rng: Rng, image: np.ndarray, boxes: np.ndarray, names: list[str], cut: Cutout, length_px: float,
           surface: np.ndarray, p: ComposeParams = ComposeParams(), tries: int = 30
           ) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
@@ -219,7 +206,8 @@ def paste(rng: Rng, image: np.ndarray, boxes: np.ndarray, names: list[str], cut:
         region = surface[int(box[1]):int(box[3]), int(box[0]):int(box[2])]
         if region.mean() < p.min_mask_share:
             continue
-        if len(boxes) and _overlap(box, boxes).max() > p.max_overlap:
+        # Intersection over the smaller box: a small object pasted onto a big one counts.
+        if len(boxes) and pairwise_overlap(box[None], boxes, "ios").max() > p.max_overlap:
             continue
         spot = image[y0:y0 + h, x0:x0 + w]
         col = match_colour(bgr, alpha, spot, p.colour_match)

@@ -173,6 +173,17 @@ def _collect(detector: Any, data: Path, split: str, tile: bool, progress: bool, 
     names = list(detector.class_names)
     items = iter_split(Path(data), split)
     st = _Stats(images=len(items))
+    if tile:
+        from vision.inference import detect_image
+        from vision.slicing import SliceParams
+
+        # Tiles are merged by NMS for mAP by default: greedy merging (the production
+        # default) at mAP's 0.001 threshold joins the many low-score boxes into oversized
+        # unions and measured 0.03 where NMS measured 0.39 on the same predictions.
+        if merge == "nms":
+            params = SliceParams(tile=detector.imgsz, merge="nms", match_metric="iou", match_threshold=0.5)
+        else:
+            params = SliceParams(tile=detector.imgsz)
     bar = tqdm(total=len(items), desc=f"eval {Path(data).parent.name}:{split}", unit="img", file=sys.stderr,
                disable=not progress)
     for start in range(0, len(items), batch):
@@ -182,16 +193,6 @@ def _collect(detector: Any, data: Path, split: str, tile: bool, progress: bool, 
             if im is None:
                 raise ValueError(f"{it.image}: cannot read image")
         if tile:
-            from vision.inference import detect_image
-            from vision.slicing import SliceParams
-
-            # Tiles are merged by NMS for mAP by default: greedy merging (the production
-            # default) at mAP's 0.001 threshold joins the many low-score boxes into oversized
-            # unions and measured 0.03 where NMS measured 0.39 on the same predictions.
-            if merge == "nms":
-                params = SliceParams(tile=detector.imgsz, merge="nms", match_metric="iou", match_threshold=0.5)
-            else:
-                params = SliceParams(tile=detector.imgsz)
             # Slice whatever the image size: `detect_image`'s default leaves photos up to
             # min_tile_photo_side whole, which silently made `--tile` a no-op on 800x600 tiles.
             preds = [detect_image(im, detector, params, untiled_max_side=0) for im in images]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from datasets.augment import jpeg, motion_blur
 from datasets.synthetic.textures import Rng, fractal_noise
 
 
@@ -60,18 +61,10 @@ def photometric(rng: Rng, img: np.ndarray, strength: float = 1.0) -> np.ndarray:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
     elif r < 0.35:  # motion blur
         k = int(rng.integers(3, 7))
-        kern = np.zeros((k, k), np.float32)
-        kern[k // 2, :] = 1.0 / k
-        m = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), rng.uniform(0, 180), 1.0)
-        kern = cv2.warpAffine(kern, m, (k, k))
-        img = cv2.filter2D(img, -1, kern / max(kern.sum(), 1e-6))
+        img = motion_blur(img, k, float(rng.uniform(0, 180)))
     img += rng.normal(0, rng.uniform(0.5, 4.0), img.shape).astype(np.float32)
     return img
 
 
 def jpeg_roundtrip(rng: Rng, img_u8: np.ndarray) -> np.ndarray:
-    q = int(rng.integers(55, 96))
-    ok, buf = cv2.imencode(".jpg", img_u8, [cv2.IMWRITE_JPEG_QUALITY, q])
-    if not ok:
-        return img_u8
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    return jpeg(img_u8, int(rng.integers(55, 96)))

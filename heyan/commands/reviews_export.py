@@ -21,14 +21,13 @@ if TYPE_CHECKING:
 def _since(value: str | None) -> datetime | None:
     if not value:
         return None
-    from serve.importer import LOCAL_TZ
+    # The server's own reading: zone-less times are local (+08:00), as offices write them.
+    from serve.importer import parse_time
 
-    try:
-        t = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"--since {value!r} is not an ISO date or time (e.g. 2024-05-01)") from None
-    # Offices write local dates; the server's own convention for zone-less times is +08:00.
-    return t if t.tzinfo else t.replace(tzinfo=LOCAL_TZ)
+    t = parse_time(value)
+    if t is None:
+        raise typer.BadParameter(f"--since {value!r} is not an ISO date or time (e.g. 2024-05-01)")
+    return t
 
 
 def _open_db(url: str) -> Database:
