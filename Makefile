@@ -23,6 +23,8 @@ $(FULL_STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(BIN)/pip install --quiet -e '.[train,dev]'
 	$(BIN)/pip install --quiet --no-deps cameratransform==1.2.1
+	# Pretrained starting weights (models/pretrained.py): only the ONNX file inside is read.
+	$(BIN)/pip install --quiet --no-deps nudenet==3.4.2
 	touch $@
 
 install: $(RUNTIME_STAMP)

@@ -31,11 +31,23 @@ def onnx_weights(onnx_path: Path) -> dict[str, np.ndarray]:
     return {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
 
 
+def is_class_layer(key: str) -> bool:
+    """The last convolution of the head's classification branch (``model.N.cv3.I.2``): the
+    one layer whose shape depends on the number of classes."""
+    parts = key.split(".")
+    return len(parts) >= 5 and parts[2] == "cv3" and parts[4] == "2"
+
+
 def checkpoint_from_onnx(onnx_path: Path, out_pt: Path, class_names: list[str], arch_yaml: str,
-                         imgsz: int = 320) -> Path:
+                         imgsz: int = 320, new_classes: bool = False) -> Path:
     """Write ``out_pt``, a checkpoint ``heyan train --model-yaml`` fine-tunes, whose outputs
     equal ``onnx_path``'s. ``arch_yaml`` names the architecture the ONNX was exported from
-    (its card's ``architecture``, e.g. ``yolo11n.yaml``)."""
+    (its card's ``architecture``, e.g. ``yolo11n.yaml``).
+
+    ``new_classes``: the ONNX was trained for other classes (a pretrained detector shipped
+    by another package): every layer is taken except the classification layer, which keeps
+    its fresh initialisation for ``class_names``. Backbone, neck and box regression carry
+    over; that is where pretraining pays."""
     prepare_offline_ultralytics()
     import torch
     from ultralytics.nn.modules import Conv
@@ -67,6 +79,9 @@ def checkpoint_from_onnx(onnx_path: Path, out_pt: Path, class_names: list[str], 
         state = model.state_dict()
         for key, value in weights.items():
             if key in used or key not in state:
+                continue
+            if new_classes and is_class_layer(key):
+                used.add(key)  # deliberately left at its fresh initialisation
                 continue
             if tuple(state[key].shape) != tuple(value.shape):
                 raise RecoverError(f"{onnx_path}: {key} has shape {value.shape}, expected {tuple(state[key].shape)}")

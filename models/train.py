@@ -21,15 +21,31 @@ class TrainResult:
 
 def train(data_yaml: Path, out_dir: Path, model_yaml: str = "yolo11n.yaml", imgsz: int = 320, epochs: int = 100,
           batch: int = 16, seed: int = 0, time_hours: float | None = None, workers: int = 0, patience: int = 100,
-          fliplr: float = 0.5, mosaic: float = 1.0, close_mosaic: int = 5) -> TrainResult:
+          fliplr: float = 0.5, mosaic: float = 1.0, close_mosaic: int = 5, resume: bool = False,
+          scale: float = 0.5) -> TrainResult:
     prepare_offline_ultralytics()
     from ultralytics import YOLO  # heavy: torch
 
     out_dir = Path(out_dir).resolve()
+    last = out_dir / "weights" / "last.pt"
+    if resume:
+        # An interrupted run goes on from its last epoch with its own arguments.
+        if not last.is_file():
+            raise FileNotFoundError(f"{out_dir}: no weights/last.pt to resume from")
+        YOLO(str(last)).train(resume=True)
+        best = out_dir / "weights" / "best.pt"
+        return TrainResult(out_dir, best if best.exists() else last, _epochs_in_results(out_dir / "results.csv"))
     # An architecture file builds a random init (no weights may be downloaded here); a .pt
     # checkpoint of our own (e.g. the previous model) is fine-tuned. Ultralytics drops the
     # checkpoint's weights unless `pretrained` names it, so pass it explicitly.
-    if not str(model_yaml).endswith((".yaml", ".yml", ".pt")):
+    if str(model_yaml).startswith("pretrained:"):
+        # Weights shipped inside a registry package (models/pretrained.py), new class layer.
+        from models.pretrained import checkpoint_for_pretrained
+        from vision.classes import class_names
+
+        model_yaml = str(checkpoint_for_pretrained(str(model_yaml).split(":", 1)[1],
+                                                   out_dir.parent / f"{out_dir.name}-start.pt", class_names(), imgsz))
+    elif not str(model_yaml).endswith((".yaml", ".yml", ".pt")):
         # A zoo model: rebuild its checkpoint from the shipped ONNX (models/recover.py).
         from models.recover import checkpoint_for_zoo_model
 
@@ -40,7 +56,7 @@ def train(data_yaml: Path, out_dir: Path, model_yaml: str = "yolo11n.yaml", imgs
         data=str(Path(data_yaml).resolve()), imgsz=imgsz, epochs=epochs, batch=batch, workers=workers,
         device="cpu", seed=seed, deterministic=True, pretrained=pretrained, amp=False, plots=False,
         project=str(out_dir.parent), name=out_dir.name, exist_ok=True, patience=patience,
-        fliplr=fliplr, mosaic=mosaic, close_mosaic=close_mosaic, verbose=True,
+        fliplr=fliplr, mosaic=mosaic, close_mosaic=close_mosaic, scale=scale, verbose=True,
     )
     if time_hours:
         kwargs["time"] = time_hours

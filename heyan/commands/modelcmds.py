@@ -19,13 +19,15 @@ def register(app: typer.Typer) -> None:
 def train_cmd(
     data: Path = typer.Option(..., "--data", help="Ultralytics dataset YAML (e.g. from `heyan synth-dataset`)."),
     out: Path = typer.Option(Path("runs/train"), "--out", help="Run folder (weights, results.csv)."),
-    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help="Architecture file (random init; nothing is downloaded), a .pt checkpoint to fine-tune, or a zoo model name (e.g. heyan-det-v1: its weights are rebuilt from the ONNX file and fine-tuned)."),
+    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help="Architecture file (random init; nothing is downloaded), a .pt checkpoint to fine-tune, a zoo model name (e.g. heyan-det-v1: its weights are rebuilt from the ONNX file and fine-tuned), or pretrained:NAME for weights shipped inside a package (pretrained:nudenet-320n; new class layer)."),
     imgsz: int = typer.Option(320, "--imgsz"),
     epochs: int = typer.Option(100, "--epochs"),
     time_hours: Optional[float] = typer.Option(None, "--time-hours", help="Wall-clock budget; overrides --epochs."),
     batch: int = typer.Option(16, "--batch"),
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(0, "--workers", help="Dataloader workers (0 is fastest on 2 cores)."),
+    resume: bool = typer.Option(False, "--resume", help="Go on with an interrupted run in --out from its weights/last.pt."),
+    scale: float = typer.Option(0.5, "--scale", help="Random rescale augmentation (±fraction)."),
 ) -> None:
     """Train a detector from scratch with Ultralytics, fully offline (needs `heyan[train]`)."""
     try:
@@ -33,7 +35,7 @@ def train_cmd(
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise typer.BadParameter(f"training needs the train extra: pip install 'heyan[train]' ({exc})")
     res = train(data, out, model_yaml=model_yaml, imgsz=imgsz, epochs=epochs, batch=batch, seed=seed,
-                time_hours=time_hours, workers=workers)
+                time_hours=time_hours, workers=workers, resume=resume, scale=scale)
     typer.echo(json.dumps({"run_dir": str(res.run_dir), "weights": str(res.best_pt), "epochs": res.epochs_done}))
 
 

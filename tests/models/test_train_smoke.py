@@ -107,3 +107,31 @@ def test_eval_scores_sources_apart_and_pooled(tmp_path):
     assert m["all"]["instances"] == m["sources"]["one"]["instances"] + m["sources"]["b"]["instances"]
     assert "false_positives_per_image" in m["all"]
     assert "taken for" in res.output or "missed" in res.output  # the confusion summary in words
+
+
+def test_pretrained_package_weights_carry_over_but_the_class_layer(tmp_path):
+    """Starting weights from a detector shipped inside a registry package (nudenet's
+    YOLOv8n): the rebuilt network computes the package's boxes exactly, and only the
+    class layer is new (our classes, not the package's)."""
+    import onnxruntime as ort
+    import torch
+
+    from models.pretrained import PretrainedError, checkpoint_for_pretrained, pretrained_onnx
+    from vision.classes import class_names
+
+    try:
+        onnx_path, src = pretrained_onnx("nudenet-320n")
+    except PretrainedError as exc:
+        pytest.fail(f"make install-full installs the pretrained package: {exc}")
+    pt = checkpoint_for_pretrained("nudenet-320n", tmp_path / "start.pt", class_names())
+    net = torch.load(pt, weights_only=False)["model"].float().eval()
+    assert list(net.names.values()) == class_names()
+    x = np.random.default_rng(1).random((1, 3, src.imgsz, src.imgsz), dtype=np.float32)
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    want = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    with torch.no_grad():
+        got = net(torch.from_numpy(x))[0].numpy()
+    assert want.shape[1] == 4 + 18 and got.shape[1] == 4 + len(class_names())
+    assert np.abs(got[:, :4] - want[:, :4]).max() < 1e-2  # boxes in pixels: same network
+    with pytest.raises(PretrainedError, match="unknown"):
+        pretrained_onnx("no-such-weights")
