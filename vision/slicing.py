@@ -30,6 +30,12 @@ class SliceParams:
     # Full-frame boxes smaller than this (px in the full frame's input) are dropped: the
     # tiles see small objects at full resolution, the downscaled pass only guesses.
     full_frame_min_px: float = 8.0
+    # Greedy merging unions a group's boxes only with members scoring at least this share
+    # of the group's best. The halves of an object cut by a tile border score alike; a
+    # weak neighbour (a ripple beside a bottle) is suppressed instead of stretching the
+    # strong box until it no longer matches the object (measured: at a 0.05 threshold the
+    # unconditional union lost a third of the AP of NMS on a bridge camera).
+    union_min_score_ratio: float = 0.5
 
 
 def tile_grid(width: int, height: int, tile: int, overlap: float) -> np.ndarray:
@@ -94,7 +100,9 @@ def merge_detections(det: Detections, params: SliceParams) -> Detections:
     boxes = np.empty((len(groups), 4), np.float32)
     keep_idx = np.empty(len(groups), np.int64)
     for g, members in enumerate(groups):
-        b = det.xyxy[members]
+        top = det.scores[members[0]]
+        joined = [m for m in members if det.scores[m] >= params.union_min_score_ratio * top]
+        b = det.xyxy[joined]
         boxes[g] = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
         keep_idx[g] = members[0]
     kept = det[keep_idx]

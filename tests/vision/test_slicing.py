@@ -313,3 +313,18 @@ def test_full_frame_drops_tiny_boxes_and_small_images_use_one_tile():
     assert finder.batches == [[(200, 300, 3)]]  # one tile, no extra full-frame pass
     assert report == [SliceReport(1, 1, False)]
     np.testing.assert_allclose(out.xyxy, [[10, 10, 50, 50]])
+
+
+def test_merge_nmm_never_unions_a_weak_box_into_a_strong_one():
+    """A ripple scored 0.06 beside a bottle scored 0.8 must not stretch the bottle's box:
+    it is suppressed. Two halves of one object (similar scores) are still joined."""
+    d = Detections(np.array([[100, 100, 120, 110], [110, 100, 160, 130], [0, 0, 50, 40], [40, 0, 90, 40]], np.float32),
+                   np.array([0.8, 0.06, 0.7, 0.6], np.float32), np.array([0, 0, 1, 1]))
+    out = merge_detections(d, SliceParams(merge="nmm", match_metric="ios", match_threshold=0.1))
+    assert len(out) == 2
+    np.testing.assert_allclose(out[out.class_ids == 0].xyxy, [[100, 100, 120, 110]])
+    np.testing.assert_allclose(out[out.class_ids == 1].xyxy, [[0, 0, 90, 40]])
+    # The old behaviour stays reachable: ratio 0 unions everything in the group.
+    old = merge_detections(d, SliceParams(merge="nmm", match_metric="ios", match_threshold=0.1,
+                                          union_min_score_ratio=0.0))
+    np.testing.assert_allclose(old[old.class_ids == 0].xyxy, [[100, 100, 160, 130]])
