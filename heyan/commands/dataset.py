@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
     sub.command("stats")(stats_cmd)
     sub.command("compose")(compose_cmd)
     sub.command("augment")(augment_cmd)
+    sub.command("litter")(litter_cmd)
     sub.command("mix")(mix_cmd)
     from heyan.commands.reviews_export import from_reviews_cmd
 
@@ -222,6 +223,36 @@ def compose_cmd(
     path = write_yolo({"train": chips}, out)
     typer.echo(json.dumps({"data": str(path), "chips": len(chips), "cutouts": {k: len(v) for k, v in cuts.items()},
                            "boxes": dict(Counter(n for c in chips for n in c.names))}, ensure_ascii=False))
+
+
+def litter_cmd(
+    out: Path = typer.Option(..., "--out", help="Output dataset folder."),
+    overhead: list[Path] = typer.Option(..., "--overhead", help="Photos or folders whose water takes litter seen from above (bridge, drone). Repeat."),
+    bank: list[Path] = typer.Option([], "--bank", help="Photos or folders standing on the far bank, mirrored by calm water in low-camera scenes. Repeat."),
+    n: int = typer.Option(3000, "--n", help="Training images."),
+    n_val: int = typer.Option(0, "--n-val", help="Validation images (other seeds)."),
+    size: int = typer.Option(320, "--size", help="Image size: the model's input at native scale."),
+    bank_share: float = typer.Option(0.45, "--bank-share", help="Share of low-camera scenes."),
+    empty_share: float = typer.Option(0.1, "--empty-share", help="Share of scenes with look-alikes only (foam, glint, leaves)."),
+    workers: int = typer.Option(1, "--workers"),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Floating litter (bottles, cans, bags, sheets, styrofoam, plants...) rendered onto real
+    water: low bank-camera scenes with reflections and overhead bridge/drone scenes. Never
+    give a validation photo as a background."""
+    from tqdm import tqdm
+
+    from datasets.litter.build import LitterSpec, build_litter_dataset, image_files
+
+    over = image_files(overhead)
+    banks = image_files(bank)
+    if not over:
+        raise typer.BadParameter("--overhead: no images found")
+    spec = LitterSpec(tuple(map(str, over)), tuple(map(str, banks)), bank_share=bank_share if banks else 0.0,
+                      empty_share=empty_share, size=size)
+    with tqdm(total=n + n_val, desc="litter scenes", unit="img") as bar:
+        summary = build_litter_dataset(out, spec, n, n_val, seed, workers, progress=bar.update)
+    typer.echo(json.dumps({"data": str(out / "data.yaml"), **summary}, ensure_ascii=False))
 
 
 def augment_cmd(
