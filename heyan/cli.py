@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "heyan.commands.serve",
     "heyan.commands.edge",
     "heyan.commands.dataset",
+    "heyan.commands.adapt",
     "heyan.commands.upload",
 ]
 

@@ -288,3 +288,36 @@ def confusion_lines(result: EvalResult, top: int = 8) -> list[str]:
     lines += [t for _, t in sorted(missed, reverse=True)[:top]]
     lines += [t for _, t in sorted(ghosts, reverse=True)[:top]]
     return lines
+
+
+def f1_thresholds(st: _Stats, nc: int, fallback: list[float], floor: float = 0.05, ceiling: float = 0.9) -> list[float]:
+    """Per class, the score threshold that maximises F1 (IoU 0.5) on these images: the
+    operating point of a model on the frames of its own site. A class with no labelled
+    object or no prediction here keeps its ``fallback``."""
+    tp = np.concatenate(st.tp)[:, 0] if st.tp else np.zeros(0, bool)
+    conf = np.concatenate(st.conf) if st.conf else np.zeros(0)
+    pcls = np.concatenate(st.pred_cls) if st.pred_cls else np.zeros(0, np.int64)
+    tcls = np.concatenate(st.target_cls) if st.target_cls else np.zeros(0, np.int64)
+    out = list(fallback)
+    for c in range(nc):
+        n_gt = int((tcls == c).sum())
+        sel = pcls == c
+        if n_gt == 0 or not sel.any():
+            continue
+        order = np.argsort(-conf[sel], kind="stable")
+        c_conf, c_tp = conf[sel][order], tp[sel][order].astype(np.float64)
+        tps = np.cumsum(c_tp)
+        precision = tps / np.arange(1, len(tps) + 1)
+        recall = tps / n_gt
+        f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-9)
+        best = int(np.argmax(f1))
+        out[c] = float(np.clip(round(float(c_conf[best]), 3), floor, ceiling))
+    return out
+
+
+def operating_thresholds(detector: Any, sources: list[Source], fallback: list[float], batch: int = 8) -> list[float]:
+    """``f1_thresholds`` over the pooled sources (run at the detector's lowest threshold)."""
+    pooled = _Stats()
+    for src in sources:
+        pooled.add(_collect(detector, src.data, src.split, src.tile, False, batch, 0.25, src.merge))
+    return f1_thresholds(pooled, len(detector.class_names), fallback)
