@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     full_frame_pass: bool = Field(True, description="Also run one downscaled pass over the whole photo for large objects.")
     merge: str = Field("nmm", pattern="^(nms|nmm)$", description="How boxes from overlapping tiles are merged.")
     merge_iou: float = Field(0.5, description="Overlap (IoU or IoS) above which boxes from different tiles merge.")
-    min_tile_photo_side: int = Field(1400, description="Photos whose longer side is at most this are run whole, untiled.")
+    min_tile_photo_side: int = Field(720, description="Photos whose longer side is at most this are run whole, untiled (a 1280×720 camera frame is sliced: litter of 5–40 px is lost when the whole frame is shrunk to the model input).")
 
     # -- heyan serve (tickets server) ------------------------------------------------------
     serve_db_url: str | None = Field(None, description="SQLAlchemy URL of the server database; default: SQLite file heyan.db in serve_data_dir.")

@@ -51,7 +51,7 @@ class IngestOptions:
     ground: GroundPlane = field(default_factory=GroundPlane)
     georef: GeorefSettings = field(default_factory=GeorefSettings)
     tile: bool = True
-    untiled_max_side: int = 1400
+    untiled_max_side: int = 720
     use_zone: bool = True  # skip photos and tiles that miss the river zone
     zone_margin_m: float = 20.0
     max_river_distance_m: float = 500.0
