@@ -21,11 +21,18 @@ import cv2
 import numpy as np
 
 from datasets.copypaste import Cutout
-from datasets.synthetic.textures import fractal_noise
+from datasets.synthetic.textures import fractal_noise as _fractal_normal
 
 Rng = np.random.Generator
 
 SS = 4  # supersampling factor
+
+
+def fractal_noise(rng: Rng, h: int, w: int, scale_px: float, octaves: int = 4) -> np.ndarray:
+    """Fractal noise mapped to 0..1, about uniform: the generator's noise is roughly normal
+    (std ~0.85), and every threshold and shade here is written for a 0..1 range."""
+    n = _fractal_normal(rng, h, w, scale_px, octaves)
+    return (1.0 / (1.0 + np.exp(-2.0 * n))).astype(np.float32)
 
 # Real lengths (metres) of each kind's long side, and how often it appears in a river.
 KINDS: dict[str, tuple[tuple[float, float], float]] = {
@@ -288,9 +295,11 @@ def clump(rng: Rng, length_px: float, side: bool) -> tuple[np.ndarray, np.ndarra
     L = length_px * SS
     m = _blob(rng, h, w, L / 2, L * aspect / 2, int(rng.integers(12, 22)), rng.uniform(0.25, 0.45))
     n = fractal_noise(rng, h, w, max(1.5, L / 12), 3)
-    pal = np.array([(40, 60, 80), (220, 225, 228), (50, 50, 190), (170, 110, 50), (30, 30, 30), (60, 120, 150)],
-                   np.float32)
-    idx = np.clip((fractal_noise(rng, h, w, max(1.5, L / 8), 2) * len(pal)).astype(int), 0, len(pal) - 1)
+    # Mostly sticks, mud and grey plastic, with a few bright pieces in it.
+    pal = np.array([(40, 60, 80), (60, 80, 95), (30, 40, 45), (150, 155, 160), (220, 225, 228),
+                    tuple(LABEL_COLOURS[int(rng.integers(len(LABEL_COLOURS)))])], np.float32)
+    u = fractal_noise(rng, h, w, max(1.5, L / 5), 2)
+    idx = np.digitize(u, [0.3, 0.55, 0.75, 0.88, 0.95])
     bgr = pal[idx] * (0.7 + 0.5 * n[..., None])
     alpha = m * 0.95
     return _finish(_u8(bgr), cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), 0.4 * SS), m)

@@ -22,8 +22,7 @@ import numpy as np
 
 from datasets.augment import exposure, glint, haze, jpeg, motion_blur
 from datasets.copypaste import Cutout, water_land_masks
-from datasets.litter.items import choose_kind, length_m, reflection, render_item
-from datasets.synthetic.textures import fractal_noise
+from datasets.litter.items import choose_kind, fractal_noise, length_m, reflection, render_item
 
 Rng = np.random.Generator
 
@@ -122,11 +121,11 @@ def _foam(rng: Rng, img: np.ndarray, mask: np.ndarray, along: float) -> None:
     dx, dy = np.cos(along), np.sin(along)
     cv2.line(kern, (int(c - dx * c), int(c - dy * c)), (int(c + dx * c), int(c + dy * c)), 1.0, 1)
     band = cv2.filter2D(band, -1, kern / max(kern.sum(), 1))
-    bthr = rng.uniform(0.55, 0.7)
+    bthr = rng.uniform(0.72, 0.88)
     streak = np.clip((band - bthr) / (1 - bthr) * 3, 0, 1)
     fleck = fractal_noise(rng, H, W, rng.uniform(1.5, 4), 2)
-    fl = np.clip((fleck - rng.uniform(0.5, 0.65)) * 4, 0, 1)
-    f = streak * fl * rng.uniform(0.25, 0.7) * mask
+    fl = np.clip((fleck - rng.uniform(0.45, 0.7)) * 4, 0, 1)
+    f = streak * fl * rng.uniform(0.2, 0.6) * mask
     img *= 1 - f[..., None]
     img += f[..., None] * rng.uniform(190, 240)
 
@@ -204,7 +203,7 @@ def overhead_scene(rng: Rng, backgrounds: list[Background], p: SceneParams = Sce
                                             [], "overhead", src))
     flow = rng.uniform(0, np.pi)
     if rng.random() < p.p_distractors:
-        if rng.random() < 0.5:
+        if rng.random() < 0.35:
             _foam(rng, img, water.astype(np.float32), flow)
         _leaves(rng, img, water, int(rng.integers(0, 25)))
     gsd_cm = float(np.exp(rng.uniform(np.log(0.6), np.log(4.0))))  # cm per pixel
@@ -284,11 +283,12 @@ def bank_scene(rng: Rng, banks: list[np.ndarray], p: SceneParams = SceneParams()
     # Ripple highlights: thin bright horizontal dashes where the sky is mirrored.
     dash = fractal_noise(rng, refl_h, S, rng.uniform(2, 5), 2)
     dash = cv2.resize(cv2.resize(dash, (S, max(1, refl_h // 3))), (S, refl_h))
-    water += np.clip((dash - rng.uniform(0.7, 0.85)) * 6, 0, 1)[..., None] * rng.uniform(10, 60)
+    if rng.random() < 0.5:  # sparse: most calm water shows few
+        water += np.clip((dash - rng.uniform(0.9, 0.97)) * 20, 0, 1)[..., None] * rng.uniform(10, 50)
     img[max(0, horizon):] = water
     wmask = np.zeros((S, S), bool)
     wmask[max(0, horizon) + 2:] = True
-    if rng.random() < 0.5:
+    if rng.random() < 0.3:
         _foam(rng, img, wmask.astype(np.float32) * rng.uniform(0.3, 0.8), 0.0)
     if rng.random() < 0.6:
         _leaves(rng, img, wmask, int(rng.integers(0, 15)))
