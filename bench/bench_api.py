@@ -28,7 +28,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,16 +44,12 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchlib import free_port  # noqa: E402  (bench/ is on the path when run as a script)
+
 RESULTS = ROOT / "bench" / "results"
 PASSWORD = "bench-admin-password"
 CATEGORIES = ["floating_debris", "illegal_dumping", "illegal_construction", "illegal_mining"]
 STATES = ["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def seed_tickets(db_url: str, n: int, seed: int = 1) -> float:

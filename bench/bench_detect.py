@@ -176,16 +176,16 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     bl.setup_env(args.threads)
 
-    from heyan.commands.common import load_detector, slice_params
-    from heyan.settings import get_settings
+    from heyan.commands.common import detector_settings
     from pipeline.images import read_image
     from vision.inference import detect_image
 
     env = bl.env_info(args.threads)
     photos = bl.ensure_photos(args.photos, args.seed, args.width, args.height, args.cache_dir, TAG)
-    detector = load_detector(args.model)  # threads from HEYAN_ORT_THREADS, like the CLI
-    params = slice_params(detector)
-    untiled_max_side = get_settings().min_tile_photo_side
+    settings = detector_settings(args.model)
+    detector = settings.load()  # threads from HEYAN_ORT_THREADS, like the CLI
+    params = settings.slice_params(detector.imgsz)
+    untiled_max_side = settings.min_tile_photo_side
     if max(args.width, args.height) <= untiled_max_side:
         raise SystemExit(f"photos of {args.width}x{args.height} are run untiled (<= {untiled_max_side} px): nothing to tile")
     ort_threads = detector.session.get_session_options().intra_op_num_threads

@@ -13,7 +13,7 @@ simulator's source. Per seed, four flights of ``--photos`` photos:
 
 Each is ingested twice in this process, with the river zone (the CLI default) and with
 ``IngestOptions(use_zone=False)``, through ``FlightIngest.run`` with the detector and slice
-parameters ``heyan ingest`` builds (``heyan.commands.common.load_detector/slice_params``).
+parameters ``heyan ingest`` builds (``heyan.commands.common.detector_settings``).
 Every batch the run hands to ``detector.run`` also goes to ``detector.session.run`` alone,
 timed, right before or after the real run (alternating): the ceiling, on exactly the
 arrays the run sent and under the same machine load; that time is taken out of the
@@ -349,15 +349,16 @@ def main(argv: list[str] | None = None) -> dict:
     if args.photos < 1:
         raise SystemExit("--photos must be at least 1")
 
-    from heyan.commands.common import load_detector, slice_params
+    from heyan.commands.common import detector_settings
 
     env = bl.env_info(args.threads)
     fp = flight_fingerprint()
     flights = {(k, s): ensure_flight(args.cache_dir, args.photos, s, args.width, args.height, KINDS[k]["oblique"],
                                      KINDS[k]["route"], fp, KINDS[k].get("corridor_margin_m"))
                for s in seeds for k in kinds}
-    detector = load_detector(args.model)  # threads from HEYAN_ORT_THREADS, like the CLI
-    params = slice_params(detector)
+    settings = detector_settings(args.model)
+    detector = settings.load()  # threads from HEYAN_ORT_THREADS, like the CLI
+    params = settings.slice_params(detector.imgsz)
     ort_threads = detector.session.get_session_options().intra_op_num_threads
     bl.log(TAG, f"model {args.model} ({detector.imgsz} px), ort threads {ort_threads}, tile {params.tile}, "
                 f"overlap {params.overlap}, batch {params.batch}, full-frame pass {params.full_frame}")

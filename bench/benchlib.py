@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -50,7 +51,7 @@ def add_common_args(p: argparse.ArgumentParser, photos: int = DEFAULT_PHOTOS) ->
 
 def setup_env(threads: int) -> None:
     """Must run before anything calls ``heyan.settings.get_settings`` (it is cached): the
-    detector built by ``heyan.commands.common.load_detector`` takes its threads from
+    detector the CLI's ``heyan.commands.common.detector_settings`` builds takes its threads from
     ``HEYAN_ORT_THREADS``. Subprocesses (``heyan detect``) inherit the variable."""
     os.environ["HEYAN_ORT_THREADS"] = str(threads)
     try:
@@ -101,7 +102,7 @@ def resolve(model: str):
     from heyan.settings import get_settings
     from models.registry import resolve_model
 
-    return resolve_model(model, extra=get_settings().zoo_dir)
+    return resolve_model(model, extra=get_settings().detector.zoo_dir)
 
 
 def model_info(model: str) -> dict:
@@ -326,3 +327,10 @@ def recall_header(rec: dict) -> list[str]:
 
 def per_min(n: int, seconds: float) -> float | None:
     return round(60.0 * n / seconds, 3) if seconds > 0 else None
+
+
+def free_port() -> int:
+    """A loopback port free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

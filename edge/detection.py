@@ -34,19 +34,6 @@ class BatchDetector(Protocol):
     def predict_batch(self, images: Sequence[np.ndarray]) -> list[Detections]: ...
 
 
-def load_detector(cfg: DetectorConfig) -> Any:
-    """The configured model; ``testing:blobs`` is the ONNX-free detector for tests and demos."""
-    if cfg.model.startswith("testing:"):
-        from edge.testing import BlobDetector
-
-        if cfg.model != "testing:blobs":
-            raise ValueError(f"detector.model: unknown test detector {cfg.model!r} (only testing:blobs)")
-        return BlobDetector()
-    from models.registry import load_detector as _load
-
-    return _load(cfg.model, extra=cfg.zoo_dir, threads=cfg.threads)
-
-
 def default_thresholds(detector: Any) -> dict[str, float]:
     """Per-class thresholds from the model card, else from vision.classes."""
     from vision.classes import CLASSES

@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from edge.config import CameraConfig
-from edge.heartbeat import CameraHealth
+from edge.health import CameraHealth
 
 log = logging.getLogger("heyan.edge.sources")
 

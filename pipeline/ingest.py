@@ -37,7 +37,7 @@ from pipeline.rules import Decision, RuleSet
 from pipeline.zipsafe import extract_images
 from vision.detections import Detections
 from vision.detector import OnnxDetector
-from vision.inference import detect_image
+from vision.inference import UNTILED_MAX_SIDE, detect_image
 from vision.slicing import SliceParams, SliceReport, tile_grid
 
 # Classes lying flat on the ground or water: their box centre is their ground position.
@@ -51,7 +51,7 @@ class IngestOptions:
     ground: GroundPlane = field(default_factory=GroundPlane)
     georef: GeorefSettings = field(default_factory=GeorefSettings)
     tile: bool = True
-    untiled_max_side: int = 1400
+    untiled_max_side: int = UNTILED_MAX_SIDE
     use_zone: bool = True  # skip photos and tiles that miss the river zone
     zone_margin_m: float = 20.0
     max_river_distance_m: float = 500.0

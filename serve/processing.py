@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import heyan
+from models.settings import DetectorSettings
+from serve.config import HEYAN_VERSION
 from pipeline.dedup import OpenTicket
 from pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
 from pipeline.rivers import RiverNetwork
@@ -128,13 +129,16 @@ def materialize(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
 
 
 class FlightProcessor:
-    def __init__(self, model: str, rules_path: Path | None = None,
+    def __init__(self, settings: DetectorSettings, rules_path: Path | None = None,
                  detector_loader: Callable[[str], Any] | None = None,
                  options: Callable[[str], IngestOptions] | None = None) -> None:
-        self.model = model
+        self.settings = settings
+        self.model = settings.model
         self.rules_path = rules_path
         self._loader = detector_loader
-        self._options = options or (lambda flight_id: IngestOptions(flight_id=flight_id))
+        # The server slices photos as `heyan ingest` does, from the same settings.
+        self._options = options or (lambda flight_id: IngestOptions(
+            flight_id=flight_id, untiled_max_side=settings.min_tile_photo_side))
         self._detector: Any = None
         self._rules: RuleSet | None = None
         self._networks: dict[int, RiverNetwork] = {}
@@ -147,9 +151,7 @@ class FlightProcessor:
                 if self._loader is not None:
                     self._detector = self._loader(self.model)
                 else:
-                    from heyan.commands.common import load_detector
-
-                    self._detector = load_detector(self.model)
+                    self._detector = self.settings.load()
             return self._detector
 
     def rules(self) -> RuleSet:
@@ -175,10 +177,8 @@ class FlightProcessor:
         # layout, so the same ticket ids); its output files are rewritten by this run.
         by_path = materialize(photos, workdir / "photos")
         detector = self.detector()
-        from heyan.commands.common import slice_params
-
         options = self._options(flight_id)
-        ingest = _ProgressIngest(network, self.rules(), detector, slice_params(detector), options)
+        ingest = _ProgressIngest(network, self.rules(), detector, self.settings.slice_params(detector.imgsz), options)
         ingest.on_photo = on_photo  # type: ignore[method-assign]
         ingest.checkpoints = PhotoCheckpoints(workdir / "checkpoints", self.checkpoint_key(network, options))
         ingest.sha_of = {path: ref.sha256 for path, ref in by_path.items()}
@@ -196,6 +196,6 @@ class FlightProcessor:
             st = os.stat(path)
             model_id = f"{path}:{st.st_size}:{st.st_mtime_ns}"
         rules = Path(self.rules_path) if self.rules_path else DEFAULT_RULES_PATH
-        parts = [heyan.__version__, str(model_id), hashlib.sha256(rules.read_bytes()).hexdigest(),
+        parts = [HEYAN_VERSION, str(model_id), repr(self.settings), hashlib.sha256(rules.read_bytes()).hexdigest(),
                  network.source, repr(options)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -4,7 +4,7 @@ and the flight processor the worker uses. Built by ``serve.app.create_app``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from serve.clock import Clock
 from serve.config import ServeConfig
@@ -14,7 +14,17 @@ from serve.storage import BlobStore
 
 if TYPE_CHECKING:
     from serve.processing import FlightProcessor
-    from serve.worker import WorkerPool
+
+
+class Workers(Protocol):
+    """The flight workers (``serve.worker.WorkerPool``), as the app and the routers see them;
+    a protocol, since the workers themselves hold an ``AppState``."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def wake(self) -> None: ...
 
 
 @dataclass
@@ -25,5 +35,5 @@ class AppState:
     clock: Clock
     limiter: LoginLimiter
     processor: FlightProcessor
-    workers: WorkerPool | None = None
+    workers: Workers | None = None
     cache: dict[str, Any] = field(default_factory=dict)

@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 def detect_cmd(
     paths: list[Path] = typer.Argument(..., help="Images or folders of images."),
-    model: Optional[str] = typer.Option(None, "--model", help="Zoo name or .onnx path (default: settings.default_model)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Zoo name or .onnx path (default: settings default_model)."),
     tile: bool = typer.Option(True, "--tile/--no-tile", help="Sliced inference on large photos."),
     out: Path = typer.Option(Path("out/detect"), "--out", help="Folder for annotated images and detections.jsonl."),
     annotate: bool = typer.Option(True, "--annotate/--no-annotate", help="Write annotated copies of the images."),
@@ -25,15 +25,14 @@ def detect_cmd(
     import cv2
     from tqdm import tqdm
 
-    from heyan.commands.common import load_detector, slice_params
-    from heyan.settings import get_settings
+    from heyan.commands.common import detector_settings
     from pipeline.images import ImageReadError, expand_inputs, read_image
     from vision.draw import draw_detections
     from vision.inference import detect_image
 
-    settings = get_settings()
-    detector = load_detector(model)
-    params = slice_params(detector)
+    settings = detector_settings(model)
+    detector = settings.load()
+    params = settings.slice_params(detector.imgsz)
     files = expand_inputs(paths)
     out.mkdir(parents=True, exist_ok=True)
     ann_dir = out / "annotated"

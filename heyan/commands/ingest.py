@@ -27,7 +27,7 @@ def ingest_cmd(
     flight_id: Optional[str] = typer.Option(None, "--flight-id", help="Flight id (default: the folder or zip name)."),
 ) -> None:
     """Detect, georeference, apply the rules, merge views into tickets, write the office's files."""
-    from heyan.commands.common import load_detector, slice_params
+    from heyan.commands.common import detector_settings
     from pipeline.georef import GroundPlane
     from pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
     from pipeline.rivers import RiverNetworkError, load_network
@@ -43,13 +43,12 @@ def ingest_cmd(
         raise typer.Exit(2)
     for w in network.warnings:
         typer.echo(f"warning: {rivers}: {w}", err=True)
-    detector = load_detector(model)
-    from heyan.settings import get_settings
-
+    settings = detector_settings(model)
+    detector = settings.load()
     opts = IngestOptions(ground=GroundPlane(ground_height), tile=tile, use_zone=use_zone, gcj02=gcj02, flight_id=flight_id,
-                         untiled_max_side=get_settings().min_tile_photo_side)
+                         untiled_max_side=settings.min_tile_photo_side)
     try:
-        summary = FlightIngest(network, ruleset, detector, slice_params(detector), opts).run(flight, out, earlier)
+        summary = FlightIngest(network, ruleset, detector, settings.slice_params(detector.imgsz), opts).run(flight, out, earlier)
     except (UnsafeZipError, FileNotFoundError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

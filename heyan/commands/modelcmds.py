@@ -105,7 +105,7 @@ def eval_cmd(
 ) -> None:
     """mAP50, mAP50-95, per-class precision/recall, per source, and what is confused with what,
     with Heyan's own ONNX runtime."""
-    from heyan.commands.common import load_detector
+    from heyan.commands.common import detector_settings
     from models.evaluate import confusion_lines, evaluate_sources
 
     if merge not in ("nms", "nmm"):
@@ -117,7 +117,7 @@ def eval_cmd(
             raise typer.BadParameter(f"two sources named {src.name!r} ({seen[src.name]!r} and {spec!r}): "
                                      "name them, e.g. --data NAME=PATH")
         seen[src.name] = spec
-    det = load_detector(model, conf=conf)
+    det = detector_settings(model).load(conf=conf)
     try:
         per, pooled = evaluate_sources(det, sources, progress=True, confusion_conf=confusion_conf)
     except ValueError as exc:
@@ -141,11 +141,12 @@ def eval_cmd(
     if write:
         write.write_text(text + "\n", encoding="utf-8")
     if update_card:
-        from heyan.settings import get_settings
+        from heyan.commands.common import detector_settings
         from models.card import ModelCard
         from models.registry import resolve_card_path
 
-        card_path = resolve_card_path(model or get_settings().default_model)
+        chosen = detector_settings(model)
+        card_path = resolve_card_path(chosen.model, extra=chosen.zoo_dir)
         card = ModelCard.load(card_path)
         card.metrics.update(stored)
         card.save(card_path)
@@ -156,6 +157,6 @@ def models_cmd() -> None:
     from heyan.settings import get_settings
     from models.registry import list_models
 
-    for card in list_models(get_settings().zoo_dir):
+    for card in list_models(get_settings().detector.zoo_dir):
         typer.echo(json.dumps({"name": card.name, "imgsz": card.imgsz, "classes": card.classes, "created": card.created,
                                "sha256": card.sha256[:12], "metrics": card.headline_metrics()}, ensure_ascii=False))

@@ -64,11 +64,10 @@ def from_reviews_cmd(
     from datasets.export_yolo import write_yolo
     from datasets.labels import LabelledPhoto
     from heyan.settings import get_settings
-    from serve.config import ServeConfig
     from serve.label_export import ChipCutter, collect, summarise
     from serve.storage import BlobStore
 
-    config = ServeConfig.from_settings(get_settings(), db=db)
+    config = get_settings().serve.with_overrides(db=db)
     store_dir = Path(store) if store else config.data_dir / "store"
     if not (store_dir / "blobs").is_dir():  # BlobStore() would create an empty store and report every photo missing
         raise typer.BadParameter(f"--store: {store_dir} is not a blob store (no blobs/ folder)")
@@ -76,7 +75,7 @@ def from_reviews_cmd(
         raise typer.BadParameter(f"--out: {out} is not empty")
     since_at = _since(since)
 
-    database = _open_db(config.db_url)
+    database = _open_db(config.database_url)
     try:
         with database.session(write=False) as session:
             col = collect(session, since_at)

@@ -27,14 +27,12 @@ def serve_cmd(
 
     from heyan.settings import get_settings
     from serve.app import create_app
-    from serve.config import ServeConfig
 
-    s = get_settings()
-    config = ServeConfig.from_settings(s, db=db, data=data)
+    config = get_settings().serve.with_overrides(db=db, data=data)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(config)
-    h, p = host or s.serve_host, port or s.serve_port
-    typer.echo(f"heyan serve: data {config.data_dir}, database {_redact(config.db_url)}, http://{h}:{p}/", err=True)
+    h, p = host or config.host, port or config.port
+    typer.echo(f"heyan serve: data {config.data_dir}, database {_redact(config.database_url)}, http://{h}:{p}/", err=True)
     uvicorn.run(app, host=h, port=p, log_level="info", proxy_headers=False)
 
 

@@ -99,9 +99,8 @@ def demo_server_cmd(
     from heyan.client import ApiFailure, HeyanClient, flight_files
     from heyan.settings import get_settings
     from serve.app import create_app
-    from serve.config import ServeConfig
 
-    config = ServeConfig.from_settings(get_settings(), data=data)
+    config = get_settings().serve.with_overrides(data=data)
     config.admin_password = config.admin_password or DEMO_PASSWORD
     config.data_dir.mkdir(parents=True, exist_ok=True)
     server = uvicorn.Server(uvicorn.Config(create_app(config), host=host, port=port, log_level="warning"))

@@ -8,7 +8,7 @@ import numpy as np
 
 from edge.config import GateConfig
 from edge.gate import MotionGate, roi_mask, small_grey
-from edge.testing import MovingObject, SceneRenderer, SceneSpec
+from datasets.synthetic.camera_video import MovingObject, SceneRenderer, SceneSpec
 
 
 def _frames(spec: SceneSpec):

@@ -7,7 +7,7 @@ import cv2
 
 from edge.config import OutfallConfig
 from edge.outfall import Hysteresis, OutfallWatch, mean_lab
-from edge.testing import OutfallSpec, SceneRenderer, SceneSpec
+from datasets.synthetic.camera_video import OutfallSpec, SceneRenderer, SceneSpec
 
 BLACK_SEWAGE = (30, 35, 40)  # 黑臭: dark grey-black discharge
 

@@ -18,8 +18,8 @@ from edge_helpers import (
     run_edge,
     write_config,
 )
+from support.fake_edge_server import FakeEdgeServer
 
-from edge.testing import FakeEdgeServer
 
 SUMMARY_KEYS = {"frames", "detector_runs", "events", "delivered", "queued", "fps"}
 

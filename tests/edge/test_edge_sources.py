@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from edge.config import CameraConfig
-from edge.heartbeat import CameraHealth
+from edge.health import CameraHealth
 from edge.sources import (
     Backoff,
     FrameReader,

@@ -10,7 +10,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -23,7 +22,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from support.net import free_port
 
+from models.settings import DetectorSettings
 from pipeline.ingest import IngestOptions
 from serve.app import create_app
 from serve.clock import SettableClock
@@ -37,12 +38,6 @@ ROLES = ("admin", "reviewer", "chief", "operator", "viewer")
 
 
 PG_STATUS = {"why": "no PostgreSQL test server"}  # set by the pg_server fixture
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -134,7 +129,7 @@ class CentreDetector:
 
 
 def fake_processor() -> FlightProcessor:
-    return FlightProcessor("centre-fake", detector_loader=lambda _: CentreDetector(),
+    return FlightProcessor(DetectorSettings(model="centre-fake"), detector_loader=lambda _: CentreDetector(),
                            options=lambda fid: IngestOptions(flight_id=fid, tile=False))
 
 

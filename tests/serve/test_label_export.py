@@ -287,7 +287,7 @@ def test_a_processed_flight_reviewed_through_the_api(live_sqlite, sim_flight: Pa
         ev = {e.id: e for e in db.query(Evidence).filter(Evidence.ticket_id.in_([yes, no]), Evidence.kind == "detection")}
 
     out = tmp_path / "flight-ds"
-    summary, _ = _run({"url": live.config.db_url, "store": live.config.data_dir / "store"}, out)
+    summary, _ = _run({"url": live.config.database_url, "store": live.config.data_dir / "store"}, out)
     rows = [json.loads(line) for line in (out / "reviews.jsonl").read_text().splitlines()]
     # One chip per detection view of the two reviewed tickets, nothing for the pending ones.
     assert sorted(r["evidence_id"] for r in rows) == sorted(ev) and summary["skipped"] == 0

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from serve.migrate import head_revision
-from serve_helpers import ADMIN_PASSWORD, LiveServer, free_port
+from serve_helpers import ADMIN_PASSWORD, LiveServer
+from support.net import free_port
 
 
 def test_starts_and_serves(live: LiveServer) -> None:

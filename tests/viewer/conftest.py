@@ -18,7 +18,7 @@ from viewer_helpers import (
     HEYAN,
     PASSWORD,
     Server,
-    _free_port,
+    free_port,
     _need_browser,
 )
 
@@ -31,7 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     sim = subprocess.run(HEYAN + ["simulate-flight", "--out", str(tmp / "flight"), "--photos", "6", "--seed", "1"],
                          env=env, capture_output=True, text=True, timeout=300)
     assert sim.returncode == 0, sim.stderr[-1000:]
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(HEYAN + ["serve", "--data", str(tmp / "data"), "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"))
     url = f"http://127.0.0.1:{port}"

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from support.net import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -34,12 +34,6 @@ def _need_browser() -> None:
         if os.environ.get("HEYAN_REQUIRE_CHROMIUM"):
             pytest.fail(f"browser tests required (HEYAN_REQUIRE_CHROMIUM) but {why}")
         pytest.skip(f"browser tests skipped: {why}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -1,7 +1,6 @@
-"""Test and demo helpers for the edge runner: synthetic fixed-camera video, a colour-blob
-"detector" that needs no ONNX file, and a fake server speaking the edge HTTP contract.
+"""Synthetic fixed-camera video for the edge runner's tests, benchmarks and demos.
 
-The video generator makes what a camera over a river sees all day: water whose ripples move
+The generator makes what a camera over a river sees all day: water whose ripples move
 and oscillate, sun glint that sparkles, an object drifting across, and an outfall mouth
 whose discharge (flow) and colour change on a schedule. Ground truth comes back with it, so
 tests can assert when the gate fires and when outfall events start. Written with
@@ -10,12 +9,8 @@ tests can assert when the gate fires and when outfall events start. Written with
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +18,6 @@ import cv2
 import numpy as np
 
 from datasets.synthetic.textures import directional_ripples, fractal_noise, land_texture
-from pipeline.rules import EDGE_EVENT_KINDS
-from vision.classes import class_names
-from vision.detections import Detections
 
 BGR = tuple[int, int, int]
 
@@ -45,7 +37,7 @@ class MovingObject:
     size: float = 0.05  # diameter, fraction of the image width
     colour_bgr: BGR = (0, 140, 255)  # orange plastic: bright in grey, saturated in colour
     seed: int = 0
-    # "blob": the orange clump above (what testing:blobs finds); "debris": a floating-debris
+    # "blob": the orange clump above (what the tests' blob detector finds); "debris": a floating-debris
     # sprite of datasets.synthetic, what heyan-det-v1 was trained on (colour_bgr unused).
     sprite: str = "blob"
 
@@ -302,255 +294,3 @@ def write_video(path: str | Path, spec: SceneSpec) -> SceneTruth:
     finally:
         writer.release()
     return SceneTruth(spec.fps, len(boxes), spec.width, spec.height, boxes)
-
-
-# --------------------------------------------------------------------------- blob detector
-
-
-class BlobDetector:
-    """Finds strongly saturated blobs (the generator's plastic) as ``floating_debris``.
-
-    Selected in a config with ``detector.model: "testing:blobs"``: the runner's tests and
-    demos run end to end, deterministically, without an ONNX model. Not for production.
-    """
-
-    imgsz = 320
-
-    def __init__(self, min_saturation: int = 150, min_area_px: int = 12, score: float = 0.9) -> None:
-        self.min_saturation = min_saturation
-        self.min_area_px = min_area_px
-        self.score = score
-        self.class_names = tuple(class_names())
-
-    def predict_batch(self, images: Sequence[np.ndarray], **_: Any) -> list[Detections]:
-        return [self(im) for im in images]
-
-    def __call__(self, image: np.ndarray) -> Detections:
-        hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
-        mask = ((hsv[..., 1] >= self.min_saturation) & (hsv[..., 2] >= 80)).astype(np.uint8)
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        boxes, scores = [], []
-        for k in range(1, n):
-            x, y, w, h, area = stats[k]
-            if area >= self.min_area_px:
-                boxes.append((x, y, x + w, y + h))
-                scores.append(self.score)
-        if not boxes:
-            return Detections.empty()
-        return Detections(np.array(boxes, np.float32), np.array(scores, np.float32), np.zeros(len(boxes), np.int64))
-
-
-# --------------------------------------------------------------------------- fake server
-
-
-@dataclass
-class FakeState:
-    token: str
-    mode: str = "ok"  # "ok" | "503"
-    auth_status: int = 401  # what a wrong token gets (401 or 403)
-    delay_s: float = 0.0
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)  # event_id -> newest body stored
-    posts: dict[tuple[str, int], int] = field(default_factory=dict)  # (event_id, seq) -> POSTs received
-    stored: dict[tuple[str, int], int] = field(default_factory=dict)  # (event_id, seq) -> times stored (must be 1)
-    media: dict[str, int] = field(default_factory=dict)  # sha256 -> PUTs received
-    heartbeats: list[dict[str, Any]] = field(default_factory=list)
-    unauthorized: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class FakeEdgeServer:
-    """The server side of the edge HTTP contract, in a thread on loopback.
-
-    Idempotent like the real one must be: an event is stored when its ``seq`` is newer
-    than what it has for that ``event_id`` (``{"stored": true}``), otherwise acknowledged
-    with ``{"stored": false}``. Counts every request so tests can check exactly-once.
-    """
-
-    def __init__(self, token: str = "test-token", port: int = 0, host: str = "127.0.0.1") -> None:
-        self.state = FakeState(token)
-        self.host = host
-        self.port = port
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> FakeEdgeServer:
-        state = self.state
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # quiet tests
-                pass
-
-            def _reply(self, code: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _body(self) -> bytes:
-                n = int(self.headers.get("Content-Length") or 0)
-                return self.rfile.read(n) if n else b""
-
-            def _gate(self) -> bool:
-                body = self._body()
-                self._raw = body
-                if state.delay_s:
-                    import time
-
-                    time.sleep(state.delay_s)
-                if self.headers.get("Authorization") != f"Bearer {state.token}":
-                    with state.lock:
-                        state.unauthorized += 1
-                    self._reply(state.auth_status, {"detail": "invalid device token"})
-                    return False
-                if state.mode == "503":
-                    self._reply(503, {"detail": "down for maintenance"})
-                    return False
-                return True
-
-            def do_POST(self) -> None:
-                if not self._gate():
-                    return
-                try:
-                    body = json.loads(self._raw or b"{}")
-                except ValueError:
-                    self._reply(400, {"detail": "bad json"})
-                    return
-                if self.path == "/api/edge/heartbeat":
-                    with state.lock:
-                        state.heartbeats.append(body)
-                    self._reply(200, {"ok": True})
-                    return
-                if self.path != "/api/edge/events":
-                    self._reply(404, {"detail": "no such path"})
-                    return
-                eid, seq = body.get("event_id"), body.get("seq", 0)
-                if not isinstance(eid, str) or body.get("kind") not in EDGE_EVENT_KINDS:
-                    self._reply(422, {"detail": "event_id and kind required"})
-                    return
-                with state.lock:
-                    state.posts[(eid, seq)] = state.posts.get((eid, seq), 0) + 1
-                    have = state.events.get(eid)
-                    fresh = have is None or have.get("seq", 0) < seq
-                    if fresh:
-                        state.events[eid] = body
-                        state.stored[(eid, seq)] = state.stored.get((eid, seq), 0) + 1
-                self._reply(201 if fresh else 200, {"stored": fresh})
-
-            def do_PUT(self) -> None:
-                if not self._gate():
-                    return
-                prefix = "/api/edge/media/"
-                if not self.path.startswith(prefix):
-                    self._reply(404, {"detail": "no such path"})
-                    return
-                sha = self.path[len(prefix):]
-                if hashlib.sha256(self._raw).hexdigest() != sha:
-                    self._reply(400, {"detail": "sha256 does not match the body"})
-                    return
-                with state.lock:
-                    fresh = sha not in state.media
-                    state.media[sha] = state.media.get(sha, 0) + 1
-                self._reply(201 if fresh else 200, {"stored": fresh})
-
-        class Server(ThreadingHTTPServer):
-            allow_reuse_address = True
-
-            def handle_error(self, request: Any, client_address: Any) -> None:
-                pass  # a client killed mid-request (the kill -9 test) is expected here
-
-        httpd = Server((self.host, self.port), Handler)
-        httpd.daemon_threads = True
-        self._httpd = httpd
-        self.port = httpd.server_address[1]
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True, name="fake-edge-server")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-
-    def __enter__(self) -> FakeEdgeServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# --------------------------------------------------------------------------- a demo site
-
-
-@dataclass
-class DemoSite:
-    """A river and a calibrated camera that agree with ``SceneSpec``'s picture: the camera
-    stands on the south bank of a river flowing east and looks north across it, so the
-    generated water is the river's water and the far bank is its north bank. For tests,
-    benchmarks and demos that need events on a real river network (server side)."""
-
-    lon0: float = 120.0
-    lat0: float = 30.5
-    width_m: float = 40.0  # water from n = -20 to +20 m
-    outfall_id: str = "YS-001"  # a registered outfall (一口一档) on the far bank
-
-    def ll(self, east: float, north: float) -> list[float]:
-        """[lon, lat] of a point ``east``/``north`` metres from the site's origin."""
-        from pipeline.utm import LocalFrame
-
-        lon, lat = LocalFrame(self.lon0, self.lat0).enu_to_lonlat(np.array(east, float), np.array(north, float))
-        return [float(lon), float(lat)]
-
-    def network(self) -> dict[str, Any]:
-        """River network GeoJSON (docs/rivers.md): one segment with its chiefs, the outfall."""
-        chiefs = {"county": {"name": "县长丙"}, "township": {"name": "镇长乙"}, "village": {"name": "村长甲"}}
-        return {"type": "FeatureCollection", "name": "demo site", "features": [
-            {"type": "Feature", "properties": {"kind": "segment", "id": "seg-1", "name": "双桥港示范段", "river": "双桥港",
-                                               "chiefs": chiefs, "width_m": self.width_m, "buffer_m": 50},
-             "geometry": {"type": "LineString", "coordinates": [self.ll(-1000, 0), self.ll(1000, 0)]}},
-            {"type": "Feature", "properties": {"kind": "outfall", "id": self.outfall_id, "name": "示范雨水口",
-                                               "outfall_type": "rain", "segment_id": "seg-1"},
-             "geometry": {"type": "Point", "coordinates": self.ll(0, self.width_m / 2 + 1)}},
-        ]}
-
-    def calibration(self, spec: SceneSpec, path: str | Path, noise_m: float = 0.7) -> Path:
-        """A homography calibration of ``spec``'s camera (``heyan calibrate``'s file): the
-        bottom of the picture is the near edge of the water (24 m wide), the bank line at
-        ``spec.bank_frac`` the far edge (80 m wide). ``noise_m`` perturbs the 9 control points
-        as a survey would, which gives events a realistic error_m."""
-        from pipeline.calibration import ControlPoint, calibrate, save_calibration
-
-        w, h = spec.width, spec.height
-        top = spec.bank_frac * h
-        edge = self.width_m / 2 - 1.0
-        src = np.array([[0, h], [w, h], [w, top], [0, top]], np.float32)
-        dst = np.array([[-12, -edge], [12, -edge], [40, edge], [-40, edge]], np.float32)
-        hom = cv2.getPerspectiveTransform(src, dst)
-        rng = np.random.default_rng(7)
-        pts = []
-        for fy in (0.0, 0.5, 1.0):
-            for fx in (0.05, 0.5, 0.95):
-                px = np.array([[[fx * w, top + fy * (h - top)]]], np.float32)
-                e, n = cv2.perspectiveTransform(px, hom)[0, 0] + rng.normal(0, noise_m, 2)
-                lon, lat = self.ll(float(e), float(n))
-                pts.append(ControlPoint(pixel=(float(px[0, 0, 0]), float(px[0, 0, 1])), lat=lat, lon=lon))
-        calib = calibrate(pts, image_size=(w, h), method="homography")
-        save_calibration(calib, path)
-        return Path(path)
