@@ -1,4 +1,4 @@
-"""Files a river-chief office uses, written from the ticket Features of ``tickets.geojson``:
+"""Files a river-chief office uses, written from ticket records (``pipeline.ticket``):
 CSV and XLSX ledgers (台账, Chinese column headers) and KML. WGS-84 is the truth in every
 file; GCJ-02 columns are added only when asked, for consumer basemaps."""
 
@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+
+from pipeline.ticket import TicketRecord
 
 # (property key, Chinese header, English header). One list: every ledger uses the same order.
 LEDGER_COLUMNS: list[tuple[str, str, str]] = [
@@ -40,20 +42,19 @@ LEDGER_COLUMNS: list[tuple[str, str, str]] = [
 GCJ_COLUMNS = [("lat_gcj02", "纬度(GCJ-02)", "latitude GCJ-02"), ("lon_gcj02", "经度(GCJ-02)", "longitude GCJ-02")]
 
 
-def ledger_rows(features: Sequence[dict[str, Any]], gcj02: bool = False) -> tuple[list[str], list[list[Any]]]:
+def _cell(t: TicketRecord, key: str) -> Any:
+    value = round(getattr(t, key), 7) if key in ("lat", "lon") else t.value(key)
+    return "" if value is None else value
+
+
+def ledger_rows(tickets: Sequence[TicketRecord], gcj02: bool = False) -> tuple[list[str], list[list[Any]]]:
     cols = LEDGER_COLUMNS + (GCJ_COLUMNS if gcj02 else [])
-    rows = []
-    for f in features:
-        p = dict(f.get("properties", {}))
-        lon, lat = f["geometry"]["coordinates"][:2]
-        p.setdefault("lat", round(lat, 7))
-        p.setdefault("lon", round(lon, 7))
-        rows.append([p.get(key, "") if p.get(key) is not None else "" for key, _, _ in cols])
+    rows = [[_cell(t, key) for key, _, _ in cols] for t in tickets]
     return [zh for _, zh, _ in cols], rows
 
 
-def write_csv(path: Path, features: Sequence[dict[str, Any]], gcj02: bool = False) -> Path:
-    header, rows = ledger_rows(features, gcj02)
+def write_csv(path: Path, tickets: Sequence[TicketRecord], gcj02: bool = False) -> Path:
+    header, rows = ledger_rows(tickets, gcj02)
     tmp = Path(path).with_suffix(".csv.tmp")
     # UTF-8 with BOM: Excel on Chinese Windows opens it with the right encoding.
     with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
@@ -64,12 +65,12 @@ def write_csv(path: Path, features: Sequence[dict[str, Any]], gcj02: bool = Fals
     return Path(path)
 
 
-def write_xlsx(path: Path, features: Sequence[dict[str, Any]], gcj02: bool = False, title: str = "问题台账") -> Path:
+def write_xlsx(path: Path, tickets: Sequence[TicketRecord], gcj02: bool = False, title: str = "问题台账") -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    header, rows = ledger_rows(features, gcj02)
+    header, rows = ledger_rows(tickets, gcj02)
     wb = Workbook()
     ws = wb.active
     ws.title = title
@@ -89,13 +90,14 @@ def write_xlsx(path: Path, features: Sequence[dict[str, Any]], gcj02: bool = Fal
     return Path(path)
 
 
-def write_kml(path: Path, features: Sequence[dict[str, Any]], name: str = "Heyan tickets") -> Path:
+def write_kml(path: Path, tickets: Sequence[TicketRecord], name: str = "Heyan tickets") -> Path:
     parts = ['<?xml version="1.0" encoding="UTF-8"?>', '<kml xmlns="http://www.opengis.net/kml/2.2">', "<Document>",
              f"<name>{escape(name)}</name>"]
-    for f in features:
-        p = f.get("properties", {})
-        lon, lat = f["geometry"]["coordinates"][:2]
-        title = f"{p.get('category_zh', '')} {p.get('id', '')}".strip()
+    for t in tickets:
+        # The KML names only what the ticket says (lat/lon are the Point's, not repeated).
+        p = {key: t.value(key) for key, _, _ in LEDGER_COLUMNS if key not in ("lat", "lon")}
+        lon, lat = t.lon, t.lat
+        title = f"{t.category_zh or ''} {t.id or ''}".strip()
         desc_lines = [f"{zh}: {p.get(key)}" for key, zh, _ in LEDGER_COLUMNS if p.get(key) not in (None, "")]
         parts += [
             "<Placemark>",

@@ -34,6 +34,7 @@ from pipeline.pose import CameraPose
 from pipeline.report import ReportData, render_report
 from pipeline.rivers import Place, RiverNetwork
 from pipeline.rules import Decision, RuleSet
+from pipeline.ticket import EvidenceRecord, TicketRecord
 from pipeline.zipsafe import extract_images
 from vision.detections import Detections
 from vision.detector import OnnxDetector
@@ -308,7 +309,7 @@ class FlightIngest:
             candidates = [f for f, d, _ in all_finds if d.ticket]
             result = dedup_flight(candidates, flight_id, open_tickets or [], fp_for_dedup, self.opt.dedup)
             ticket_of = _ticket_index(result)
-            features = [self._ticket_feature(t, all_finds) for t in result.new_tickets]
+            tickets = [self._ticket(t, all_finds) for t in result.new_tickets]
             for f, d, p in all_finds:
                 tid = ticket_of.get(f.id)
                 rec = {"image": f.image, "class": f.class_name, "score": round(f.score, 4), "box": list(f.box),
@@ -324,23 +325,23 @@ class FlightIngest:
         (out / "rejected.jsonl.part").replace(out / "rejected.jsonl")
         (out / "detections.jsonl.part").replace(out / "detections.jsonl")
         updates = [{"ticket": tid, "event": "seen_again", "lat": d.lat, "lon": d.lon, "error_m": round(d.error_m, 2),
-                    "evidence": [_evidence(e) for e in d.evidence]} for tid, d in result.seen_again]
+                    "evidence": [_evidence(e).to_dict() for e in d.evidence]} for tid, d in result.seen_again]
         updates += [{"ticket": tid, "event": "not_seen", "images": imgs} for tid, imgs in result.not_seen]
         _write_jsonl(out / "updates.jsonl", updates)
-        write_geojson(out / "tickets.geojson", features, flight_id=flight_id)
+        write_geojson(out / "tickets.geojson", [t.to_feature() for t in tickets], flight_id=flight_id)
         write_geojson(out / "footprints.geojson", footprints, flight_id=flight_id)
-        write_csv(out / "tickets.csv", features, gcj02=self.opt.gcj02)
-        write_xlsx(out / "tickets.xlsx", features, gcj02=self.opt.gcj02)
-        write_kml(out / "tickets.kml", features, name=f"河眼 {flight_id}")
-        summary.tickets = len(features)
+        write_csv(out / "tickets.csv", tickets, gcj02=self.opt.gcj02)
+        write_xlsx(out / "tickets.xlsx", tickets, gcj02=self.opt.gcj02)
+        write_kml(out / "tickets.kml", tickets, name=f"河眼 {flight_id}")
+        summary.tickets = len(tickets)
         summary.seen_again = len(result.seen_again)
         summary.not_seen = len(result.not_seen)
-        summary.per_category = dict(Counter(f["properties"]["category_zh"] for f in features))
+        summary.per_category = dict(Counter(str(t.category_zh) for t in tickets))
         report = ReportData(
             flight_id=flight_id,
             segments=[(s.name or s.id, list(part.coords)) for s in self.network.segments for part in _parts(s.line)],
             footprints=[list(fp.exterior.coords) for _, fp in fp_for_dedup if isinstance(fp, Polygon)],
-            tickets=features, photos_total=summary.photos, photos_rejected=summary.rejected,
+            tickets=tickets, photos_total=summary.photos, photos_rejected=summary.rejected,
             detections=summary.detections, no_ticket_reasons=dict(no_ticket), tiles_run=summary.tiles_run,
             tiles_total=summary.tiles_total, seen_again=summary.seen_again, not_seen=summary.not_seen,
             generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -353,44 +354,42 @@ class FlightIngest:
         (out / "summary.json").write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return summary
 
-    def _ticket_feature(self, t: TicketDraft, all_finds: list[tuple[Find, Decision, Place | None]]) -> dict[str, Any]:
+    def _ticket(self, t: TicketDraft, all_finds: list[tuple[Find, Decision, Place | None]]) -> TicketRecord:
         by_id = {f.id: (d, p) for f, d, p in all_finds}
         decision, place = by_id[t.best.id]
         if place is None:  # the best view had no place; take any member's
             place = next((by_id[e.id][1] for e in t.evidence if by_id[e.id][1] is not None), None)
         if place is not None:
             place = self.network.locate_one(t.lat, t.lon, self.opt.max_river_distance_m) or place
-        return ticket_feature(t, decision, place, self.opt.gcj02)
+        return ticket_record(t, decision, place, self.opt.gcj02)
 
 
-def ticket_feature(t: TicketDraft, decision: Decision, place: Place | None, gcj02: bool = False) -> dict[str, Any]:
-    """A ticket draft as the GeoJSON Feature of tickets.geojson (the server imports these
-    properties; the edge API builds its tickets with this too)."""
+def ticket_record(t: TicketDraft, decision: Decision, place: Place | None, gcj02: bool = False) -> TicketRecord:
+    """A ticket draft, judged and placed, as the record tickets.geojson carries (the server
+    imports it; the edge API builds its tickets with this too)."""
     found = _parse_time(t.best.time)
     deadline = (found.date() if found else date.today()) + timedelta(days=decision.deadline_days or 0)
     chiefs = place.chiefs if place else None
-    props: dict[str, Any] = {
-        "id": t.id, "flight_id": t.flight_id, "category": decision.category, "category_zh": decision.category_name,
-        "class": t.class_name, "severity": decision.severity, "score": round(t.score, 3),
-        "segment_id": place.segment_id if place else None, "segment_name": place.segment_name if place else None,
-        "river": place.river if place else None,
-        "chainage_km": round(place.chainage_km, 3) if place else None, "bank": place.bank if place else None,
-        "bank_zh": place.bank_zh if place else None,
-        "chief_county": chiefs.county.name if chiefs and chiefs.county else None,
-        "chief_township": chiefs.township.name if chiefs and chiefs.township else None,
-        "chief_village": chiefs.village.name if chiefs and chiefs.village else None,
-        "chiefs": chiefs.to_dict() if chiefs else None,
-        "found_at": t.best.time, "deadline": deadline.isoformat(), "deadline_days": decision.deadline_days,
-        "rule": decision.rule_id, "reason": decision.reason, "error_m": round(t.error_m, 2),
-        "size_m": round(t.size_m, 2) if t.size_m else None, "n_views": t.n_views,
-        "best_image": t.best.image, "best_crop": t.best.extra.get("crop"), "best_box": list(t.best.box),
-        "evidence": [_evidence(e) for e in t.evidence],
-    }
+    rec = TicketRecord(
+        id=t.id, lat=round(t.lat, 8), lon=round(t.lon, 8), flight_id=t.flight_id, category=decision.category,
+        category_zh=decision.category_name, class_name=t.class_name, severity=decision.severity, score=round(t.score, 3),
+        segment_id=place.segment_id if place else None, segment_name=place.segment_name if place else None,
+        river=place.river if place else None,
+        chainage_km=round(place.chainage_km, 3) if place else None, bank=place.bank if place else None,
+        bank_zh=place.bank_zh if place else None,
+        chief_county=chiefs.county.name if chiefs and chiefs.county else None,
+        chief_township=chiefs.township.name if chiefs and chiefs.township else None,
+        chief_village=chiefs.village.name if chiefs and chiefs.village else None,
+        chiefs=chiefs.to_dict() if chiefs else None,
+        found_at=t.best.time, deadline=deadline.isoformat(), deadline_days=decision.deadline_days,
+        rule=decision.rule_id, reason=decision.reason, error_m=round(t.error_m, 2),
+        size_m=round(t.size_m, 2) if t.size_m else None, n_views=t.n_views,
+        best_image=t.best.image, best_crop=t.best.extra.get("crop"), best_box=list(t.best.box),
+        evidence=[_evidence(e) for e in t.evidence])
     if gcj02:
         glat, glon = wgs84_to_gcj02(t.lat, t.lon)
-        props["lat_gcj02"], props["lon_gcj02"] = round(float(glat), 7), round(float(glon), 7)
-    return {"type": "Feature", "id": t.id, "geometry": {"type": "Point", "coordinates": [round(t.lon, 8), round(t.lat, 8)]},
-            "properties": props}
+        rec.lat_gcj02, rec.lon_gcj02 = round(float(glat), 7), round(float(glon), 7)
+    return rec
 
 
 def _default_flight_id(source: Path) -> str:
@@ -405,10 +404,10 @@ def _parts(geom: Any) -> list[Any]:
     return list(geom.geoms) if hasattr(geom, "geoms") else [geom]
 
 
-def _evidence(f: Find) -> dict[str, Any]:
-    return {"find": f.id, "image": f.image, "box": list(f.box), "score": round(f.score, 4), "crop": f.extra.get("crop"),
-            "lat": round(f.lat, 8), "lon": round(f.lon, 8), "error_m": round(f.error_m, 2), "time": f.time,
-            "off_nadir_deg": round(f.off_nadir_deg, 1) if f.off_nadir_deg is not None else None}
+def _evidence(f: Find) -> EvidenceRecord:
+    return EvidenceRecord(find=f.id, image=f.image, box=list(f.box), score=round(f.score, 4), crop=f.extra.get("crop"),
+                          lat=round(f.lat, 8), lon=round(f.lon, 8), error_m=round(f.error_m, 2), time=f.time,
+                          off_nadir_deg=round(f.off_nadir_deg, 1) if f.off_nadir_deg is not None else None)
 
 
 def _ticket_index(result: DedupResult) -> dict[str, str]:

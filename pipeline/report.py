@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from pipeline.ticket import TicketRecord
 
 CATEGORY_COLOURS = {
     "floating_debris": "#f5a623", "illegal_mining": "#d0021b", "illegal_dumping": "#8b572a",
@@ -22,7 +22,7 @@ class ReportData:
     flight_id: str
     segments: list[tuple[str, list[tuple[float, float]]]]  # (name, [(lon, lat), ...])
     footprints: list[list[tuple[float, float]]]  # rings (lon, lat)
-    tickets: list[dict[str, Any]]  # GeoJSON Features from tickets.geojson
+    tickets: list[TicketRecord]
     photos_total: int
     photos_rejected: int
     detections: int
@@ -68,7 +68,7 @@ def render_report(data: ReportData, evidence_root: Path) -> str:
     W, H = 900, 560
     pts: list[tuple[float, float]] = [p for _, line in data.segments for p in line]
     pts += [p for ring in data.footprints for p in ring]
-    pts += [tuple(t["geometry"]["coordinates"][:2]) for t in data.tickets]
+    pts += [(t.lon, t.lat) for t in data.tickets]
     proj = _Proj(pts, W, H)
     svg = [f'<svg viewBox="0 0 {W} {H}" width="100%" xmlns="http://www.w3.org/2000/svg" style="background:#eef3f6">']
     for ring in data.footprints:
@@ -78,27 +78,24 @@ def render_report(data: ReportData, evidence_root: Path) -> str:
         d = " ".join(f"{x:.1f},{y:.1f}" for x, y in (proj(*p) for p in line))
         svg.append(f'<polyline points="{d}" fill="none" stroke="#1f6fb2" stroke-width="4" stroke-linecap="round"><title>{html.escape(name)}</title></polyline>')
     for t in data.tickets:
-        p = t["properties"]
-        x, y = proj(*t["geometry"]["coordinates"][:2])
-        col = CATEGORY_COLOURS.get(p.get("category", ""), "#333")
+        x, y = proj(t.lon, t.lat)
+        col = CATEGORY_COLOURS.get(t.category or "", "#333")
         svg.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{col}" stroke="#fff" stroke-width="1.5">'
-                   f'<title>{html.escape(str(p.get("id")))} {html.escape(str(p.get("category_zh", "")))}</title></circle>')
+                   f'<title>{html.escape(str(t.id))} {html.escape(str(t.category_zh))}</title></circle>')
     svg.append("</svg>")
-    by_cat = Counter(t["properties"].get("category_zh", "?") for t in data.tickets)
-    by_seg = Counter(t["properties"].get("segment_name") or "?" for t in data.tickets)
+    by_cat = Counter(t.category_zh or "?" for t in data.tickets)
+    by_seg = Counter(t.segment_name or "?" for t in data.tickets)
     rows = []
     for t in data.tickets:
-        p = t["properties"]
-        lon, lat = t["geometry"]["coordinates"][:2]
-        img = _thumb(str(evidence_root / p["best_crop"]) if p.get("best_crop") else None)
+        img = _thumb(str(evidence_root / t.best_crop) if t.best_crop else None)
         thumb = f'<img src="{img}" alt="" loading="lazy">' if img else ""
         rows.append(
             "<tr>" + "".join(f"<td>{c}</td>" for c in [
-                thumb, html.escape(str(p.get("id"))), html.escape(str(p.get("category_zh", ""))),
-                html.escape(str(p.get("segment_name") or "")), f'{p.get("chainage_km", "")}',
-                html.escape(str(p.get("bank_zh") or "")), f"{lat:.6f}, {lon:.6f}", f'{p.get("error_m", "")}',
-                f'{p.get("score", "")}', f'{p.get("n_views", "")}', html.escape(str(p.get("deadline") or "")),
-                html.escape(str(p.get("chief_village") or p.get("chief_township") or p.get("chief_county") or "")),
+                thumb, html.escape(str(t.id)), html.escape(str(t.category_zh)),
+                html.escape(t.segment_name or ""), f"{t.chainage_km}",
+                html.escape(t.bank_zh or ""), f"{t.lat:.6f}, {t.lon:.6f}", f"{t.error_m}",
+                f"{t.score}", f"{t.n_views}", html.escape(t.deadline or ""),
+                html.escape(t.chief_village or t.chief_township or t.chief_county or ""),
             ]) + "</tr>")
     legend = " ".join(f'<span class="dot" style="background:{c}"></span>{html.escape(k)}' for k, c in CATEGORY_COLOURS.items())
     reasons = "".join(f"<li>{html.escape(k)}: {v}</li>" for k, v in sorted(data.no_ticket_reasons.items(), key=lambda kv: -kv[1]))

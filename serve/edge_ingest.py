@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.dedup import OpenTicket, TicketDraft, dedup_flight
 from pipeline.finds import Find
-from pipeline.ingest import IngestOptions, ticket_feature
+from pipeline.ingest import IngestOptions, ticket_record
 from pipeline.rivers import Place, RiverNetwork
 from pipeline.rules import EVENT_CLASSES, Decision, RuleSet
 from serve.importer import seen_again_note, ticket_values
@@ -160,16 +160,17 @@ def _evidence(db: Session, ticket_id: str, ev: EdgeEvent, device: Device, kind: 
 
 def _create(db: Session, ev: EdgeEvent, device: Device, draft: TicketDraft, decision: Decision, place: Place | None,
             ctx: Context, pos: tuple[float, float, float]) -> str:
-    props = dict(ticket_feature(draft, decision, place)["properties"])
-    props.pop("evidence", None)
+    rec = ticket_record(draft, decision, place)
+    rec.lat, rec.lon = draft.lat, draft.lon  # the event's own position, not the file's rounding
+    rec.evidence = []  # the event is the evidence (rows of its own)
     label = camera_label(device, ev)
-    props.update(flight_id=None, source="edge", edge={"device": device.name, "device_id": device.id,
-                                                      "camera": ev.camera_id, "event_id": ev.event_id,
-                                                      "outfall_id": ev.outfall_id})
+    rec.flight_id = None
+    rec.extra.update(source="edge", edge={"device": device.name, "device_id": device.id, "camera": ev.camera_id,
+                                          "event_id": ev.event_id, "outfall_id": ev.outfall_id})
     t = Ticket(id=draft.id, flight_id=None, state="pending_review", found_at=ev.started_at, created_at=ctx.now,
                updated_at=ctx.now, last_seen_at=_last_time(ev), best_image=label,
                best_photo_sha=_media(db, ev.snapshot_sha256), best_crop_sha=_media(db, ev.crop_sha256),
-               **ticket_values(props, draft.lon, draft.lat, ctx.version))
+               **ticket_values(rec, ctx.version))
     db.add(t)
     db.flush()
     record(db, t.id, SYSTEM_ACTOR, "created", ctx.now, None, "pending_review", f"edge camera {label}: {decision.reason}",
