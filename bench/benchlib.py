@@ -203,17 +203,9 @@ def tiny_photo(cache_dir: Path = CACHE_DIR, size: tuple[int, int] = (640, 480)) 
 
 # -- recall against ground truth ------------------------------------------------------------
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float64)
-    a = a.astype(np.float64)
-    b = b.astype(np.float64)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    from vision.nms import pairwise_overlap
+
+    return pairwise_overlap(a.astype(np.float64), b.astype(np.float64))
 
 
 def match(gt_boxes: np.ndarray, gt_cls: np.ndarray, boxes: np.ndarray, scores: np.ndarray, cls: np.ndarray,

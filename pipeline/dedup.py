@@ -46,6 +46,7 @@ from shapely.strtree import STRtree
 
 from pipeline.finds import Find
 from pipeline.utm import LocalFrame
+from vision.nms import pairwise_overlap
 
 __all__ = [
     "DEFAULT_CLASS_SIZE_M",
@@ -168,19 +169,9 @@ def _view_key(find: Find, err: float, params: DedupParams) -> tuple:
     return (-view_quality(find, params), _off_nadir(find, params), err, str(find.image), str(find.id))
 
 
-def _box_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection area / smaller box area (0 when they don't touch)."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    smaller = min(max(a[2] - a[0], 0) * max(a[3] - a[1], 0), max(b[2] - b[0], 0) * max(b[3] - b[1], 0))
-    return 1.0 if smaller <= 0 else float(inter / smaller)
-
-
 def _same_object_boxes(a: np.ndarray, b: np.ndarray, p: DedupParams) -> bool:
-    ov = _box_overlap(a, b)
+    # Intersection over the smaller box: a part of an object seen whole elsewhere is the same.
+    ov = float(pairwise_overlap(np.asarray(a, np.float64).reshape(1, 4), np.asarray(b, np.float64).reshape(1, 4), "ios")[0, 0])
     return ov > 0 and ov >= p.same_image_min_overlap
 
 
