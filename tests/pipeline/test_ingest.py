@@ -14,7 +14,7 @@ import pytest
 
 from models.registry import load_detector
 from models.settings import DetectorSettings
-from pipeline.flight_score import score_tickets
+from datasets.flight.score import score_tickets
 from pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
 from pipeline.rivers import load_network
 from pipeline.rules import load_rules

@@ -50,6 +50,50 @@ class TicketScore:
         return asdict(self)
 
 
+@dataclass
+class TicketMatch:
+    """What one ticket matched: ``obj`` is the index of the true object (None: no match);
+    ``first`` is set on the object's first hit (later ones are duplicates), and only first
+    hits carry a location error."""
+
+    ticket_class: str
+    obj: int | None = None
+    first: bool = False
+    error_m: float | None = None
+    within_estimate: bool | None = None
+
+
+def match_tickets(objs: list[dict[str, Any]], tickets: list[dict[str, Any]], k_sigma: float = 2.0
+                  ) -> tuple[list[TicketMatch], np.ndarray]:
+    """Each ticket (in file order) against the true objects: the nearest object of its class
+    within ``k_sigma · error_m`` plus half the object's size. Returns one match per ticket
+    and the number of hits per object."""
+    o_lat = np.array([o["geometry"]["coordinates"][1] for o in objs])
+    o_lon = np.array([o["geometry"]["coordinates"][0] for o in objs])
+    o_cls = np.array([o["properties"]["class"] for o in objs])
+    o_half = np.array([float(o["properties"].get("size_m") or 1.0) / 2 for o in objs])
+    hits = np.zeros(len(objs), int)
+    out: list[TicketMatch] = []
+    for t in tickets:
+        p = t["properties"]
+        lon, lat = t["geometry"]["coordinates"][:2]
+        m = TicketMatch(ticket_class=p.get("class"))
+        out.append(m)
+        if not objs:
+            continue
+        d = _dist_m(lat, lon, o_lat, o_lon)
+        err = float(p.get("error_m") or 0)
+        ok = (o_cls == m.ticket_class) & (d <= k_sigma * err + o_half)
+        if not ok.any():
+            continue
+        j = int(np.argmin(np.where(ok, d, np.inf)))
+        m.obj, m.first = j, bool(hits[j] == 0)
+        if m.first:
+            m.error_m, m.within_estimate = float(d[j]), bool(d[j] <= err + o_half[j])
+        hits[j] += 1
+    return out, hits
+
+
 def ticketable(objs: list[dict[str, Any]], network: Any, rules: Any, when: Any) -> list[dict[str, Any]]:
     """The truth objects the rules turn into tickets at their true position."""
     from pipeline.finds import Find
@@ -75,35 +119,17 @@ def score_tickets(truth_geojson: Path, tickets_geojson: Path, k_sigma: float = 2
         objs = ticketable(objs, network, rules, when)
     if classes is not None:
         objs = [o for o in objs if o["properties"]["class"] in classes]
-    o_lat = np.array([o["geometry"]["coordinates"][1] for o in objs])
-    o_lon = np.array([o["geometry"]["coordinates"][0] for o in objs])
     o_cls = [o["properties"]["class"] for o in objs]
-    o_half = np.array([float(o["properties"].get("size_m") or 1.0) / 2 for o in objs])
-    hits_per_obj = np.zeros(len(objs), int)
-    errors: list[float] = []
-    within: list[bool] = []
     per: dict[str, ClassScore] = {}
     for c in o_cls:
         per.setdefault(c, ClassScore()).objects += 1
-    n_true = 0
-    for t in tickets:
-        p = t["properties"]
-        lon, lat = t["geometry"]["coordinates"][:2]
-        cls = p.get("class")
-        per.setdefault(cls, ClassScore()).tickets += 1
-        if not objs:
-            continue
-        d = _dist_m(lat, lon, o_lat, o_lon)
-        ok = (np.array(o_cls) == cls) & (d <= k_sigma * float(p.get("error_m") or 0) + o_half)
-        if not ok.any():
-            continue
-        j = int(np.argmin(np.where(ok, d, np.inf)))
-        n_true += 1
-        per[cls].true_tickets += 1
-        if hits_per_obj[j] == 0:
-            errors.append(float(d[j]))
-            within.append(bool(d[j] <= float(p.get("error_m") or 0) + o_half[j]))
-        hits_per_obj[j] += 1
+    matches, hits_per_obj = match_tickets(objs, tickets, k_sigma)
+    for m in matches:
+        per.setdefault(m.ticket_class, ClassScore()).tickets += 1
+        per[m.ticket_class].true_tickets += int(m.obj is not None)
+    n_true = sum(m.obj is not None for m in matches)
+    errors = [m.error_m for m in matches if m.error_m is not None]
+    within = [m.within_estimate for m in matches if m.within_estimate is not None]
     for j, c in enumerate(o_cls):
         per[c].found += int(hits_per_obj[j] > 0)
     found = int((hits_per_obj > 0).sum())
