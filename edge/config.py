@@ -24,12 +24,13 @@ from pydantic import (
 
 from models.settings import ModelChoice
 from vision.classes import class_names
+from vision.common import InputError
 
 # A polygon in relative image coordinates: [[x, y], ...], 0 = left/top, 1 = right/bottom.
 Polygon = list[tuple[float, float]]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config that cannot be used; the message names the file and the field path."""
 
 

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge.config import DetectorConfig
 from vision.detections import Detections
 from vision.slicing import SliceParams, polygon_mask, sliced_predict
 

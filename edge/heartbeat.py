@@ -6,17 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import socket
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edge.health import Health
-from edge.outbox import atomic_write
 from edge.uploader import auth_message
+from vision.common import atomic_write
 
 if TYPE_CHECKING:
     from edge.outbox import Outbox

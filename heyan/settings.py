@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.settings import DetectorSettings
 from serve.config import MB, ServeConfig
+from vision.common import InputError
 
 # Flat names whose field in DetectorSettings is named otherwise.
 _DETECTOR_RENAMES = {"default_model": "model", "ort_threads": "threads"}
@@ -31,7 +32,7 @@ _SERVE_RENAMES = {"serve_rules": "rules_path", "serve_data_dir": "data_dir", "se
                   "serve_host": "host", "serve_port": "port"}
 
 
-class SettingsError(ValueError):
+class SettingsError(InputError):
     """A settings file that cannot be used."""
 
 

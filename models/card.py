@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from vision.common import atomic_write
 from vision.classes import CLASSES
 from vision.detector import DetectorSpec
 
@@ -45,9 +46,7 @@ class ModelCard(BaseModel):
         return out
 
     def save(self, path: Path) -> None:
-        tmp = Path(path).with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.model_dump(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, json.dumps(self.model_dump(), ensure_ascii=False, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> ModelCard:

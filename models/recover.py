@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from models.offline import prepare_offline_ultralytics
+from vision.common import InputError
 
 
-class RecoverError(ValueError):
+class RecoverError(InputError):
     pass
 
 

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Sequence
@@ -37,6 +35,7 @@ from typing import Any, Literal, Sequence
 import cv2
 import numpy as np
 
+from vision.common import InputError, atomic_write
 from pipeline.camera_model import Intrinsics, pixels_to_normalized
 from pipeline.georef import GeorefResult
 from pipeline.utm import lonlat_to_utm, utm_epsg, utm_to_lonlat
@@ -45,7 +44,7 @@ FORMAT = "heyan-camera-calibration"
 Method = Literal["auto", "homography", "pnp"]
 
 
-class CalibrationError(ValueError):
+class CalibrationError(InputError):
     """Control points or a calibration file that cannot be used, with the reason."""
 
 
@@ -159,18 +158,8 @@ def load_control_points(path: str | Path) -> tuple[list[ControlPoint], tuple[int
 
 
 def save_calibration(calib: Calibration, path: str | Path) -> None:
-    """Atomic write (temp file + rename): an edge box never reads half a calibration."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(calib.to_json_dict(), fh, ensure_ascii=False, indent=2)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Atomic write: an edge box never reads half a calibration."""
+    atomic_write(path, json.dumps(calib.to_json_dict(), ensure_ascii=False, indent=2) + "\n")
 
 
 def load_calibration(path: str | Path) -> Calibration:

@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from pipeline.pose import CameraPose
+from vision.common import InputError
 
 YawSource = Literal["gimbal", "flight"]
 
@@ -29,7 +30,7 @@ YawSource = Literal["gimbal", "flight"]
 _BODY_FROM_OPTICAL = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
-class PoseError(ValueError):
+class PoseError(InputError):
     """The pose lacks something georeferencing needs (position, altitude, attitude, lens)."""
 
 

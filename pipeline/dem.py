@@ -17,9 +17,10 @@ import numpy as np
 from pyproj import CRS
 
 from pipeline.utm import LocalFrame, transformer
+from vision.common import InputError
 
 
-class DemError(ValueError):
+class DemError(InputError):
     """The DEM cannot be read or does not cover what is asked."""
 
 

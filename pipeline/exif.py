@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 
 import exifread
 
+from vision.common import InputError
+
 # XMP packets and EXIF blocks larger than this are not metadata any more but an attack or
 # a broken file; refusing them keeps memory bounded.
 MAX_SEGMENT_BYTES = 4 * 1024 * 1024
@@ -37,7 +39,7 @@ _STANDALONE_MARKERS = frozenset([0x01, *range(0xD0, 0xD8)])
 logging.getLogger("exifread").setLevel(logging.ERROR)
 
 
-class ContainerError(ValueError):
+class ContainerError(InputError):
     """The bytes are not a JPEG or TIFF we can read the header of."""
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from pipeline.ticket import TicketRecord
+from vision.common import atomic_file, atomic_write
 
 # (property key, Chinese header, English header). One list: every ledger uses the same order.
 LEDGER_COLUMNS: list[tuple[str, str, str]] = [
@@ -55,13 +56,11 @@ def ledger_rows(tickets: Sequence[TicketRecord], gcj02: bool = False) -> tuple[l
 
 def write_csv(path: Path, tickets: Sequence[TicketRecord], gcj02: bool = False) -> Path:
     header, rows = ledger_rows(tickets, gcj02)
-    tmp = Path(path).with_suffix(".csv.tmp")
     # UTF-8 with BOM: Excel on Chinese Windows opens it with the right encoding.
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_file(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(header)
         w.writerows(rows)
-    tmp.replace(path)
     return Path(path)
 
 
@@ -84,9 +83,8 @@ def write_xlsx(path: Path, tickets: Sequence[TicketRecord], gcj02: bool = False,
     for i, h in enumerate(header, 1):
         width = max([len(str(h)) * 2] + [len(str(r[i - 1])) for r in rows[:200]] + [6])
         ws.column_dimensions[get_column_letter(i)].width = min(60, width + 2)
-    tmp = Path(path).with_suffix(".xlsx.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    with atomic_file(path, keep_suffix=True) as tmp:
+        wb.save(tmp)
     return Path(path)
 
 
@@ -110,15 +108,11 @@ def write_kml(path: Path, tickets: Sequence[TicketRecord], name: str = "Heyan ti
             "</Placemark>",
         ]
     parts += ["</Document>", "</kml>"]
-    tmp = Path(path).with_suffix(".kml.tmp")
-    tmp.write_text("\n".join(parts) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, "\n".join(parts) + "\n")
     return Path(path)
 
 
 def write_geojson(path: Path, features: Sequence[dict[str, Any]], **extra: Any) -> Path:
     doc = {"type": "FeatureCollection", "features": list(features), **extra}
-    tmp = Path(path).with_suffix(".geojson.tmp")
-    tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     return Path(path)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from vision.common import InputError, atomic_write
 from pipeline.pose import CameraPose
 from pipeline.srt import SrtError, SrtTrack
 
@@ -24,7 +25,7 @@ _XMP_APP1_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min)?\s*$", re.IGNORECASE)
 
 
-class FramesError(ValueError):
+class FramesError(InputError):
     """The video cannot be sampled. ``str()`` names the file and the reason."""
 
     def __init__(self, file: str | os.PathLike[str], reason: str) -> None:
@@ -108,7 +109,9 @@ def _write_frame(path: Path, frame: Any, pose: CameraPose, quality: int) -> None
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise FramesError(path, "JPEG encoding failed")
-    _atomic_write(path, insert_xmp(buf.tobytes(), pose_xmp(pose)))
+    # A crash mid-write must not leave a half JPEG that a later run takes for a frame; no
+    # fsync: the video can give the frame again.
+    atomic_write(path, insert_xmp(buf.tobytes(), pose_xmp(pose)), durable=False)
 
 
 def insert_xmp(jpeg: bytes, packet: bytes) -> bytes:
@@ -152,11 +155,4 @@ def pose_xmp(pose: CameraPose) -> bytes:
 
 def _write_index(path: Path, poses: list[CameraPose]) -> None:
     lines = [json.dumps(p.to_json_dict(), ensure_ascii=False, default=str) for p in poses]
-    _atomic_write(path, ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8"))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    # A crash mid-write must not leave a half JPEG that a later run takes for a frame.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write(path, "\n".join(lines) + ("\n" if lines else ""))

@@ -36,6 +36,7 @@ from pipeline.rivers import Place, RiverNetwork
 from pipeline.rules import Decision, RuleSet
 from pipeline.ticket import EvidenceRecord, TicketRecord
 from pipeline.zipsafe import extract_images
+from vision.common import atomic_file, atomic_write
 from vision.detections import Detections
 from vision.detector import OnnxDetector
 from vision.inference import UNTILED_MAX_SIDE, detect_image
@@ -248,10 +249,9 @@ class FlightIngest:
         crop = crop.copy()
         cv2.rectangle(crop, (int((x1 - a) * s), int((y1 - b) * s)), (int((x2 - a) * s), int((y2 - b) * s)), (0, 0, 255), 2)
         name = "evidence/" + fid.replace("#", "_").replace("/", "_") + ".jpg"
-        target = self.out / name
-        tmp = target.with_suffix(".part.jpg")
-        cv2.imwrite(str(tmp), crop, [cv2.IMWRITE_JPEG_QUALITY, 88])
-        tmp.replace(target)
+        with atomic_file(self.out / name, keep_suffix=True) as tmp:
+            if not cv2.imwrite(str(tmp), crop, [cv2.IMWRITE_JPEG_QUALITY, 88]):
+                raise OSError(f"cannot write {tmp}")
         return name
 
     # -- the flight ------------------------------------------------------------------------
@@ -441,8 +441,4 @@ def _parse_time(s: str | None) -> datetime | None:
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(".jsonl.part")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

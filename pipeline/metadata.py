@@ -25,6 +25,7 @@ from pathlib import Path
 from pipeline.exif import Container, ContainerError, ExifFacts, read_container, read_exif
 from pipeline.pose import CameraPose
 from pipeline.xmp import NS_EXIF, NS_TIFF, NS_XMP, Xmp, XmpError, parse_float, parse_int, parse_xmp, parse_xmp_gps
+from vision.common import InputError
 
 # cv2 decodes whole images; only worth it (and only safe) for files of photo size when the
 # header walk could not find the size.
@@ -33,7 +34,7 @@ _CV2_FALLBACK_MAX_BYTES = 64 * 1024 * 1024
 _DISAGREEMENT_NOTE_M = 5.0
 
 
-class MetadataError(ValueError):
+class MetadataError(InputError):
     """A photo whose metadata cannot give a usable pose. ``str()`` names file and reason."""
 
     def __init__(self, file: str | os.PathLike[str], reason: str) -> None:

@@ -23,6 +23,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
 
+from vision.common import ProblemsError
+
 __all__ = [
     "KINDS",
     "LEVELS",
@@ -69,14 +71,10 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-class RiverNetworkError(ValueError):
+class RiverNetworkError(ProblemsError):
     """A river network file that cannot be used; ``errors`` lists every problem found."""
 
-    def __init__(self, source: str, errors: list[str]) -> None:
-        self.source = source
-        self.errors = list(errors)
-        shown = "\n".join(f"  - {e}" for e in self.errors)
-        super().__init__(f"{source}: {len(self.errors)} problem(s) in the river network:\n{shown}")
+    what = "river network"
 
 
 # --------------------------------------------------------------------------- data types

@@ -30,6 +30,7 @@ import yaml
 
 from pipeline.finds import Find
 from vision.classes import class_names
+from vision.common import BEIJING, ProblemsError
 
 if TYPE_CHECKING:  # rules need only Place's attributes; the edge box need not load shapely
     from pipeline.rivers import Place
@@ -85,14 +86,10 @@ PLACEHOLDERS = ("class", "score", "segment", "segment_id", "river", "bank", "cha
                 "structure_distance_m", "date", "max_distance_m")
 
 
-class RulesError(ValueError):
+class RulesError(ProblemsError):
     """A rules file that cannot be used; ``errors`` lists every problem found."""
 
-    def __init__(self, source: str, errors: list[str]) -> None:
-        self.source = source
-        self.errors = list(errors)
-        shown = "\n".join(f"  - {e}" for e in self.errors)
-        super().__init__(f"{source}: {len(self.errors)} problem(s) in the rules:\n{shown}")
+    what = "rules"
 
 
 @dataclass(frozen=True)
@@ -145,7 +142,7 @@ class RuleSet:
     rules: list[Rule]
     max_distance_m: float = 300.0
     registered_tolerance_m: float = 15.0
-    tz: timezone = timezone(timedelta(hours=8))
+    tz: timezone = BEIJING
     source: str = "<rules>"
     warnings: list[str] = field(default_factory=list)
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.pose import CameraPose
+from vision.common import InputError
 
 MAX_SRT_BYTES = 256 * 1024 * 1024
 # Cue start beyond ~4 days is garbage, not a video.
@@ -48,7 +49,7 @@ _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
 _INDEX = re.compile(r"\s{0,8}(\d{1,9})[ \t]*\n")
 
 
-class SrtError(ValueError):
+class SrtError(InputError):
     """A telemetry file that gives no usable track. ``str()`` names file and reason."""
 
     def __init__(self, file: str | os.PathLike[str], reason: str) -> None:

@@ -16,6 +16,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from pipeline.exif import MAX_SEGMENT_BYTES, find_xmp_packet
+from vision.common import InputError
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 NS_EXIF = "http://ns.adobe.com/exif/1.0/"
@@ -29,7 +30,7 @@ _START_TAG = re.compile(rb"<[A-Za-z_][^<>]*>")
 _ATTRIBUTE = re.compile(rb"""\s([^\s=<>/"']+)\s*=\s*("[^"]*"|'[^']*')""")
 
 
-class XmpError(ValueError):
+class XmpError(InputError):
     """The XMP packet is not well-formed XML or is refused (DTD, entities, too large)."""
 
 

@@ -6,7 +6,7 @@ updates become evidence on the existing tickets, and every detection is kept."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,8 @@ from serve.models import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Tick
 from serve.processing import PhotoRef
 from serve.storage import BlobStore
 from serve.workflow import SYSTEM_ACTOR, record, transition
+from vision.common import BEIJING
 
-# EXIF times without a zone are local; Heyan serves Chinese offices (rules' default +08:00).
-LOCAL_TZ = timezone(timedelta(hours=8))
 _DETECTION_FIELDS = ("category", "category_zh", "severity", "score", "lat", "lon", "error_m", "size_m", "segment_id",
                      "segment_name", "river", "chainage_km", "bank", "chiefs", "rule", "reason", "deadline_days",
                      "n_views", "best_image", "best_photo_sha", "best_crop_sha", "best_box", "properties", "class_name",
@@ -34,7 +33,7 @@ def parse_time(s: str | None) -> datetime | None:
         t = datetime.fromisoformat(s)
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=LOCAL_TZ)
+    return t if t.tzinfo else t.replace(tzinfo=BEIJING)  # zone-less EXIF times are the office's
 
 
 def ticket_values(t: TicketRecord, network_version: int | None) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from serve.models import AuditEntry, DetectionRow, Evidence, Ticket
 from serve.storage import BlobStore
 from serve.workflow import STATES
 from vision.boxes import boxes_in_window
+from vision.common import atomic_file
 from vision.classes import class_names
 
 # Every state a ticket reaches after a reviewer confirmed it, or the rejected one.
@@ -303,10 +304,9 @@ class ChipCutter:
         # Name `<photo>__<n>`: `heyan dataset stats`/`--group` (CHIP_GROUP) reads the photo back
         # from it, so all chips of one photo stay on one side of a train/val split.
         path = self.out / f"{sha[:16]}__{n}.jpg"
-        tmp = path.with_suffix(".part.jpg")
-        if not cv2.imwrite(str(tmp), image[y0:y0 + ch, x0:x0 + cw], [cv2.IMWRITE_JPEG_QUALITY, self.quality]):
-            raise OSError(f"cannot write {tmp}")
-        tmp.replace(path)
+        with atomic_file(path, durable=False, keep_suffix=True) as tmp:  # an export: run it again
+            if not cv2.imwrite(str(tmp), image[y0:y0 + ch, x0:x0 + cw], [cv2.IMWRITE_JPEG_QUALITY, self.quality]):
+                raise OSError(f"cannot write {tmp}")
         kept = boxes_in_chip(labels, chip)
         in_chip = (box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0)
         record = {

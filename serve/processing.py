@@ -19,6 +19,7 @@ from typing import Any
 
 from models.settings import DetectorSettings
 from serve.config import HEYAN_VERSION
+from vision.common import atomic_write
 from pipeline.dedup import OpenTicket
 from pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
 from pipeline.rivers import RiverNetwork
@@ -71,12 +72,7 @@ class PhotoCheckpoints:
             return None
 
     def save(self, sha256: str, outcome: Any) -> None:
-        tmp = self._path(sha256).with_suffix(".part")
-        with tmp.open("wb") as f:
-            pickle.dump(outcome, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self._path(sha256))
+        atomic_write(self._path(sha256), pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
 
     def count(self) -> int:
         return sum(1 for _ in self.folder.glob("*.pkl"))

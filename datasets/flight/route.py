@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import numpy as np
 from shapely import affinity
@@ -30,8 +30,8 @@ from datasets.flight.world import River
 from pipeline.georef import GeorefSettings, footprint
 from pipeline.pose import CameraPose
 from pipeline.utm import LocalFrame
+from vision.common import BEIJING
 
-CHINA_TZ = timezone(timedelta(hours=8))
 PATTERNS = ("river", "lawnmower")
 
 
@@ -158,7 +158,7 @@ def plan_route(river: River, frame: LocalFrame, camera: CameraSpec, width: int, 
     offsets = offsets[:len(counts)]
     n_max = max(counts)
 
-    t0 = start_time or datetime(2025, 6, 18, 9, 30, tzinfo=CHINA_TZ) + timedelta(minutes=int(rng.integers(0, 150)))
+    t0 = start_time or datetime(2025, 6, 18, 9, 30, tzinfo=BEIJING) + timedelta(minutes=int(rng.integers(0, 150)))
     poses: list[CameraPose] = []
     lanes: list[int] = []
     positions: list[np.ndarray] = []

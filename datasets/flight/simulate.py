@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from vision.common import atomic_write
 from datasets.flight.camera import MAVIC_3E, CameraSpec, NoiseModel
 from datasets.flight.exif_writer import round_pose, write_photo
 from datasets.flight.render import CameraLook, render_photo
@@ -124,9 +125,7 @@ def load_poses(path: str | Path) -> list[CameraPose]:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(obj, ensure_ascii=False, indent=1), durable=False)  # the simulator can make it again
 
 
 @dataclass

@@ -27,6 +27,7 @@ def detect_cmd(
 
     from heyan.commands.common import detector_settings
     from pipeline.images import ImageReadError, expand_inputs, read_image
+    from vision.common import atomic_file
     from vision.draw import draw_detections
     from vision.inference import detect_image
 
@@ -42,8 +43,8 @@ def detect_cmd(
     per_class: dict[str, int] = {}
     errors: list[dict[str, str]] = []
     jsonl = out / "detections.jsonl"
-    tmp = jsonl.with_suffix(".jsonl.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh, tqdm(files, unit="img", desc="detect", file=sys.stderr) as bar:
+    with atomic_file(jsonl) as tmp, open(tmp, "w", encoding="utf-8") as fh, \
+            tqdm(files, unit="img", desc="detect", file=sys.stderr) as bar:
         for f in bar:
             try:
                 img = read_image(f)
@@ -61,7 +62,6 @@ def detect_cmd(
             if annotate:
                 name = f"{n_ok:05d}_{f.stem}.jpg"
                 cv2.imwrite(str(ann_dir / name), draw_detections(img, det, detector.class_names), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    tmp.replace(jsonl)
     summary = {"images": n_ok, "skipped": n_bad, "detections": n_det, "per_class": per_class,
                "detections_file": str(jsonl), "annotated_dir": str(ann_dir) if annotate else None, "errors": errors}
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

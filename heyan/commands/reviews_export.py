@@ -105,11 +105,9 @@ def from_reviews_cmd(
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
-    tmp = path.with_suffix(".part")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    from vision.common import atomic_write
+
+    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 if __name__ == "__main__":  # `python -m heyan.commands.reviews_export`, before the CLI lists it

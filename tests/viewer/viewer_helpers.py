@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.net import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
