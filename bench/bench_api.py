@@ -56,9 +56,9 @@ def seed_tickets(db_url: str, n: int, seed: int = 1) -> float:
     """n tickets over 200 segments and ~15x15 km, found over a year; returns seconds taken."""
     import sqlalchemy as sa
 
-    from serve.db import Database
-    from serve.migrate import upgrade
-    from serve.models import Ticket
+    from heyan.serve.db import Database
+    from heyan.serve.migrate import upgrade
+    from heyan.serve.models import Ticket
 
     t0 = time.perf_counter()
     rng = random.Random(seed)

@@ -43,8 +43,8 @@ class StageTimer:
     def installed(self) -> Iterator[StageTimer]:
         import cv2
 
-        import vision.detector as vd
-        import vision.slicing as vs
+        import heyan.vision.detector as vd
+        import heyan.vision.slicing as vs
 
         saved: list[tuple[object, str, object]] = []
 
@@ -94,8 +94,8 @@ def ceiling_batches(image: np.ndarray, detector, params) -> list[np.ndarray]:
     full-frame pass, each letterboxed to the model input as ``predict_batch`` does."""
     import cv2
 
-    from vision.preprocess import letterbox, to_input
-    from vision.slicing import batched, tile_grid
+    from heyan.vision.preprocess import letterbox, to_input
+    from heyan.vision.slicing import batched, tile_grid
 
     size = detector.imgsz
     h, w = image.shape[:2]
@@ -126,7 +126,7 @@ def run_ceiling(detector, batches: list[np.ndarray]) -> float:
 def verify_batches(image: np.ndarray, detector, params, untiled_max_side: int) -> dict:
     """Record what the real path sends to ``detector.run`` and check the ceiling's batches
     are the same arrays (also serves as the heyan leg's warm-up)."""
-    from vision.inference import detect_image
+    from heyan.vision.inference import detect_image
 
     recorded: list[np.ndarray] = []
     real_run = detector.run
@@ -147,7 +147,7 @@ def verify_batches(image: np.ndarray, detector, params, untiled_max_side: int) -
 
 
 def decode_costs(photos: list[bl.Photo], repeats: int) -> dict:
-    from pipeline.images import read_image
+    from heyan.pipeline.images import read_image
 
     out: dict[str, list[float]] = {}
     shapes: dict[str, list[int]] = {}
@@ -177,8 +177,8 @@ def main(argv: list[str] | None = None) -> dict:
     bl.setup_env(args.threads)
 
     from heyan.commands.common import detector_settings
-    from pipeline.images import read_image
-    from vision.inference import detect_image
+    from heyan.pipeline.images import read_image
+    from heyan.vision.inference import detect_image
 
     env = bl.env_info(args.threads)
     photos = bl.ensure_photos(args.photos, args.seed, args.width, args.height, args.cache_dir, TAG)

@@ -50,11 +50,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from edge.config import parse_config
-from edge.outbox import Outbox
-from edge.runner import EdgeRunner
+from heyan.edge.config import parse_config
+from heyan.edge.outbox import Outbox
+from heyan.edge.runner import EdgeRunner
 from benchlib import free_port
-from datasets.synthetic.camera_video import MovingObject, SceneSpec, write_video
+from heyan.datasets.synthetic.camera_video import MovingObject, SceneSpec, write_video
 
 CACHE = ROOT / "bench" / ".cache"
 
@@ -62,7 +62,7 @@ CACHE = ROOT / "bench" / ".cache"
 def make_video(seconds: float, appear: float, fps: float, width: int, height: int) -> tuple[Path, SceneSpec, list]:
     spec = SceneSpec(width=width, height=height, fps=fps, seconds=seconds, seed=21, render_scale=0.5,
                      objects=[MovingObject(appear, seconds, (0.15, 0.62), (0.45, 0.7), size=0.03, seed=1)])
-    import datasets.synthetic.camera_video as gen
+    import heyan.datasets.synthetic.camera_video as gen
 
     key = hashlib.sha256((repr(spec) + inspect.getsource(gen)).encode()).hexdigest()[:12]
     path = CACHE / f"edge-{width}x{height}-{fps:g}fps-{seconds:g}s-{key}.avi"
@@ -140,9 +140,9 @@ def _fill_outbox(outbox: Outbox, n: int, places: int, seed: int) -> int:
     import cv2
     import numpy as np
 
-    from edge.events import crop_around, encode_jpeg, iso
-    from datasets.demo_site import DemoSite
-    from datasets.synthetic.camera_video import SceneRenderer
+    from heyan.edge.events import crop_around, encode_jpeg, iso
+    from heyan.datasets.demo_site import DemoSite
+    from heyan.datasets.synthetic.camera_video import SceneRenderer
 
     site = DemoSite()
     rng = np.random.default_rng(seed)
@@ -174,9 +174,9 @@ def delivery(n_events: int, boxes: int, places: int = 5) -> dict:
     import httpx
     from bench_api import Server
 
-    from edge.health import Health
-    from datasets.demo_site import DemoSite
-    from edge.uploader import HttpClient, Uploader
+    from heyan.edge.health import Health
+    from heyan.datasets.demo_site import DemoSite
+    from heyan.edge.uploader import HttpClient, Uploader
 
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)

@@ -79,7 +79,7 @@ def ensure_flight(cache_dir: Path, photos: int, seed: int, width: int, height: i
                   fp: str, corridor_margin_m: float | None = None) -> Path:
     """A simulated flight folder (photos/, rivers.geojson, truth.geojson, poses.jsonl), rendered
     once. ``corridor_margin_m`` widens the lawnmower's corridor beyond the bank roads."""
-    from datasets.flight import FlightConfig, simulate_flight
+    from heyan.datasets.flight import FlightConfig, simulate_flight
 
     margin = "" if corridor_margin_m is None else f"-m{corridor_margin_m:g}"
     name = f"flight-{route}{margin}-{'oblique' if oblique else 'nadir'}-{width}x{height}-n{photos}-seed{seed}-{fp}"
@@ -178,10 +178,10 @@ class CeilingProbe:
 def ingest_once(detector, params, flight: Path, out: Path, use_zone: bool, flight_id: str) -> dict:
     """``FlightIngest.run`` as ``heyan ingest`` builds it (default options but the zone), timed,
     with the ceiling probed on every batch it runs."""
-    from pipeline.georef import GroundPlane
-    from pipeline.ingest import FlightIngest, IngestOptions
-    from pipeline.rivers import load_network
-    from pipeline.rules import load_rules
+    from heyan.pipeline.georef import GroundPlane
+    from heyan.pipeline.ingest import FlightIngest, IngestOptions
+    from heyan.pipeline.rivers import load_network
+    from heyan.pipeline.rules import load_rules
 
     network = load_network(flight / "rivers.geojson")
     rules = load_rules()
@@ -220,7 +220,7 @@ def match_details(objs: list[dict], tickets: list[dict], k_sigma: float = K_SIGM
     """``score_tickets``' matching (``match_tickets``), keeping each hit's location error per
     class (``score_tickets`` only returns the pooled median/p95 of one flight). Its counts
     are checked against ``score_tickets``' own (``verified``)."""
-    from datasets.flight.score import match_tickets
+    from heyan.datasets.flight.score import match_tickets
 
     o_cls = [o["properties"]["class"] for o in objs]
     per: dict[str, dict] = {}
@@ -241,7 +241,7 @@ def match_details(objs: list[dict], tickets: list[dict], k_sigma: float = K_SIGM
 
 def score_flight(flight: Path, tickets_path: Path, network, rules) -> dict:
     """Per-class counts and errors for both denominators, checked against ``score_tickets``."""
-    from datasets.flight.score import score_tickets, ticketable
+    from heyan.datasets.flight.score import score_tickets, ticketable
 
     when = flight_time(flight)
     truth = json.loads((flight / "truth.geojson").read_text(encoding="utf-8"))["features"]

@@ -35,7 +35,7 @@ OVERLAP = 0.2
 
 def load_sahi(onnx: Path, card, conf: float, threads: int):
     """SAHI's model for the ONNX file, offline, with its onnxruntime session on ``threads``."""
-    from models.offline import prepare_offline_ultralytics
+    from heyan.models.offline import prepare_offline_ultralytics
 
     # A config folder of our own: never touch the one a training run is using.
     os.environ.setdefault("YOLO_VERBOSE", "False")  # no "Loading model.onnx ..." lines in the table
@@ -82,9 +82,9 @@ def main(argv: list[str] | None = None) -> dict:
     bl.setup_env(args.threads)
 
     from heyan.commands.common import detector_settings
-    from pipeline.images import read_image
-    from vision.inference import detect_image
-    from vision.slicing import tile_grid
+    from heyan.pipeline.images import read_image
+    from heyan.vision.inference import detect_image
+    from heyan.vision.slicing import tile_grid
 
     env = bl.env_info(args.threads)
     photos = bl.ensure_photos(args.photos, args.seed, args.width, args.height, args.cache_dir, TAG)

@@ -100,7 +100,7 @@ def finish_env(env: dict, tag: str) -> dict:
 def resolve(model: str):
     """(onnx_path, card) through the same zoo folders as the CLI (``HEYAN_ZOO_DIR`` first)."""
     from heyan.settings import get_settings
-    from models.registry import resolve_model
+    from heyan.models.registry import resolve_model
 
     return resolve_model(model, extra=get_settings().detector.zoo_dir)
 
@@ -161,7 +161,7 @@ def ensure_photos(n: int, seed: int = DEFAULT_SEED, width: int = PHOTO_W, height
                 log(tag, f"photo seed {s}: generator changed since it was cached, re-rendering")
                 meta = None
         if meta is None:
-            from datasets.synthetic.large import render_large_photo
+            from heyan.datasets.synthetic.large import render_large_photo
 
             log(tag, f"rendering photo {i + 1}/{n} (seed {s}, {width}x{height}) ...")
             t0 = time.perf_counter()
@@ -191,7 +191,7 @@ def tiny_photo(cache_dir: Path = CACHE_DIR, size: tuple[int, int] = (640, 480)) 
     p = cache_dir / f"tiny-{size[0]}x{size[1]}.jpg"
     if not p.is_file():
         rng = np.random.default_rng(7)
-        from datasets.synthetic.scenes import render_drone_scene
+        from heyan.datasets.synthetic.scenes import render_drone_scene
 
         img = render_drone_scene(rng, size=max(size), oblique=False).image
         img = cv2.resize(img, size)
@@ -203,7 +203,7 @@ def tiny_photo(cache_dir: Path = CACHE_DIR, size: tuple[int, int] = (640, 480)) 
 
 # -- recall against ground truth ------------------------------------------------------------
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    from vision.nms import pairwise_overlap
+    from heyan.vision.nms import pairwise_overlap
 
     return pairwise_overlap(a.astype(np.float64), b.astype(np.float64))
 

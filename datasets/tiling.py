@@ -11,9 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from datasets.labels import LabelledPhoto, Problem
-from vision.boxes import MIN_SIDE_PX, MIN_VISIBLE, boxes_in_window
-from vision.slicing import tile_grid
+from heyan.datasets.labels import LabelledPhoto, Problem
+from heyan.vision.boxes import MIN_SIDE_PX, MIN_VISIBLE, boxes_in_window
+from heyan.vision.slicing import tile_grid
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from models.settings import ModelChoice
-from vision.classes import class_names
-from vision.common import InputError
+from heyan.models.settings import ModelChoice
+from heyan.vision.classes import class_names
+from heyan.vision.common import InputError
 
 # A polygon in relative image coordinates: [[x, y], ...], 0 = left/top, 1 = right/bottom.
 Polygon = list[tuple[float, float]]

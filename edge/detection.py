@@ -18,8 +18,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vision.detections import Detections
-from vision.slicing import SliceParams, polygon_mask, sliced_predict
+from heyan.vision.detections import Detections
+from heyan.vision.slicing import SliceParams, polygon_mask, sliced_predict
 
 log = logging.getLogger("heyan.edge.detection")
 
@@ -35,7 +35,7 @@ class BatchDetector(Protocol):
 
 def default_thresholds(detector: Any) -> dict[str, float]:
     """Per-class thresholds from the model card, else from vision.classes."""
-    from vision.classes import CLASSES
+    from heyan.vision.classes import CLASSES
 
     names = list(detector.class_names)
     spec = getattr(detector, "spec", None)
@@ -108,7 +108,7 @@ class DetectorService:
             return Detections.empty()
         det = Detections.concat(parts)
         if len(windows) > 1:  # overlapping windows see the same object twice
-            from vision.nms import nms
+            from heyan.vision.nms import nms
 
             det = det[nms(det.xyxy, det.scores, 0.5, class_ids=det.class_ids)]
         return det

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from edge.outbox import Outbox
+    from heyan.edge.outbox import Outbox
 
 
 def _version() -> str:

@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edge.health import Health
-from edge.uploader import auth_message
-from vision.common import atomic_write
+from heyan.edge.health import Health
+from heyan.edge.uploader import auth_message
+from heyan.vision.common import atomic_write
 
 if TYPE_CHECKING:
-    from edge.outbox import Outbox
-    from edge.uploader import HttpClient
+    from heyan.edge.outbox import Outbox
+    from heyan.edge.uploader import HttpClient
 
 log = logging.getLogger("heyan.edge.heartbeat")
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vision.common import atomic_write
+from heyan.vision.common import atomic_write
 
 log = logging.getLogger("heyan.edge.outbox")
 

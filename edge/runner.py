@@ -20,22 +20,22 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.config import CameraConfig, EdgeConfig
-from edge.detection import (
+from heyan.edge.config import CameraConfig, EdgeConfig
+from heyan.edge.detection import (
     DetectorService,
     default_thresholds,
     windows_around,
 )
-from edge.events import EventSink, EventState, ObjectEvents, Projector
-from edge.gate import MotionGate, roi_mask, small_grey
-from edge.health import CameraHealth, Health, default_device_id
-from edge.heartbeat import Heartbeat
-from edge.outbox import Outbox
-from edge.outfall import OutfallWatch, mean_lab
-from edge.sources import FrameReader, iter_frames, source_kind
-from edge.tracker import Tracker
-from edge.uploader import HttpClient, Uploader
-from vision.nms import nms
+from heyan.edge.events import EventSink, EventState, ObjectEvents, Projector
+from heyan.edge.gate import MotionGate, roi_mask, small_grey
+from heyan.edge.health import CameraHealth, Health, default_device_id
+from heyan.edge.heartbeat import Heartbeat
+from heyan.edge.outbox import Outbox
+from heyan.edge.outfall import OutfallWatch, mean_lab
+from heyan.edge.sources import FrameReader, iter_frames, source_kind
+from heyan.edge.tracker import Tracker
+from heyan.edge.uploader import HttpClient, Uploader
+from heyan.vision.nms import nms
 
 log = logging.getLogger("heyan.edge.runner")
 

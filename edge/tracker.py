@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.config import TrackerConfig
-from vision.detections import Detections
-from vision.nms import pairwise_overlap
+from heyan.edge.config import TrackerConfig
+from heyan.vision.detections import Detections
+from heyan.vision.nms import pairwise_overlap
 
 
 @dataclass

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from vision.common import InputError
+from heyan.vision.common import InputError
 
 app = typer.Typer(
     name="heyan",

@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.settings import DetectorSettings
-from serve.config import MB, ServeConfig
-from vision.common import InputError
+from heyan.models.settings import DetectorSettings
+from heyan.serve.config import MB, ServeConfig
+from heyan.vision.common import InputError
 
 # Flat names whose field in DetectorSettings is named otherwise.
 _DETECTOR_RENAMES = {"default_model": "model", "ort_threads": "threads"}

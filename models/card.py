@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from vision.common import atomic_write
-from vision.classes import CLASSES
-from vision.detector import DetectorSpec
+from heyan.vision.common import atomic_write
+from heyan.vision.classes import CLASSES
+from heyan.vision.detector import DetectorSpec
 
 
 class ModelCard(BaseModel):

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 from pydantic import BaseModel, Field
 
-from models import DEFAULT_MODEL
-from vision.detector import OnnxDetector
-from vision.inference import UNTILED_MAX_SIDE
-from vision.slicing import SliceParams
+from heyan.models import DEFAULT_MODEL
+from heyan.vision.detector import OnnxDetector
+from heyan.vision.inference import UNTILED_MAX_SIDE
+from heyan.vision.slicing import SliceParams
 
 # The slicing defaults are vision's own: one place decides them.
 _SLICE = SliceParams()
@@ -25,7 +25,7 @@ class ModelChoice(BaseModel):
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 lets onnxruntime decide (all cores).")
 
     def load(self, conf: float | None = None) -> OnnxDetector:
-        from models.registry import load_detector
+        from heyan.models.registry import load_detector
 
         return load_detector(self.model, extra=self.zoo_dir, threads=self.threads, conf=conf)
 

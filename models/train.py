@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.offline import prepare_offline_ultralytics
+from heyan.models.offline import prepare_offline_ultralytics
 
 
 @dataclass
@@ -31,7 +31,7 @@ def train(data_yaml: Path, out_dir: Path, model_yaml: str = "yolo11n.yaml", imgs
     # checkpoint's weights unless `pretrained` names it, so pass it explicitly.
     if not str(model_yaml).endswith((".yaml", ".yml", ".pt")):
         # A zoo model: rebuild its checkpoint from the shipped ONNX (models/recover.py).
-        from models.recover import checkpoint_for_zoo_model
+        from heyan.models.recover import checkpoint_for_zoo_model
 
         model_yaml = str(checkpoint_for_zoo_model(str(model_yaml), out_dir.parent / f"{out_dir.name}-start.pt"))
     model = YOLO(model_yaml)

@@ -35,10 +35,10 @@ from typing import Any, Literal, Sequence
 import cv2
 import numpy as np
 
-from vision.common import InputError, atomic_write
-from pipeline.camera_model import Intrinsics, pixels_to_normalized
-from pipeline.georef import GeorefResult
-from pipeline.utm import lonlat_to_utm, utm_epsg, utm_to_lonlat
+from heyan.vision.common import InputError, atomic_write
+from heyan.pipeline.camera_model import Intrinsics, pixels_to_normalized
+from heyan.pipeline.georef import GeorefResult
+from heyan.pipeline.utm import lonlat_to_utm, utm_epsg, utm_to_lonlat
 
 FORMAT = "heyan-camera-calibration"
 Method = Literal["auto", "homography", "pnp"]

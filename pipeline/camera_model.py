@@ -20,8 +20,8 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline.pose import CameraPose
-from vision.common import InputError
+from heyan.pipeline.pose import CameraPose
+from heyan.vision.common import InputError
 
 YawSource = Literal["gimbal", "flight"]
 

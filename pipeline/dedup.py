@@ -44,9 +44,9 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.strtree import STRtree
 
-from pipeline.finds import Find
-from pipeline.utm import LocalFrame
-from vision.nms import pairwise_overlap
+from heyan.pipeline.finds import Find
+from heyan.pipeline.utm import LocalFrame
+from heyan.vision.nms import pairwise_overlap
 
 __all__ = [
     "DEFAULT_CLASS_SIZE_M",

@@ -16,8 +16,8 @@ from typing import Callable, Sequence
 import numpy as np
 from pyproj import CRS
 
-from pipeline.utm import LocalFrame, transformer
-from vision.common import InputError
+from heyan.pipeline.utm import LocalFrame, transformer
+from heyan.vision.common import InputError
 
 
 class DemError(InputError):

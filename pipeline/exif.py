@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 
 import exifread
 
-from vision.common import InputError
+from heyan.vision.common import InputError
 
 # XMP packets and EXIF blocks larger than this are not metadata any more but an attack or
 # a broken file; refusing them keeps memory bounded.

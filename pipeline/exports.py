@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from pipeline.ticket import TicketRecord
-from vision.common import atomic_file, atomic_write
+from heyan.pipeline.ticket import TicketRecord
+from heyan.vision.common import atomic_file, atomic_write
 
 # (property key, Chinese header, English header). One list: every ledger uses the same order.
 LEDGER_COLUMNS: list[tuple[str, str, str]] = [

@@ -28,7 +28,7 @@ import numpy as np
 from shapely.geometry import Point, Polygon
 from shapely.validation import make_valid
 
-from pipeline.camera_model import (
+from heyan.pipeline.camera_model import (
     Attitude,
     Intrinsics,
     PoseError,
@@ -39,7 +39,7 @@ from pipeline.camera_model import (
     pixels_to_normalized,
     rotation_enu_from_camera,
 )
-from pipeline.dem import (
+from heyan.pipeline.dem import (
     CAMERA_BELOW,
     HIT,
     OFF_DEM,
@@ -49,9 +49,9 @@ from pipeline.dem import (
     terrain_gradient,
     terrain_in_frame,
 )
-from pipeline.errors_model import ErrorModel
-from pipeline.pose import CameraPose
-from pipeline.utm import LocalFrame
+from heyan.pipeline.errors_model import ErrorModel
+from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.utm import LocalFrame
 
 __all__ = [
     "Dem",

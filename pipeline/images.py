@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vision.common import InputError
+from heyan.vision.common import InputError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 # A 20 MP photo decodes to 63 MB; refuse absurd headers instead of exhausting memory.

@@ -23,24 +23,24 @@ import cv2
 import numpy as np
 from shapely.geometry import Polygon, mapping
 
-from pipeline.dedup import DedupParams, DedupResult, OpenTicket, TicketDraft, dedup_flight
-from pipeline.exports import write_csv, write_geojson, write_kml, write_xlsx
-from pipeline.finds import Find
-from pipeline.gcj02 import wgs84_to_gcj02
-from pipeline.georef import GeorefSettings, GroundPlane, PoseError, footprint, project_pixels
-from pipeline.images import ImageReadError, expand_inputs, read_image
-from pipeline.metadata import MetadataError, read_pose
-from pipeline.pose import CameraPose
-from pipeline.report import ReportData, render_report
-from pipeline.rivers import Place, RiverNetwork
-from pipeline.rules import Decision, RuleSet
-from pipeline.ticket import EvidenceRecord, TicketRecord
-from pipeline.zipsafe import extract_images
-from vision.common import atomic_file, atomic_write
-from vision.detections import Detections
-from vision.detector import OnnxDetector
-from vision.inference import UNTILED_MAX_SIDE, detect_image
-from vision.slicing import SliceParams, SliceReport, tile_grid
+from heyan.pipeline.dedup import DedupParams, DedupResult, OpenTicket, TicketDraft, dedup_flight
+from heyan.pipeline.exports import write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.finds import Find
+from heyan.pipeline.gcj02 import wgs84_to_gcj02
+from heyan.pipeline.georef import GeorefSettings, GroundPlane, PoseError, footprint, project_pixels
+from heyan.pipeline.images import ImageReadError, expand_inputs, read_image
+from heyan.pipeline.metadata import MetadataError, read_pose
+from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.report import ReportData, render_report
+from heyan.pipeline.rivers import Place, RiverNetwork
+from heyan.pipeline.rules import Decision, RuleSet
+from heyan.pipeline.ticket import EvidenceRecord, TicketRecord
+from heyan.pipeline.zipsafe import extract_images
+from heyan.vision.common import atomic_file, atomic_write
+from heyan.vision.detections import Detections
+from heyan.vision.detector import OnnxDetector
+from heyan.vision.inference import UNTILED_MAX_SIDE, detect_image
+from heyan.vision.slicing import SliceParams, SliceReport, tile_grid
 
 # Classes lying flat on the ground or water: their box centre is their ground position.
 # Upright things (boats, dredgers, buildings) in oblique views stand on the box's lower part.

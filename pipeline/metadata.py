@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.exif import Container, ContainerError, ExifFacts, read_container, read_exif
-from pipeline.pose import CameraPose
-from pipeline.xmp import NS_EXIF, NS_TIFF, NS_XMP, Xmp, XmpError, parse_float, parse_int, parse_xmp, parse_xmp_gps
-from vision.common import InputError
+from heyan.pipeline.exif import Container, ContainerError, ExifFacts, read_container, read_exif
+from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.xmp import NS_EXIF, NS_TIFF, NS_XMP, Xmp, XmpError, parse_float, parse_int, parse_xmp, parse_xmp_gps
+from heyan.vision.common import InputError
 
 # cv2 decodes whole images; only worth it (and only safe) for files of photo size when the
 # header walk could not find the size.

@@ -33,7 +33,7 @@ from pyproj import Proj
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
-from pipeline.rivers_schema import (
+from heyan.pipeline.rivers_schema import (
     Chief,
     Chiefs,
     ClosedSeason,
@@ -46,7 +46,7 @@ from pipeline.rivers_schema import (
     Zone,
     parse_network,
 )
-from pipeline.utm import WGS84, transformer, utm_epsg
+from heyan.pipeline.utm import WGS84, transformer, utm_epsg
 
 __all__ = [
     "Chief",

@@ -23,7 +23,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
 
-from vision.common import ProblemsError
+from heyan.vision.common import ProblemsError
 
 __all__ = [
     "KINDS",

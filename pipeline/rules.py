@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import yaml
 
-from pipeline.finds import Find
-from vision.classes import class_names
-from vision.common import BEIJING, ProblemsError
+from heyan.pipeline.finds import Find
+from heyan.vision.classes import class_names
+from heyan.vision.common import BEIJING, ProblemsError
 
 if TYPE_CHECKING:  # rules need only Place's attributes; the edge box need not load shapely
-    from pipeline.rivers import Place
+    from heyan.pipeline.rivers import Place
 
 __all__ = [
     "CONDITIONS",

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipeline.pose import CameraPose
-from vision.common import InputError
+from heyan.pipeline.pose import CameraPose
+from heyan.vision.common import InputError
 
 MAX_SRT_BYTES = 256 * 1024 * 1024
 # Cue start beyond ~4 days is garbage, not a video.

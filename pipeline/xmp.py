@@ -15,8 +15,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from pipeline.exif import MAX_SEGMENT_BYTES, find_xmp_packet
-from vision.common import InputError
+from heyan.pipeline.exif import MAX_SEGMENT_BYTES, find_xmp_packet
+from heyan.vision.common import InputError
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 NS_EXIF = "http://ns.adobe.com/exif/1.0/"

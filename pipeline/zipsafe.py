@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pipeline.images import IMAGE_SUFFIXES
-from vision.common import InputError, atomic_write
+from heyan.pipeline.images import IMAGE_SUFFIXES
+from heyan.vision.common import InputError, atomic_write
 
 
 class UnsafeZipError(InputError):

@@ -14,20 +14,20 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-from serve import errors
-from serve.bootstrap import ensure_admin
-from serve.clock import Clock
-from serve.config import HEYAN_VERSION, ServeConfig
-from serve.db import Database
-from serve.deps import no_nul
-from serve.migrate import current_revision, upgrade
-from serve.processing import FlightProcessor
-from serve.ratelimit import LoginLimiter
-from serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
-from serve.schemas import Health, ViewerConfig
-from serve.state import AppState
-from serve.storage import BlobStore
-from serve.worker import WorkerPool
+import heyan.serve.errors as errors
+from heyan.serve.bootstrap import ensure_admin
+from heyan.serve.clock import Clock
+from heyan.serve.config import HEYAN_VERSION, ServeConfig
+from heyan.serve.db import Database
+from heyan.serve.deps import no_nul
+from heyan.serve.migrate import current_revision, upgrade
+from heyan.serve.processing import FlightProcessor
+from heyan.serve.ratelimit import LoginLimiter
+from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
+from heyan.serve.schemas import Health, ViewerConfig
+from heyan.serve.state import AppState
+from heyan.serve.storage import BlobStore
+from heyan.serve.worker import WorkerPool
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("heyan.serve")

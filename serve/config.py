@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.settings import DetectorSettings
+from heyan.models.settings import DetectorSettings
 
 MB = 1024 * 1024
 # The installed distribution's version: what /api/health reports and what a flight's

@@ -15,12 +15,12 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from serve.errors import ApiError
-from serve.models import ApiToken, Device, User, WebSession
-from serve.permissions import PERMISSIONS
-from serve.security import DEVICE_PREFIX, same, token_hash
-from serve.state import AppState
-from serve.workflow import Actor
+from heyan.serve.errors import ApiError
+from heyan.serve.models import ApiToken, Device, User, WebSession
+from heyan.serve.permissions import PERMISSIONS
+from heyan.serve.security import DEVICE_PREFIX, same, token_hash
+from heyan.serve.state import AppState
+from heyan.serve.workflow import Actor
 
 SESSION_COOKIE = "heyan_session"
 CSRF_COOKIE = "heyan_csrf"

@@ -10,10 +10,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve import edge_ingest
-from serve.models import Device, EdgeEvent
-from serve.processing import FlightProcessor
-from serve.schemas import EdgeEventIn, EdgeEventStored
+import heyan.serve.edge_ingest as edge_ingest
+from heyan.serve.models import Device, EdgeEvent
+from heyan.serve.processing import FlightProcessor
+from heyan.serve.schemas import EdgeEventIn, EdgeEventStored
 
 # Fields copied from the box's JSON onto the row, as they are.
 _FIELDS = ("seq", "camera_id", "kind", "phase", "class_name", "score", "box", "lat", "lon", "error_m", "outfall_id",

@@ -23,15 +23,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pipeline.dedup import OpenTicket, TicketDraft, dedup_flight
-from pipeline.finds import Find
-from pipeline.ingest import IngestOptions, ticket_record
-from pipeline.rivers import Place, RiverNetwork
-from pipeline.rules import EVENT_CLASSES, Decision, RuleSet
-from serve.importer import seen_again_note, ticket_values
-from serve.models import Blob, Device, EdgeEvent, Evidence, RiverNetworkVersion, Ticket
-from serve.processing import FlightProcessor
-from serve.workflow import OPEN_STATES, SYSTEM_ACTOR, record
+from heyan.pipeline.dedup import OpenTicket, TicketDraft, dedup_flight
+from heyan.pipeline.finds import Find
+from heyan.pipeline.ingest import IngestOptions, ticket_record
+from heyan.pipeline.rivers import Place, RiverNetwork
+from heyan.pipeline.rules import EVENT_CLASSES, Decision, RuleSet
+from heyan.serve.importer import seen_again_note, ticket_values
+from heyan.serve.models import Blob, Device, EdgeEvent, Evidence, RiverNetworkVersion, Ticket
+from heyan.serve.processing import FlightProcessor
+from heyan.serve.workflow import OPEN_STATES, SYSTEM_ACTOR, record
 
 _FLIGHT = IngestOptions()  # the flights' settings: the same river distance and dedup gate
 # Matching also sees tickets a reviewer rejected that came from this same camera (filtered

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vision.common import InputError, ProblemsError
+from heyan.vision.common import InputError, ProblemsError
 
 log = logging.getLogger("heyan.serve")
 

@@ -13,12 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pipeline.ticket import EvidenceRecord, TicketRecord
-from serve.models import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
-from serve.processing import PhotoRef
-from serve.storage import BlobStore
-from serve.workflow import SYSTEM_ACTOR, record, transition
-from vision.common import BEIJING
+from heyan.pipeline.ticket import EvidenceRecord, TicketRecord
+from heyan.serve.models import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
+from heyan.serve.processing import PhotoRef
+from heyan.serve.storage import BlobStore
+from heyan.serve.workflow import SYSTEM_ACTOR, record, transition
+from heyan.vision.common import BEIJING
 
 _DETECTION_FIELDS = ("category", "category_zh", "severity", "score", "lat", "lon", "error_m", "size_m", "segment_id",
                      "segment_name", "river", "chainage_km", "bank", "chiefs", "rule", "reason", "deadline_days",

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve.models import Job
+from heyan.serve.models import Job
 
 HOST = socket.gethostname()
 

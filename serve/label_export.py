@@ -35,13 +35,13 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pipeline.images import ImageReadError, read_image
-from serve.models import AuditEntry, DetectionRow, Evidence, Ticket
-from serve.storage import BlobStore
-from serve.workflow import STATES
-from vision.boxes import boxes_in_window
-from vision.common import atomic_file
-from vision.classes import class_names
+from heyan.pipeline.images import ImageReadError, read_image
+from heyan.serve.models import AuditEntry, DetectionRow, Evidence, Ticket
+from heyan.serve.storage import BlobStore
+from heyan.serve.workflow import STATES
+from heyan.vision.boxes import boxes_in_window
+from heyan.vision.common import atomic_file
+from heyan.vision.classes import class_names
 
 # Every state a ticket reaches after a reviewer confirmed it, or the rejected one.
 NEGATIVE_STATES = ("rejected",)

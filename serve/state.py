@@ -6,14 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from serve.clock import Clock
-from serve.config import ServeConfig
-from serve.db import Database
-from serve.ratelimit import LoginLimiter
-from serve.storage import BlobStore
+from heyan.serve.clock import Clock
+from heyan.serve.config import ServeConfig
+from heyan.serve.db import Database
+from heyan.serve.ratelimit import LoginLimiter
+from heyan.serve.storage import BlobStore
 
 if TYPE_CHECKING:
-    from serve.processing import FlightProcessor
+    from heyan.serve.processing import FlightProcessor
 
 
 class Workers(Protocol):

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from vision.common import InputError
+from heyan.vision.common import InputError
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1 << 20

@@ -11,11 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import Query
 
-from serve.deps import Principal
-from serve.errors import ApiError
-from serve.models import Ticket
-from serve.schemas import State
-from vision.common import BEIJING
+from heyan.serve.deps import Principal
+from heyan.serve.errors import ApiError
+from heyan.serve.models import Ticket
+from heyan.serve.schemas import State
+from heyan.vision.common import BEIJING
 
 CHIEF_HIDDEN = ("pending_review", "rejected")  # not a chief's business until reviewed
 

@@ -7,9 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve.models import AuditEntry, Evidence, Ticket
-from serve.schemas import AuditOut, EvidenceOut, TicketDetail, TicketOut
-from serve.workflow import allowed_from
+from heyan.serve.models import AuditEntry, Evidence, Ticket
+from heyan.serve.schemas import AuditOut, EvidenceOut, TicketDetail, TicketOut
+from heyan.serve.workflow import allowed_from
 
 
 def url(sha: str | None) -> str | None:

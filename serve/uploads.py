@@ -12,9 +12,9 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from pipeline.images import IMAGE_SUFFIXES
-from serve.errors import ApiError
-from serve.storage import BlobStore, BlobWriter, FileTooLarge, keep_temp
+from heyan.pipeline.images import IMAGE_SUFFIXES
+from heyan.serve.errors import ApiError
+from heyan.serve.storage import BlobStore, BlobWriter, FileTooLarge, keep_temp
 
 MAX_FIELD_BYTES = 64 * 1024
 

@@ -8,13 +8,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import heyan.cli
-from edge.config import ConfigError
-from pipeline.rivers import RiverNetworkError
-from pipeline.rules import RulesError
-from pipeline.zipsafe import UnsafeZipError
-from serve.errors import install
-from serve.storage import FileTooLarge
-from vision.common import InputError
+from heyan.edge.config import ConfigError
+from heyan.pipeline.rivers import RiverNetworkError
+from heyan.pipeline.rules import RulesError
+from heyan.pipeline.zipsafe import UnsafeZipError
+from heyan.serve.errors import install
+from heyan.serve.storage import FileTooLarge
+from heyan.vision.common import InputError
 
 
 def test_domain_errors_are_bad_input() -> None:

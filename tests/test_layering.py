@@ -63,12 +63,17 @@ def _imported_names(path: Path) -> set[str]:
             base = node.module or ""
             if node.level:
                 base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
+            folder_base = base.removeprefix("heyan.") if base.split(".")[1:2] and base.split(".")[1] in RUNTIME else base
             for a in node.names:
-                out.add(f"{base}.{a.name}" if f"{base}.{a.name}" in MODULES else base)
+                out.add(f"{folder_base}.{a.name}" if f"{folder_base}.{a.name}" in MODULES else base)
     return out
 
 
 def _ours(name: str) -> str | None:
+    # The folders install as heyan.vision, heyan.models, ...; the graph names them by folder.
+    head, _, rest = name.partition(".")
+    if head == "heyan" and rest.split(".")[0] in RUNTIME:
+        name = rest
     while name and name not in MODULES:
         name = name.rpartition(".")[0]
     return name or None
@@ -146,6 +151,34 @@ def test_circle_finder_finds_a_circle() -> None:
     assert _circles({"a": {"b"}, "b": set()}) == []
 
 
+def _repo_sources() -> list[Path]:
+    skip = {".venv", "__pycache__", ".git", "node_modules"}
+    return [p for p in ROOT.rglob("*.py") if not skip & set(p.relative_to(ROOT).parts)]
+
+
+def test_imports_use_the_heyan_namespace() -> None:
+    """The packages install as heyan.vision, heyan.models, ...: a bare `import vision` works
+    only from the repository root, and would find another project's `datasets` elsewhere."""
+    bad = []
+    for path in _repo_sources():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else [])
+            bad += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names if n.split(".")[0] in RUNTIME]
+    assert not bad, "\n".join(bad)
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject lists the packages (package-dir maps several roots): a new folder with an
+    __init__.py must be listed too, or the wheel leaves it out."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for top in TOPS for p in (ROOT / top).rglob("__init__.py")}
+    found = {n if n.startswith("heyan") else f"heyan.{n}" for n in found}
+    assert listed == found, f"missing: {sorted(found - listed)}, stale: {sorted(listed - found)}"
+
+
 def _top_imports(path: Path) -> set[str]:
     out: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
@@ -168,9 +201,9 @@ def test_runtime_paths_do_not_load_torch() -> None:
     interpreter, and look at sys.modules: lazy imports must stay lazy."""
     code = (
         "import sys\n"
-        "import heyan.cli, vision.inference, pipeline.ingest, serve.app, edge.runner\n"
+        "import heyan.cli, heyan.vision.inference, heyan.pipeline.ingest, heyan.serve.app, heyan.edge.runner\n"
         "from heyan.commands.common import detector_settings\n"
-        "from models.registry import load_detector\n"
+        "from heyan.models.registry import load_detector\n"
         f"loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vision.detections import Detections
-from vision.detector import OnnxDetector
-from vision.slicing import SliceParams, SliceReport, TileSelector, sliced_predict
+from heyan.vision.detections import Detections
+from heyan.vision.detector import OnnxDetector
+from heyan.vision.slicing import SliceParams, SliceReport, TileSelector, sliced_predict
 
 # Photos whose longer side is at most this run whole: at 1400 px a 640-px model sees small
 # objects well enough, and 12 tiles would cost 12 runs.

@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from datasets.flight.world import World
-from datasets.synthetic.effects import composite
-from pipeline.camera_model import rotation_enu_from_camera
-from pipeline.georef import ground_to_pixels
-from pipeline.pose import CameraPose
+from heyan.datasets.flight.world import World
+from heyan.datasets.synthetic.effects import composite
+from heyan.pipeline.camera_model import rotation_enu_from_camera
+from heyan.pipeline.georef import ground_to_pixels
+from heyan.pipeline.pose import CameraPose
 
 TILE = 1024
 TILE_RES = 0.04  # metres per tile pixel at mip level 0 (period 41 m)

@@ -25,12 +25,12 @@ import numpy as np
 from shapely import affinity
 from shapely.geometry import LineString, Polygon
 
-from datasets.flight.camera import CameraSpec, NoiseModel
-from datasets.flight.world import River
-from pipeline.georef import GeorefSettings, footprint
-from pipeline.pose import CameraPose
-from pipeline.utm import LocalFrame
-from vision.common import BEIJING
+from heyan.datasets.flight.camera import CameraSpec, NoiseModel
+from heyan.datasets.flight.world import River
+from heyan.pipeline.georef import GeorefSettings, footprint
+from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.utm import LocalFrame
+from heyan.vision.common import BEIJING
 
 PATTERNS = ("river", "lawnmower")
 

@@ -24,14 +24,14 @@ from typing import Any
 
 import numpy as np
 
-from vision.common import atomic_write
-from datasets.flight.camera import MAVIC_3E, CameraSpec, NoiseModel
-from datasets.flight.exif_writer import round_pose, write_photo
-from datasets.flight.render import CameraLook, render_photo
-from datasets.flight.route import PATTERNS, RoutePlan, apply_noise, canonical_footprint, plan_route
-from datasets.flight.world import World, build_world, make_river, world_frame
-from pipeline.georef import ground_to_pixels
-from pipeline.pose import CameraPose
+from heyan.vision.common import atomic_write
+from heyan.datasets.flight.camera import MAVIC_3E, CameraSpec, NoiseModel
+from heyan.datasets.flight.exif_writer import round_pose, write_photo
+from heyan.datasets.flight.render import CameraLook, render_photo
+from heyan.datasets.flight.route import PATTERNS, RoutePlan, apply_noise, canonical_footprint, plan_route
+from heyan.datasets.flight.world import World, build_world, make_river, world_frame
+from heyan.pipeline.georef import ground_to_pixels
+from heyan.pipeline.pose import CameraPose
 
 
 @dataclass

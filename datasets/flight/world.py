@@ -23,11 +23,11 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from datasets.synthetic import sprites as sp
-from datasets.synthetic.scenes import SIZE_M, SPRITES
-from datasets.synthetic.textures import LAND_COLOURS_BGR, WATER_COLOURS_BGR, fractal_noise
-from pipeline.utm import LocalFrame
-from vision.classes import info as class_info
+import heyan.datasets.synthetic.sprites as sp
+from heyan.datasets.synthetic.scenes import SIZE_M, SPRITES
+from heyan.datasets.synthetic.textures import LAND_COLOURS_BGR, WATER_COLOURS_BGR, fractal_noise
+from heyan.pipeline.utm import LocalFrame
+from heyan.vision.classes import info as class_info
 
 DEFAULT_LAT = 30.52
 DEFAULT_LON = 119.97

@@ -17,7 +17,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from datasets.synthetic.textures import directional_ripples, fractal_noise, land_texture
+from heyan.datasets.synthetic.textures import directional_ripples, fractal_noise, land_texture
 
 BGR = tuple[int, int, int]
 
@@ -157,7 +157,7 @@ class SceneRenderer:
         for obj in spec.objects:
             orng = np.random.default_rng([spec.seed, obj.seed, 7])
             if obj.sprite == "debris":
-                from datasets.synthetic.sprites import floating_debris
+                from heyan.datasets.synthetic.sprites import floating_debris
 
                 sprite = floating_debris(orng, obj.size * w)
                 self.sprites.append((sprite.bgr, sprite.alpha))

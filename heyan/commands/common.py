@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from heyan.settings import get_settings
-from models.settings import DetectorSettings
+from heyan.models.settings import DetectorSettings
 
 
 def detector_settings(model: str | None = None) -> DetectorSettings:

@@ -43,11 +43,11 @@ def _detect_format(src: Path) -> str:
 
 
 def read_any(src: Path, fmt: str | None, images: Path | None = None):
-    from datasets.formats.coco import read_coco
-    from datasets.formats.cvat import read_cvat
-    from datasets.formats.labelstudio import read_labelstudio
-    from datasets.formats.voc import read_voc
-    from datasets.formats.yolo_import import read_yolo
+    from heyan.datasets.formats.coco import read_coco
+    from heyan.datasets.formats.cvat import read_cvat
+    from heyan.datasets.formats.labelstudio import read_labelstudio
+    from heyan.datasets.formats.voc import read_voc
+    from heyan.datasets.formats.yolo_import import read_yolo
 
     fmt = fmt or _detect_format(src)
     if fmt == "voc":
@@ -76,10 +76,10 @@ def import_cmd(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Import labels, map them to Heyan's classes, split train/val by source group, write a dataset."""
-    from datasets.classmap import apply_class_map, load_class_map
-    from datasets.export_yolo import write_yolo
-    from datasets.labels import ImportResult
-    from datasets.split import group_of, split_by_group
+    from heyan.datasets.classmap import apply_class_map, load_class_map
+    from heyan.datasets.export_yolo import write_yolo
+    from heyan.datasets.labels import ImportResult
+    from heyan.datasets.split import group_of, split_by_group
 
     res = ImportResult()
     for src in sources:
@@ -117,9 +117,9 @@ def tile_cmd(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Cut a dataset's photos into chips on the sliced-inference grid (splits kept as they are)."""
-    from datasets.export_yolo import write_yolo
-    from datasets.formats.yolo_import import read_yolo
-    from datasets.tiling import ChipParams, tile_photos
+    from heyan.datasets.export_yolo import write_yolo
+    from heyan.datasets.formats.yolo_import import read_yolo
+    from heyan.datasets.tiling import ChipParams, tile_photos
 
     params = ChipParams(size=size, overlap=overlap, min_visible=min_visible, keep_empty=keep_empty)
     splits, counts = {}, {}
@@ -146,10 +146,10 @@ def check_cmd(
     import cv2
     from tqdm import tqdm
 
-    from datasets.yolo import iter_split
-    from vision.classes import CLASSES
-    from vision.detections import Detections
-    from vision.draw import draw_detections
+    from heyan.datasets.yolo import iter_split
+    from heyan.vision.classes import CLASSES
+    from heyan.vision.detections import Detections
+    from heyan.vision.draw import draw_detections
 
     items = iter_split(data, split)
     if limit:
@@ -175,7 +175,7 @@ def stats_cmd(
 ) -> None:
     """Per split: images, boxes per class, box sizes (long side, px) and sources; sources
     found in both train and val are listed, because they make validation figures lie."""
-    from datasets.compose import CHIP_GROUP, dataset_stats
+    from heyan.datasets.compose import CHIP_GROUP, dataset_stats
 
     try:
         stats = dataset_stats(data, group=group or CHIP_GROUP)
@@ -204,10 +204,10 @@ def compose_cmd(
 ) -> None:
     """Copy-paste composition: real and generated objects on real backgrounds, placed on water
     or land as the class requires, sized by GSD, colour-matched."""
-    from datasets.compose import collect_cutouts, compose_dataset
-    from datasets.copypaste import ComposeParams
-    from datasets.export_yolo import write_yolo
-    from datasets.formats.yolo_import import read_yolo
+    from heyan.datasets.compose import collect_cutouts, compose_dataset
+    from heyan.datasets.copypaste import ComposeParams
+    from heyan.datasets.export_yolo import write_yolo
+    from heyan.datasets.formats.yolo_import import read_yolo
 
     bg = read_yolo(backgrounds, splits=("train",))
     for p in bg.problems:
@@ -231,8 +231,8 @@ def augment_cmd(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Real-photo augmentation (haze, glint, JPEG, motion blur, fisheye, exposure) of a split."""
-    from datasets.compose import augment_dataset
-    from datasets.export_yolo import write_yolo
+    from heyan.datasets.compose import augment_dataset
+    from heyan.datasets.export_yolo import write_yolo
 
     photos, problems = augment_dataset(data, split, out / "augmented", seed)
     for p in problems:
@@ -271,7 +271,7 @@ def mix_cmd(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Mix datasets into one training set (e.g. all real chips + 750 synthetic + 750 composites)."""
-    from datasets.compose import write_mix
+    from heyan.datasets.compose import write_mix
 
     parts = [_part(t) for t in take]
     vals = [_part(v, default_split="val", allow_count=False)[:2] for v in val]

@@ -26,10 +26,10 @@ def detect_cmd(
     from tqdm import tqdm
 
     from heyan.commands.common import detector_settings
-    from pipeline.images import ImageReadError, expand_inputs, read_image
-    from vision.common import atomic_file
-    from vision.draw import draw_detections
-    from vision.inference import detect_image
+    from heyan.pipeline.images import ImageReadError, expand_inputs, read_image
+    from heyan.vision.common import atomic_file
+    from heyan.vision.draw import draw_detections
+    from heyan.vision.inference import detect_image
 
     settings = detector_settings(model)
     detector = settings.load()

@@ -27,7 +27,7 @@ def edge_cmd(
 
     Runs until SIGTERM/SIGINT (graceful: finishes the current frame, ends open events,
     flushes the outbox for storage.flush_timeout_s, exits 0)."""
-    from edge.config import ConfigError, default_config_yaml, load_config
+    from heyan.edge.config import ConfigError, default_config_yaml, load_config
 
     if print_default_config:
         typer.echo(default_config_yaml(), nl=False)
@@ -45,7 +45,7 @@ def edge_cmd(
         return
     logging.basicConfig(level=(log_level or cfg.log_level).upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from edge.runner import EdgeRunner
+    from heyan.edge.runner import EdgeRunner
 
     try:
         runner = EdgeRunner(cfg, once=once, deliver_timeout_s=deliver_timeout)

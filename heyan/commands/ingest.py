@@ -28,11 +28,11 @@ def ingest_cmd(
 ) -> None:
     """Detect, georeference, apply the rules, merge views into tickets, write the office's files."""
     from heyan.commands.common import detector_settings
-    from pipeline.georef import GroundPlane
-    from pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
-    from pipeline.rivers import RiverNetworkError, load_network
-    from pipeline.rules import RulesError, load_rules
-    from pipeline.zipsafe import UnsafeZipError
+    from heyan.pipeline.georef import GroundPlane
+    from heyan.pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
+    from heyan.pipeline.rivers import RiverNetworkError, load_network
+    from heyan.pipeline.rules import RulesError, load_rules
+    from heyan.pipeline.zipsafe import UnsafeZipError
 
     try:
         network = load_network(rivers)

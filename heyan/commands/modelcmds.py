@@ -29,7 +29,7 @@ def train_cmd(
 ) -> None:
     """Train a detector from scratch with Ultralytics, fully offline (needs `heyan[train]`)."""
     try:
-        from models.train import train
+        from heyan.models.train import train
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise typer.BadParameter(f"training needs the train extra: pip install 'heyan[train]' ({exc})")
     res = train(data, out, model_yaml=model_yaml, imgsz=imgsz, epochs=epochs, batch=batch, seed=seed,
@@ -46,9 +46,9 @@ def export_cmd(
     command: str = typer.Option("", "--command", help="The command that reproduced the training, for the card."),
 ) -> None:
     """Export a checkpoint to ONNX (dynamic batch, simplified) and write its model card."""
-    from models.card import card_from_training
-    from models.registry import default_zoo_dir
-    from models.train import export_onnx
+    from heyan.models.card import card_from_training
+    from heyan.models.registry import default_zoo_dir
+    from heyan.models.train import export_onnx
 
     zoo_dir = zoo or default_zoo_dir()
     dest = zoo_dir / name
@@ -64,7 +64,7 @@ def _parse_source(spec: str, tile: bool, split: str, merge: str = "nms"):
     existing path (so `C:\\data\\d.yaml` and `runs/lr=0.01/data.yaml` work)."""
     import re
 
-    from models.evaluate import Source
+    from heyan.models.evaluate import Source
 
     name, rest = "", spec
     head, sep, tail = spec.partition("=")
@@ -106,7 +106,7 @@ def eval_cmd(
     """mAP50, mAP50-95, per-class precision/recall, per source, and what is confused with what,
     with Heyan's own ONNX runtime."""
     from heyan.commands.common import detector_settings
-    from models.evaluate import confusion_lines, evaluate_sources
+    from heyan.models.evaluate import confusion_lines, evaluate_sources
 
     if merge not in ("nms", "nmm"):
         raise typer.BadParameter(f"--merge must be nms or nmm, not {merge!r}")
@@ -142,8 +142,8 @@ def eval_cmd(
         write.write_text(text + "\n", encoding="utf-8")
     if update_card:
         from heyan.commands.common import detector_settings
-        from models.card import ModelCard
-        from models.registry import resolve_card_path
+        from heyan.models.card import ModelCard
+        from heyan.models.registry import resolve_card_path
 
         chosen = detector_settings(model)
         card_path = resolve_card_path(chosen.model, extra=chosen.zoo_dir)
@@ -155,7 +155,7 @@ def eval_cmd(
 def models_cmd() -> None:
     """List the models in the zoo with their classes, input size and headline metrics."""
     from heyan.settings import get_settings
-    from models.registry import list_models
+    from heyan.models.registry import list_models
 
     for card in list_models(get_settings().detector.zoo_dir):
         typer.echo(json.dumps({"name": card.name, "imgsz": card.imgsz, "classes": card.classes, "created": card.created,

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 if TYPE_CHECKING:
-    from serve.db import Database
+    from heyan.serve.db import Database
 
 
 def _since(value: str | None) -> datetime | None:
     if not value:
         return None
     # The server's own reading: zone-less times are local (+08:00), as offices write them.
-    from serve.importer import parse_time
+    from heyan.serve.importer import parse_time
 
     t = parse_time(value)
     if t is None:
@@ -35,8 +35,8 @@ def _open_db(url: str) -> Database:
     error, not something to create (make_engine would create the file)."""
     from sqlalchemy.engine import make_url
 
-    from serve.db import Database
-    from serve.migrate import current_revision
+    from heyan.serve.db import Database
+    from heyan.serve.migrate import current_revision
 
     u = make_url(url)
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") and not Path(u.database).is_file():
@@ -61,11 +61,11 @@ def from_reviews_cmd(
     """Export reviewed tickets as training chips: confirmed -> labelled, rejected -> hard negatives."""
     from tqdm import tqdm
 
-    from datasets.export_yolo import write_yolo
-    from datasets.labels import LabelledPhoto
+    from heyan.datasets.export_yolo import write_yolo
+    from heyan.datasets.labels import LabelledPhoto
     from heyan.settings import get_settings
-    from serve.label_export import ChipCutter, collect, summarise
-    from serve.storage import BlobStore
+    from heyan.serve.label_export import ChipCutter, collect, summarise
+    from heyan.serve.storage import BlobStore
 
     config = get_settings().serve.with_overrides(db=db)
     store_dir = Path(store) if store else config.data_dir / "store"
@@ -105,7 +105,7 @@ def from_reviews_cmd(
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
-    from vision.common import atomic_write
+    from heyan.vision.common import atomic_write
 
     atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 

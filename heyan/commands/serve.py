@@ -26,7 +26,7 @@ def serve_cmd(
     import uvicorn
 
     from heyan.settings import get_settings
-    from serve.app import create_app
+    from heyan.serve.app import create_app
 
     config = get_settings().serve.with_overrides(db=db, data=data)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -98,7 +98,7 @@ def demo_server_cmd(
 
     from heyan.client import ApiFailure, HeyanClient, flight_files
     from heyan.settings import get_settings
-    from serve.app import create_app
+    from heyan.serve.app import create_app
 
     config = get_settings().serve.with_overrides(data=data)
     config.admin_password = config.admin_password or DEMO_PASSWORD

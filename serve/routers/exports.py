@@ -18,14 +18,14 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from pipeline.exports import write_csv, write_geojson, write_kml, write_xlsx
-from pipeline.gcj02 import wgs84_to_gcj02
-from pipeline.ticket import TicketRecord
-from serve.deps import Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import AuditEntry, Evidence, Ticket
-from serve.ticket_query import TicketFilter, ticket_filter
-from serve.ticket_views import feature
+from heyan.pipeline.exports import write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.gcj02 import wgs84_to_gcj02
+from heyan.pipeline.ticket import TicketRecord
+from heyan.serve.deps import Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.models import AuditEntry, Evidence, Ticket
+from heyan.serve.ticket_query import TicketFilter, ticket_filter
+from heyan.serve.ticket_views import feature
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 MEDIA = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml",

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from pipeline.rivers import RiverNetwork, RiverNetworkError
-from serve.deps import DbId, Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import RiverNetworkVersion
-from serve.schemas import RiverNetworkOut, SegmentOut
+from heyan.pipeline.rivers import RiverNetwork, RiverNetworkError
+from heyan.serve.deps import DbId, Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.models import RiverNetworkVersion
+from heyan.serve.schemas import RiverNetworkOut, SegmentOut
 
 router = APIRouter(prefix="/api/rivers", tags=["rivers"])
 log = logging.getLogger("heyan.serve.rivers")

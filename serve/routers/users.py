@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from serve.deps import DbId, Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import ApiToken, User, WebSession
-from serve.schemas import UserCreateIn, UserOut, UserPatchIn
-from serve.security import hash_password
+from heyan.serve.deps import DbId, Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.models import ApiToken, User, WebSession
+from heyan.serve.schemas import UserCreateIn, UserOut, UserPatchIn
+from heyan.serve.security import hash_password
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 

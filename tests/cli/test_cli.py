@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from datasets.synthetic import render_scene
-from datasets.synthetic.large import render_large_photo
+from heyan.datasets.synthetic import render_scene
+from heyan.datasets.synthetic.large import render_large_photo
 
 HEYAN = [sys.executable, "-m", "heyan.cli"]
 

@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from heyan.settings import Settings, load_settings
-from models import DEFAULT_MODEL
-from models.settings import DetectorSettings
-from serve.config import MB, ServeConfig
+from heyan.models import DEFAULT_MODEL
+from heyan.models.settings import DetectorSettings
+from heyan.serve.config import MB, ServeConfig
 
 
 def test_defaults_are_the_sections_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,13 +11,13 @@ import cv2
 import numpy as np
 import pytest
 
-from datasets import augment as aug
-from datasets.compose import dataset_stats, write_mix
-from datasets.copypaste import (ComposeParams, Cutout, compose_chip, generated_cutout, match_colour, paste,
+from heyan.datasets import augment as aug
+from heyan.datasets.compose import dataset_stats, write_mix
+from heyan.datasets.copypaste import (ComposeParams, Cutout, compose_chip, generated_cutout, match_colour, paste,
                                 real_cutout, water_land_masks)
-from datasets.export_yolo import write_yolo
-from datasets.labels import LabelledPhoto
-from datasets.yolo import iter_split
+from heyan.datasets.export_yolo import write_yolo
+from heyan.datasets.labels import LabelledPhoto
+from heyan.datasets.yolo import iter_split
 
 
 def _lake(h: int = 400, w: int = 600, seed: int = 0) -> np.ndarray:
@@ -248,7 +248,7 @@ def test_cli_compose_augment_stats(tmp_path: Path) -> None:
 
 
 def test_compose_reports_bad_backgrounds_and_goes_on(tmp_path: Path) -> None:
-    from datasets.compose import compose_dataset
+    from heyan.datasets.compose import compose_dataset
 
     good = tmp_path / "good.jpg"
     cv2.imwrite(str(good), _lake(200, 300))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from datasets.flight.score import match_tickets, score_tickets
+from heyan.datasets.flight.score import match_tickets, score_tickets
 
 
 def _pt(lon: float, lat: float, **props: object) -> dict:

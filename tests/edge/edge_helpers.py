@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from datasets.synthetic.camera_video import MovingObject, OutfallSpec, SceneSpec
+from heyan.datasets.synthetic.camera_video import MovingObject, OutfallSpec, SceneSpec
 from support.blob_detector import BLOB_MODEL
 
 REPO = Path(__file__).resolve().parents[2]

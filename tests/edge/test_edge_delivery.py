@@ -13,12 +13,12 @@ from support.blob_detector import BlobDetector
 from support.fake_edge_server import FakeEdgeServer
 from support.net import free_port
 
-from datasets.synthetic.camera_video import OutfallSpec, SceneSpec, write_video
-from edge.config import load_config
-from edge.health import Health
-from edge.outbox import Outbox
-from edge.runner import EdgeRunner
-from edge.uploader import HttpClient, Uploader
+from heyan.datasets.synthetic.camera_video import OutfallSpec, SceneSpec, write_video
+from heyan.edge.config import load_config
+from heyan.edge.health import Health
+from heyan.edge.outbox import Outbox
+from heyan.edge.runner import EdgeRunner
+from heyan.edge.uploader import HttpClient, Uploader
 
 
 def _runner(tmp_path, url: str, cameras: list[dict], **kw) -> EdgeRunner:

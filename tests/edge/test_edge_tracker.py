@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.config import TrackerConfig
-from edge.events import EventSink, ObjectEvents
-from edge.outbox import Outbox
-from edge.tracker import Tracker
-from vision.nms import pairwise_overlap
-from vision.detections import Detections
+from heyan.edge.config import TrackerConfig
+from heyan.edge.events import EventSink, ObjectEvents
+from heyan.edge.outbox import Outbox
+from heyan.edge.tracker import Tracker
+from heyan.vision.nms import pairwise_overlap
+from heyan.vision.detections import Detections
 
 
 def det(*rows: tuple[float, float, float, float, float, int]) -> Detections:

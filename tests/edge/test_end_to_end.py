@@ -33,8 +33,8 @@ import pytest
 from edge_helpers import REPO, fast_camera, last_json_line, popen_edge, run_edge, write_config
 from support.net import free_port
 
-from datasets.demo_site import DemoSite
-from datasets.synthetic.camera_video import MovingObject, SceneSpec, write_video
+from heyan.datasets.demo_site import DemoSite
+from heyan.datasets.synthetic.camera_video import MovingObject, SceneSpec, write_video
 
 ADMIN_PASSWORD = "e2e-admin-password"
 SITE = DemoSite()

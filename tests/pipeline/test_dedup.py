@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
-from pipeline.dedup import DedupParams, OpenTicket, TicketDraft, dedup_flight, view_quality
-from pipeline.finds import Find
+from heyan.pipeline.dedup import DedupParams, OpenTicket, TicketDraft, dedup_flight, view_quality
+from heyan.pipeline.finds import Find
 
 LAT0, LON0 = 30.28, 120.15  # Hangzhou
 _PHI = math.radians(LAT0)

@@ -6,9 +6,9 @@ import json
 import numpy as np
 from defusedxml import ElementTree
 
-from pipeline.exports import LEDGER_COLUMNS, write_csv, write_geojson, write_kml, write_xlsx
-from pipeline.gcj02 import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
-from pipeline.ticket import TicketRecord
+from heyan.pipeline.exports import LEDGER_COLUMNS, write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.gcj02 import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+from heyan.pipeline.ticket import TicketRecord
 
 
 def _features():

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from models.registry import load_detector
-from models.settings import DetectorSettings
-from datasets.flight.score import score_tickets
-from pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
-from pipeline.rivers import load_network
-from pipeline.rules import load_rules
+from heyan.models.registry import load_detector
+from heyan.models.settings import DetectorSettings
+from heyan.datasets.flight.score import score_tickets
+from heyan.pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
+from heyan.pipeline.rivers import load_network
+from heyan.pipeline.rules import load_rules
 
 HEYAN = [sys.executable, "-m", "heyan.cli"]
 

@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.metadata import MetadataError, read_pose
-from pipeline.pose import CameraPose
-from pipeline.srt import SrtError, SrtTrack, parse_srt_bytes
+from heyan.pipeline.metadata import MetadataError, read_pose
+from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.srt import SrtError, SrtTrack, parse_srt_bytes
 
 _DEEP = os.environ.get("HEYAN_FUZZ_EXAMPLES")
 FUZZ = settings(max_examples=int(_DEEP or 60), deadline=2000, database=None, derandomize=not _DEEP,

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.finds import Find
-from pipeline.rivers import Place, RiverNetwork
-from pipeline.rivers_schema import Chiefs
-from pipeline.rules import DEFAULT_RULES_PATH, RulesError, RuleSet, evaluate, load_rules, rules_from_dict
-from pipeline.utm import LocalFrame
+from heyan.pipeline.finds import Find
+from heyan.pipeline.rivers import Place, RiverNetwork
+from heyan.pipeline.rivers_schema import Chiefs
+from heyan.pipeline.rules import DEFAULT_RULES_PATH, RulesError, RuleSet, evaluate, load_rules, rules_from_dict
+from heyan.pipeline.utm import LocalFrame
 
 F = LocalFrame(120.0, 30.5)
 CST = timezone(timedelta(hours=8))

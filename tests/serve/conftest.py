@@ -71,10 +71,6 @@ def live_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @pytest.fixture(scope="session")
 def sim_flight(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``heyan simulate-flight --photos 6``: photos, rivers.geojson, truth."""
-    try:
-        import datasets.flight  # noqa: F401
-    except ImportError:
-        pytest.skip("datasets.flight (the flight simulator) is not available yet")
     out = tmp_path_factory.mktemp("flight") / "sim"
     cmd = [sys.executable, "-m", "heyan.cli", "simulate-flight", "--out", str(out), "--photos", "6", "--seed", "7",
            "--width", "1000", "--height", "750"]

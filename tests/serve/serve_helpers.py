@@ -24,14 +24,14 @@ import numpy as np
 import pytest
 from support.net import free_port
 
-from models.settings import DetectorSettings
-from pipeline.ingest import IngestOptions
-from serve.app import create_app
-from serve.clock import SettableClock
-from serve.config import ServeConfig
-from serve.models import Evidence, Ticket
-from serve.processing import FlightProcessor
-from vision.detections import Detections
+from heyan.models.settings import DetectorSettings
+from heyan.pipeline.ingest import IngestOptions
+from heyan.serve.app import create_app
+from heyan.serve.clock import SettableClock
+from heyan.serve.config import ServeConfig
+from heyan.serve.models import Evidence, Ticket
+from heyan.serve.processing import FlightProcessor
+from heyan.vision.detections import Detections
 
 ADMIN_PASSWORD = "admin-test-password"
 ROLES = ("admin", "reviewer", "chief", "operator", "viewer")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from serve_helpers import ADMIN_PASSWORD, LiveServer
-from serve.models import ApiToken, Device, User
+from heyan.serve.models import ApiToken, Device, User
 
 
 def test_login_rate_limit(live_module: LiveServer) -> None:

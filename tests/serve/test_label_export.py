@@ -15,14 +15,14 @@ import typer
 from typer.testing import CliRunner
 
 from heyan.commands.reviews_export import from_reviews_cmd
-from serve.db import Database
-from serve.label_export import ChipCutter, collect, place_chip
-from serve.migrate import upgrade
-from serve.models import Blob, Evidence, Ticket
-from serve.storage import BlobStore
-from serve.workflow import Actor, transition
+from heyan.serve.db import Database
+from heyan.serve.label_export import ChipCutter, collect, place_chip
+from heyan.serve.migrate import upgrade
+from heyan.serve.models import Blob, Evidence, Ticket
+from heyan.serve.storage import BlobStore
+from heyan.serve.workflow import Actor, transition
 from serve_helpers import CHIEFS
-from vision.classes import class_index
+from heyan.vision.classes import class_index
 
 REVIEWER = Actor("rev-wang", "reviewer")
 MAY = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
@@ -178,7 +178,7 @@ def test_reviewed_tickets_become_chips_labels_and_a_manifest(reviewed: dict[str,
     assert images == sorted(m["chip"] for m in manifest)
     assert all(not (out / "images" / "train" / n).is_symlink() for n in images)
     assert not (out / "chips").exists()
-    from datasets.compose import dataset_stats
+    from heyan.datasets.compose import dataset_stats
 
     stats = dataset_stats(out / "data.yaml")  # `heyan dataset stats`: the three chips come from one photo
     assert stats["splits"]["train"]["images"] == 3 and stats["splits"]["train"]["sources"] == 1
@@ -270,7 +270,7 @@ def test_place_chip_keeps_the_box_inside_the_chip_and_the_chip_inside_the_photo(
 def test_a_processed_flight_reviewed_through_the_api(live_sqlite, sim_flight: Path, tmp_path: Path) -> None:
     """End to end: the real pipeline stores the boxes (stand-in detector), reviewers decide
     through the API, and the chips line up with the photos as uploaded (native scale)."""
-    from pipeline.images import read_image
+    from heyan.pipeline.images import read_image
     from test_flights import photos_of, tickets_of, upload_photos, upload_rivers
 
     live = live_sqlite

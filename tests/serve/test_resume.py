@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from models.settings import DetectorSettings
-from pipeline.ingest import FlightIngest
-from pipeline.rivers import RiverNetwork
-from serve.processing import FlightProcessor, JobAborted, PhotoRef
+from heyan.models.settings import DetectorSettings
+from heyan.pipeline.ingest import FlightIngest
+from heyan.pipeline.rivers import RiverNetwork
+from heyan.serve.processing import FlightProcessor, JobAborted, PhotoRef
 
 
 def _photos(flight: Path) -> list[PhotoRef]:

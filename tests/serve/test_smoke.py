@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from serve.migrate import head_revision
+from heyan.serve.migrate import head_revision
 from serve_helpers import ADMIN_PASSWORD, LiveServer
 from support.net import free_port
 

@@ -8,8 +8,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from vision.classes import class_names
-from vision.detections import Detections
+from heyan.vision.classes import class_names
+from heyan.vision.detections import Detections
 
 # The detector.model name that tests/support/edge_main.py answers with a BlobDetector.
 BLOB_MODEL = "testing:blobs"

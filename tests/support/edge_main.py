@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from support.blob_detector import BLOB_MODEL, BlobDetector  # noqa: E402  (needs the path above)
 
 from heyan.cli import app  # noqa: E402
-from models.settings import ModelChoice  # noqa: E402
-from vision.detector import OnnxDetector  # noqa: E402
+from heyan.models.settings import ModelChoice  # noqa: E402
+from heyan.vision.detector import OnnxDetector  # noqa: E402
 
 _load = ModelChoice.load
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from datasets.tiling import ChipParams, chip_boxes
-from serve.label_export import boxes_in_chip
-from vision.boxes import MIN_SIDE_PX, boxes_in_window, clip_boxes
+from heyan.datasets.tiling import ChipParams, chip_boxes
+from heyan.serve.label_export import boxes_in_chip
+from heyan.vision.boxes import MIN_SIDE_PX, boxes_in_window, clip_boxes
 
 BOXES = np.array([
     [10, 10, 12, 12],      # a 2 px object wholly inside: kept, whatever its size

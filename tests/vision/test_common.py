@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vision.common import BEIJING, InputError, ProblemsError, atomic_file, atomic_write
+from heyan.vision.common import BEIJING, InputError, ProblemsError, atomic_file, atomic_write
 
 
 def test_atomic_write_replaces_whole_or_not_at_all(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from vision.detections import Detections
-from vision.slicing import (
+from heyan.vision.detections import Detections
+from heyan.vision.slicing import (
     SliceParams,
     SliceReport,
     merge_detections,
