@@ -68,7 +68,7 @@ class StageTimer:
         patch(vd, "unletterbox", "postprocess")
         patch(vs, "merge_detections", "merge")
 
-        class _Cv2(object):  # the full-frame pass's downscale in sliced_predict
+        class _Cv2:  # the full-frame pass's downscale in sliced_predict
             resize = staticmethod(timed(cv2.resize, "preprocess"))
 
             def __getattr__(self, name):
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
     recall = bl.RecallCounter(names)
     per_photo = []
     for k, ph in enumerate(photos):
-        def leg_heyan() -> dict:
+        def leg_heyan(ph=ph) -> dict:
             s0 = detector.stats.run_seconds
             with timer.installed():
                 t0 = time.perf_counter()
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
             recall.add(ph.boxes, ph.class_ids, det.xyxy, det.scores, det.class_ids)
             return {"seconds": t2 - t0, "stages": stages, "detections": len(det)}
 
-        def leg_ceiling() -> dict:
+        def leg_ceiling(ph=ph) -> dict:
             batches = ceiling_batches(read_image(ph.path), detector, params)  # built outside the timer
             t = run_ceiling(detector, batches)
             return {"seconds": t, "runs": len(batches), "images": int(sum(len(b) for b in batches))}

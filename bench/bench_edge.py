@@ -47,14 +47,14 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchlib import free_port
 
+from heyan.datasets.synthetic.camera_video import MovingObject, SceneSpec, write_video
 from heyan.edge.config import parse_config
 from heyan.edge.outbox import Outbox
 from heyan.edge.runner import EdgeRunner
-from benchlib import free_port
-from heyan.datasets.synthetic.camera_video import MovingObject, SceneSpec, write_video
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CACHE = ROOT / "bench" / ".cache"
 
@@ -140,9 +140,9 @@ def _fill_outbox(outbox: Outbox, n: int, places: int, seed: int) -> int:
     import cv2
     import numpy as np
 
-    from heyan.edge.events import crop_around, encode_jpeg, iso
     from heyan.datasets.demo_site import DemoSite
     from heyan.datasets.synthetic.camera_video import SceneRenderer
+    from heyan.edge.events import crop_around, encode_jpeg, iso
 
     site = DemoSite()
     rng = np.random.default_rng(seed)
@@ -174,8 +174,8 @@ def delivery(n_events: int, boxes: int, places: int = 5) -> dict:
     import httpx
     from bench_api import Server
 
-    from heyan.edge.health import Health
     from heyan.datasets.demo_site import DemoSite
+    from heyan.edge.health import Health
     from heyan.edge.uploader import HttpClient, Uploader
 
     with tempfile.TemporaryDirectory() as d:

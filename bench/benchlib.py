@@ -99,8 +99,8 @@ def finish_env(env: dict, tag: str) -> dict:
 
 def resolve(model: str):
     """(onnx_path, card) through the same zoo folders as the CLI (``HEYAN_ZOO_DIR`` first)."""
-    from heyan.settings import get_settings
     from heyan.models.registry import resolve_model
+    from heyan.settings import get_settings
 
     return resolve_model(model, extra=get_settings().detector.zoo_dir)
 

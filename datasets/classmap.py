@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from heyan.datasets.labels import ImportResult, Problem
+from heyan.datasets.labelled import ImportResult, Problem
 from heyan.vision.classes import class_names
 
 DROP = "drop"

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from heyan.datasets.augment import AugmentParams, augment
 from heyan.datasets.copypaste import ComposeParams, Cutout, compose_chip, real_cutout, water_land_masks
-from heyan.datasets.labels import LabelledPhoto, Problem
+from heyan.datasets.labelled import LabelledPhoto, Problem
 from heyan.datasets.tiling import ChipParams, chip_boxes
 from heyan.datasets.yolo import iter_split
 from heyan.vision.classes import class_names

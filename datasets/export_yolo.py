@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from heyan.datasets.labels import LabelledPhoto
+from heyan.datasets.labelled import LabelledPhoto
 from heyan.vision.classes import class_names
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from heyan.datasets.labels import LabelledPhoto, Problem
+from heyan.datasets.labelled import LabelledPhoto, Problem
 from heyan.vision.boxes import MIN_SIDE_PX, MIN_VISIBLE, boxes_in_window
 from heyan.vision.slicing import tile_grid
 

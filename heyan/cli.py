@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "heyan.commands.edge",
     "heyan.commands.dataset",
     "heyan.commands.upload",
+    "heyan.commands.demo",
 ]
 
 # A command module that fails to import is an error, not a missing command: say so loudly.

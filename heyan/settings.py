@@ -4,10 +4,10 @@ written here: they are those of the typed sections, ``models.settings.DetectorSe
 (detector, slicing) and ``serve.config.ServeConfig`` (the server). The flat names below
 are the environment's and the file's; ``Settings`` folds them into those sections.
 
-| flat name (``HEYAN_`` + upper case) | section field |
-| --- | --- |
-| default_model, zoo_dir, ort_threads, tile_size, tile_overlap, tile_batch, full_frame_pass, merge, merge_iou, min_tile_photo_side | ``detector`` (model, zoo_dir, threads, ...) |
-| admin_password, serve_<field> | ``serve.<field>``; ``serve_*_mb`` in MiB; ``serve_model`` sets the server's detector model |
+- default_model, zoo_dir, ort_threads, tile_size, tile_overlap, tile_batch, full_frame_pass,
+  merge, merge_iou, min_tile_photo_side -> ``detector`` (model, zoo_dir, threads, ...);
+- admin_password, serve_<field> -> ``serve.<field>``; ``serve_*_mb`` in MiB; ``serve_model``
+  sets the server's detector model (default: the global one).
 """
 
 from __future__ import annotations

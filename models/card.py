@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from heyan.vision.common import atomic_write
 from heyan.vision.classes import CLASSES
+from heyan.vision.common import atomic_write
 from heyan.vision.detector import DetectorSpec
 
 
@@ -81,5 +81,5 @@ def card_from_training(name: str, onnx_path: Path, weights: Path, imgsz: int, da
     return ModelCard(
         name=name, imgsz=imgsz, classes=[c.name for c in CLASSES], classes_zh=[c.zh for c in CLASSES],
         thresholds=[c.threshold for c in CLASSES], sha256=sha256_file(onnx_path),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), training=training,
+        created=datetime.now(UTC).isoformat(timespec="seconds"), training=training,
     )

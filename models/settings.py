@@ -6,6 +6,7 @@ environment or the working directory."""
 from __future__ import annotations
 
 from pathlib import Path
+
 from pydantic import BaseModel, Field
 
 from heyan.models import DEFAULT_MODEL

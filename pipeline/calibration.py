@@ -28,17 +28,18 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
-from heyan.vision.common import InputError, atomic_write
 from heyan.pipeline.camera_model import Intrinsics, pixels_to_normalized
 from heyan.pipeline.georef import GeorefResult
 from heyan.pipeline.utm import lonlat_to_utm, utm_epsg, utm_to_lonlat
+from heyan.vision.common import InputError, atomic_write
 
 FORMAT = "heyan-camera-calibration"
 Method = Literal["auto", "homography", "pnp"]
@@ -106,7 +107,7 @@ class Calibration:
         return d
 
     @classmethod
-    def from_json_dict(cls, d: dict[str, Any]) -> "Calibration":
+    def from_json_dict(cls, d: dict[str, Any]) -> Calibration:
         if d.get("format") != FORMAT:
             raise CalibrationError(f"not a {FORMAT} file")
         try:
@@ -252,7 +253,7 @@ class _Model:
                 self.rvec, self.tvec = sol
 
     @classmethod
-    def from_calibration(cls, calib: "Calibration") -> "_Model":
+    def from_calibration(cls, calib: Calibration) -> _Model:
         m = cls.__new__(cls)
         m.method, m.intr, m.side = calib.method, calib.intrinsics, 1.0
         m.h, m.rvec, m.tvec = calib.homography, calib.rvec, calib.tvec

@@ -58,7 +58,7 @@ class Intrinsics:
     def has_distortion(self) -> bool:
         return bool(np.any(self.dist_array != 0.0))
 
-    def scaled_focal(self, factor: float) -> "Intrinsics":
+    def scaled_focal(self, factor: float) -> Intrinsics:
         return Intrinsics(self.width, self.height, self.fx * factor, self.fy * factor, self.cx, self.cy, self.dist)
 
     def to_json_dict(self) -> dict:
@@ -66,7 +66,7 @@ class Intrinsics:
                 "cx": self.cx, "cy": self.cy, "dist": list(self.dist_array)}
 
     @classmethod
-    def from_json_dict(cls, d: dict, image_size: tuple[int, int] | None = None) -> "Intrinsics":
+    def from_json_dict(cls, d: dict, image_size: tuple[int, int] | None = None) -> Intrinsics:
         """Accepts ``fx``/``fy`` or ``focal_px``; ``cx``/``cy`` default to the image centre;
         ``dist`` (or ``distortion``) in OpenCV order k1, k2, p1, p2, k3."""
         w = int(d.get("width") or (image_size[0] if image_size else 0))

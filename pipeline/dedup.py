@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import shapely
@@ -176,7 +176,7 @@ def _same_object_boxes(a: np.ndarray, b: np.ndarray, p: DedupParams) -> bool:
 
 
 def _ticket_id(flight_id: str, best: Find) -> str:
-    h = hashlib.sha1(f"{flight_id}\x00{best.image}\x00{best.id}".encode("utf-8")).hexdigest()
+    h = hashlib.sha1(f"{flight_id}\x00{best.image}\x00{best.id}".encode()).hexdigest()
     return f"tk-{h[:16]}"
 
 
@@ -234,7 +234,9 @@ def _cluster(xy: np.ndarray, err: np.ndarray, size: np.ndarray, cls: np.ndarray,
         reach = k * math.sqrt(1.0 / sw + emax**2) + a * max(csize, smax)
         slack = 0.5 * reach
 
-        def fetch(at: np.ndarray) -> np.ndarray:
+        # Bound now: the closure is called only in this iteration (as ruff's B023 wants it said).
+        def fetch(at: np.ndarray, tree: STRtree = tree, idx: np.ndarray = idx, reach: float = reach, slack: float = slack,
+                  blocked: set[int] = blocked) -> np.ndarray:
             hits = tree.query(shapely.points(at), predicate="dwithin", distance=reach + slack)
             cand = idx[hits]
             cand = cand[~assigned[cand]]

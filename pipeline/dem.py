@@ -9,9 +9,9 @@ given in the same datum (see ``GeorefSettings.takeoff_alt_m`` in pipeline.georef
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 from pyproj import CRS
@@ -94,7 +94,7 @@ class Dem:
 
     @classmethod
     def from_array(cls, elevation: np.ndarray, transform: Sequence[float], crs: str | int,
-                   nodata: float | None = None, sigma_m: float | None = None) -> "Dem":
+                   nodata: float | None = None, sigma_m: float | None = None) -> Dem:
         z = np.asarray(elevation, dtype=np.float64).copy()
         if nodata is not None:
             z[z == nodata] = np.nan

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from heyan.vision.common import InputError, atomic_write
 from heyan.pipeline.pose import CameraPose
 from heyan.pipeline.srt import SrtError, SrtTrack
+from heyan.vision.common import InputError, atomic_write
 
 FRAMES_INDEX = "frames.jsonl"
 _XMP_APP1_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -344,7 +344,7 @@ class FlightIngest:
             tickets=tickets, photos_total=summary.photos, photos_rejected=summary.rejected,
             detections=summary.detections, no_ticket_reasons=dict(no_ticket), tiles_run=summary.tiles_run,
             tiles_total=summary.tiles_total, seen_again=summary.seen_again, not_seen=summary.not_seen,
-            generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
         (out / "report.html").write_text(render_report(report, out), encoding="utf-8")
         summary.seconds = round(time.perf_counter() - t0, 2)
         summary.files = {k: str(out / v) for k, v in [

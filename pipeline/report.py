@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
 from heyan.pipeline.ticket import TicketRecord
 
 CATEGORY_COLOURS = {

@@ -6,20 +6,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import sqlalchemy as sa
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from heyan.serve.errors import ApiError
-from heyan.serve.models import ApiToken, Device, User, WebSession
 from heyan.serve.permissions import PERMISSIONS
 from heyan.serve.security import DEVICE_PREFIX, same, token_hash
 from heyan.serve.state import AppState
+from heyan.serve.tables import ApiToken, Device, User, WebSession
 from heyan.serve.workflow import Actor
 
 SESSION_COOKIE = "heyan_session"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from heyan.serve.models import Device
 from heyan.serve.schemas import DeviceOut
+from heyan.serve.tables import Device
 
 
 def is_silent(dev: Device, now: datetime, after_s: float) -> bool:

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import heyan.serve.edge_ingest as edge_ingest
-from heyan.serve.models import Device, EdgeEvent
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.schemas import EdgeEventIn, EdgeEventStored
+from heyan.serve.tables import Device, EdgeEvent
 
 # Fields copied from the box's JSON onto the row, as they are.
 _FIELDS = ("seq", "camera_id", "kind", "phase", "class_name", "score", "box", "lat", "lon", "error_m", "outfall_id",

@@ -29,8 +29,8 @@ from heyan.pipeline.ingest import IngestOptions, ticket_record
 from heyan.pipeline.rivers import Place, RiverNetwork
 from heyan.pipeline.rules import EVENT_CLASSES, Decision, RuleSet
 from heyan.serve.importer import seen_again_note, ticket_values
-from heyan.serve.models import Blob, Device, EdgeEvent, Evidence, RiverNetworkVersion, Ticket
 from heyan.serve.processing import FlightProcessor
+from heyan.serve.tables import Blob, Device, EdgeEvent, Evidence, RiverNetworkVersion, Ticket
 from heyan.serve.workflow import OPEN_STATES, SYSTEM_ACTOR, record
 
 _FLIGHT = IngestOptions()  # the flights' settings: the same river distance and dedup gate

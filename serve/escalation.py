@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from heyan.serve.models import Ticket
+from heyan.serve.tables import Ticket
 from heyan.serve.workflow import LEVELS, SYSTEM_ACTOR, first_chief, record
 
 

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.pipeline.ticket import EvidenceRecord, TicketRecord
-from heyan.serve.models import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
 from heyan.serve.processing import PhotoRef
 from heyan.serve.storage import BlobStore
+from heyan.serve.tables import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
 from heyan.serve.workflow import SYSTEM_ACTOR, record, transition
 from heyan.vision.common import BEIJING
 

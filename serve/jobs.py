@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from heyan.serve.models import Job
+from heyan.serve.tables import Job
 
 HOST = socket.gethostname()
 

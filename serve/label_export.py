@@ -36,12 +36,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.pipeline.images import ImageReadError, read_image
-from heyan.serve.models import AuditEntry, DetectionRow, Evidence, Ticket
 from heyan.serve.storage import BlobStore
+from heyan.serve.tables import AuditEntry, DetectionRow, Evidence, Ticket
 from heyan.serve.workflow import STATES
 from heyan.vision.boxes import boxes_in_window
-from heyan.vision.common import atomic_file
 from heyan.vision.classes import class_names
+from heyan.vision.common import atomic_file
 
 # Every state a ticket reaches after a reviewer confirmed it, or the rejected one.
 NEGATIVE_STATES = ("rejected",)

@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from heyan.models.settings import DetectorSettings
-from heyan.serve.config import HEYAN_VERSION
-from heyan.vision.common import atomic_write
 from heyan.pipeline.dedup import OpenTicket
 from heyan.pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
 from heyan.pipeline.rivers import RiverNetwork
 from heyan.pipeline.rules import DEFAULT_RULES_PATH, RuleSet, load_rules
+from heyan.serve.config import HEYAN_VERSION
+from heyan.vision.common import atomic_write
 
 log = logging.getLogger("heyan.serve.processing")
 _SAFE = re.compile(r"[^A-Za-z0-9._\-]+")

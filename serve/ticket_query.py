@@ -13,8 +13,8 @@ from fastapi import Query
 
 from heyan.serve.deps import Principal
 from heyan.serve.errors import ApiError
-from heyan.serve.models import Ticket
 from heyan.serve.schemas import State
+from heyan.serve.tables import Ticket
 from heyan.vision.common import BEIJING
 
 CHIEF_HIDDEN = ("pending_review", "rejected")  # not a chief's business until reviewed

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from heyan.serve.models import AuditEntry, Evidence, Ticket
 from heyan.serve.schemas import AuditOut, EvidenceOut, TicketDetail, TicketOut
+from heyan.serve.tables import AuditEntry, Evidence, Ticket
 from heyan.serve.workflow import allowed_from
 
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from heyan.pipeline.dedup import OpenTicket
 import heyan.serve.jobs as jobs
+from heyan.pipeline.dedup import OpenTicket
 from heyan.serve.escalation import check_overdue
 from heyan.serve.importer import FlightImport
-from heyan.serve.models import Flight, FlightPhoto, Job, RiverNetworkVersion, Ticket
 from heyan.serve.processing import JobAborted, PhotoRef
 from heyan.serve.state import AppState
+from heyan.serve.tables import Flight, FlightPhoto, Job, RiverNetworkVersion, Ticket
 from heyan.serve.workflow import OPEN_STATES
 
 log = logging.getLogger("heyan.serve.worker")

@@ -18,8 +18,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from heyan.vision.common import atomic_write
 from heyan.pipeline.pose import CameraPose
+from heyan.vision.common import atomic_write
 
 NS_DRONE_DJI = "http://www.dji.com/drone-dji/1.0/"
 

@@ -374,7 +374,7 @@ class CameraLook:
     sky: tuple[float, float, float] = (225.0, 200.0, 170.0)
 
     @classmethod
-    def random(cls, rng: np.random.Generator) -> "CameraLook":
+    def random(cls, rng: np.random.Generator) -> CameraLook:
         t = float(rng.uniform(0.95, 1.05))
         return cls(gain=float(rng.uniform(0.92, 1.1)), wb=(1.0 / t, 1.0, t),
                    haze=tuple(float(v) for v in rng.uniform(195, 225, 3)))

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from heyan.vision.common import atomic_write
 from heyan.datasets.flight.camera import MAVIC_3E, CameraSpec, NoiseModel
 from heyan.datasets.flight.exif_writer import round_pose, write_photo
 from heyan.datasets.flight.render import CameraLook, render_photo
@@ -32,6 +31,7 @@ from heyan.datasets.flight.route import PATTERNS, RoutePlan, apply_noise, canoni
 from heyan.datasets.flight.world import World, build_world, make_river, world_frame
 from heyan.pipeline.georef import ground_to_pixels
 from heyan.pipeline.pose import CameraPose
+from heyan.vision.common import atomic_write
 
 
 @dataclass

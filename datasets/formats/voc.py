@@ -7,7 +7,7 @@ from pathlib import Path
 
 import defusedxml.ElementTree as ET
 
-from heyan.datasets.labels import ImportResult, LabelledPhoto, Problem, check_boxes
+from heyan.datasets.labelled import ImportResult, LabelledPhoto, Problem, check_boxes
 from heyan.datasets.yolo import IMAGE_SUFFIXES
 
 

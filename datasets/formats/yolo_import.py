@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import yaml
 
-from heyan.datasets.labels import ImportResult, LabelledPhoto, Problem, check_boxes
+from heyan.datasets.labelled import ImportResult, LabelledPhoto, Problem, check_boxes
 from heyan.datasets.yolo import iter_split
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from heyan.settings import get_settings
 from heyan.models.settings import DetectorSettings
+from heyan.settings import get_settings
 
 
 def detector_settings(model: str | None = None) -> DetectorSettings:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,8 @@ FORMATS = ("voc", "coco", "yolo", "cvat", "labelstudio")
 
 
 def register(app: typer.Typer) -> None:
-    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO, CVAT, Label Studio), map classes, split, tile, check, stats; compose copy-paste scenes, augment, mix.",
+    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO, CVAT, Label Studio), map classes, split, tile, "
+                           "check, stats; compose copy-paste scenes, augment, mix.",
                       no_args_is_help=True)
     sub.command("import")(import_cmd)
     sub.command("tile")(tile_cmd)
@@ -66,10 +66,10 @@ def read_any(src: Path, fmt: str | None, images: Path | None = None):
 def import_cmd(
     sources: list[Path] = typer.Argument(..., help="VOC folder(s), COCO or Label Studio .json, CVAT .xml, or YOLO data.yaml(s)."),
     out: Path = typer.Option(..., "--out", help="Output Ultralytics dataset folder (data.yaml, images/, labels/)."),
-    fmt: Optional[str] = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: guessed)."),
-    images: Optional[Path] = typer.Option(None, "--images", help="Folder of the images when the labels are kept apart (VOC, COCO)."),
-    class_map: Optional[Path] = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
-    group: Optional[str] = typer.Option(None, "--group", help=r"Regex on file names giving the source photo, e.g. '^(DJI_\d+)'; "
+    fmt: str | None = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: guessed)."),
+    images: Path | None = typer.Option(None, "--images", help="Folder of the images when the labels are kept apart (VOC, COCO)."),
+    class_map: Path | None = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
+    group: str | None = typer.Option(None, "--group", help=r"Regex on file names giving the source photo, e.g. '^(DJI_\d+)'; "
                                                               "all tiles of one photo stay on one side of the split."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", min=0.0, max=1.0,
                                        help="Share of source groups for validation; 1 makes a validation-only set."),
@@ -78,7 +78,7 @@ def import_cmd(
     """Import labels, map them to Heyan's classes, split train/val by source group, write a dataset."""
     from heyan.datasets.classmap import apply_class_map, load_class_map
     from heyan.datasets.export_yolo import write_yolo
-    from heyan.datasets.labels import ImportResult
+    from heyan.datasets.labelled import ImportResult
     from heyan.datasets.split import group_of, split_by_group
 
     res = ImportResult()
@@ -170,7 +170,7 @@ def check_cmd(
 
 def stats_cmd(
     data: Path = typer.Argument(..., help="A dataset's data.yaml."),
-    group: Optional[str] = typer.Option(None, "--group", help=r"Regex giving an image's source photo (default: the file name "
+    group: str | None = typer.Option(None, "--group", help=r"Regex giving an image's source photo (default: the file name "
                                                               "without a chip suffix `__NNN`)."),
 ) -> None:
     """Per split: images, boxes per class, box sizes (long side, px) and sources; sources
@@ -195,7 +195,7 @@ def stats_cmd(
 def compose_cmd(
     backgrounds: Path = typer.Option(..., "--backgrounds", help="data.yaml whose train photos are the backgrounds (their labels are kept)."),
     gsd: float = typer.Option(..., "--gsd", help="Ground sampling distance of the backgrounds, metres per pixel (sizes pasted objects)."),
-    cutouts: Optional[Path] = typer.Option(None, "--cutouts", help="data.yaml whose train labels give real cut-outs (default: the backgrounds')."),
+    cutouts: Path | None = typer.Option(None, "--cutouts", help="data.yaml whose train labels give real cut-outs (default: the backgrounds')."),
     out: Path = typer.Option(..., "--out", help="Output dataset folder."),
     n: int = typer.Option(1000, "--n", help="Chips to compose."),
     size: int = typer.Option(320, "--size", help="Chip size (the model's input, cut at native scale)."),

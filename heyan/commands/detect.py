@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def detect_cmd(
     paths: list[Path] = typer.Argument(..., help="Images or folders of images."),
-    model: Optional[str] = typer.Option(None, "--model", help="Zoo name or .onnx path (default: settings default_model)."),
+    model: str | None = typer.Option(None, "--model", help="Zoo name or .onnx path (default: settings default_model)."),
     tile: bool = typer.Option(True, "--tile/--no-tile", help="Sliced inference on large photos."),
     out: Path = typer.Option(Path("out/detect"), "--out", help="Folder for annotated images and detections.jsonl."),
     annotate: bool = typer.Option(True, "--annotate/--no-annotate", help="Write annotated copies of the images."),

@@ -20,7 +20,8 @@ def edge_cmd(
     once: bool = typer.Option(False, "--once", help="Process file sources to their end, try to deliver, print a JSON summary, exit."),
     print_default_config: bool = typer.Option(False, "--print-default-config", help="Print a full commented config and exit."),
     check: bool = typer.Option(False, "--check", help="Validate the config and exit."),
-    deliver_timeout: float | None = typer.Option(None, "--deliver-timeout", help="Seconds to keep trying to deliver at exit (default: storage.flush_timeout_s)."),
+    deliver_timeout: float | None = typer.Option(None, "--deliver-timeout", help="Seconds to keep trying to deliver at exit "
+                                                                                                "(default: storage.flush_timeout_s)."),
     log_level: str | None = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING or ERROR (default: the config's)."),
 ) -> None:
     """Watch cameras, detect, track, and push events to the server through an on-disk outbox.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,10 +18,12 @@ def register(app: typer.Typer) -> None:
 def train_cmd(
     data: Path = typer.Option(..., "--data", help="Ultralytics dataset YAML (e.g. from `heyan synth-dataset`)."),
     out: Path = typer.Option(Path("runs/train"), "--out", help="Run folder (weights, results.csv)."),
-    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help="Architecture file (random init; nothing is downloaded), a .pt checkpoint to fine-tune, or a zoo model name (e.g. heyan-det-v1: its weights are rebuilt from the ONNX file and fine-tuned)."),
+    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help=(
+        "Architecture file (random init; nothing is downloaded), a .pt checkpoint to fine-tune, "
+        "or a zoo model name (e.g. heyan-det-v1: its weights are rebuilt from the ONNX file and fine-tuned).")),
     imgsz: int = typer.Option(320, "--imgsz"),
     epochs: int = typer.Option(100, "--epochs"),
-    time_hours: Optional[float] = typer.Option(None, "--time-hours", help="Wall-clock budget; overrides --epochs."),
+    time_hours: float | None = typer.Option(None, "--time-hours", help="Wall-clock budget; overrides --epochs."),
     batch: int = typer.Option(16, "--batch"),
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(0, "--workers", help="Dataloader workers (0 is fastest on 2 cores)."),
@@ -31,7 +32,7 @@ def train_cmd(
     try:
         from heyan.models.train import train
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise typer.BadParameter(f"training needs the train extra: pip install 'heyan[train]' ({exc})")
+        raise typer.BadParameter(f"training needs the train extra: pip install 'heyan[train]' ({exc})") from exc
     res = train(data, out, model_yaml=model_yaml, imgsz=imgsz, epochs=epochs, batch=batch, seed=seed,
                 time_hours=time_hours, workers=workers)
     typer.echo(json.dumps({"run_dir": str(res.run_dir), "weights": str(res.best_pt), "epochs": res.epochs_done}))
@@ -40,9 +41,9 @@ def train_cmd(
 def export_cmd(
     weights: Path = typer.Argument(..., exists=True, dir_okay=False, help="Ultralytics .pt checkpoint."),
     name: str = typer.Option(..., "--name", help="Zoo name, e.g. heyan-det-v1."),
-    zoo: Optional[Path] = typer.Option(None, "--zoo", help="Zoo folder (default: the built-in models/zoo)."),
+    zoo: Path | None = typer.Option(None, "--zoo", help="Zoo folder (default: the built-in models/zoo)."),
     imgsz: int = typer.Option(320, "--imgsz"),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset YAML the model was trained on (recorded in the card)."),
+    data: Path | None = typer.Option(None, "--data", help="Dataset YAML the model was trained on (recorded in the card)."),
     command: str = typer.Option("", "--command", help="The command that reproduced the training, for the card."),
 ) -> None:
     """Export a checkpoint to ONNX (dynamic batch, simplified) and write its model card."""
@@ -92,15 +93,15 @@ def eval_cmd(
     data: list[str] = typer.Option(..., "--data", help="YOLO dataset YAML or folder with images/ and labels/; repeat for "
                                                        "several sources, each scored apart and pooled: [NAME=]PATH[:SPLIT][:tile]."),
     split: str = typer.Option("val", "--split"),
-    model: Optional[str] = typer.Option(None, "--model", help="Zoo name or path to an .onnx file."),
+    model: str | None = typer.Option(None, "--model", help="Zoo name or path to an .onnx file."),
     tile: bool = typer.Option(False, "--tile/--no-tile", help="Sliced inference on every image (for large labelled photos)."),
     merge: str = typer.Option("nms", "--merge", help="How sliced tiles are merged: nms, or nmm (greedy merging, the "
                                                      "production default; at mAP's low threshold it joins low-score boxes)."),
-    write: Optional[Path] = typer.Option(None, "--write", help="Also write the metrics JSON here."),
+    write: Path | None = typer.Option(None, "--write", help="Also write the metrics JSON here."),
     update_card: bool = typer.Option(False, "--update-card", help="Store the metrics in the model's card."),
     conf: float = typer.Option(0.001, "--conf", help="Score threshold for mAP (low, as is standard)."),
     confusion_conf: float = typer.Option(0.25, "--confusion-conf", help="Score threshold of the confusion summary and false positives."),
-    key: Optional[str] = typer.Option(None, "--key", help="Name of these metrics in the card (default: <dataset folder>:<split>; "
+    key: str | None = typer.Option(None, "--key", help="Name of these metrics in the card (default: <dataset folder>:<split>; "
                                                           "with several sources, a prefix)."),
 ) -> None:
     """mAP50, mAP50-95, per-class precision/recall, per source, and what is confused with what,
@@ -122,7 +123,7 @@ def eval_cmd(
         per, pooled = evaluate_sources(det, sources, progress=True, confusion_conf=confusion_conf)
     except ValueError as exc:
         typer.echo(f"heyan eval: {exc}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     for name, res in per.items():
         typer.echo(f"{name}: mAP50 {res.map50:.3f}  mAP50-95 {res.map50_95:.3f}  ({res.images} images, "
                    f"{res.instances} objects, {res.false_positives_per_image:.2f} false positives/image "
@@ -154,8 +155,8 @@ def eval_cmd(
 
 def models_cmd() -> None:
     """List the models in the zoo with their classes, input size and headline metrics."""
-    from heyan.settings import get_settings
     from heyan.models.registry import list_models
+    from heyan.settings import get_settings
 
     for card in list_models(get_settings().detector.zoo_dir):
         typer.echo(json.dumps({"name": card.name, "imgsz": card.imgsz, "classes": card.classes, "created": card.created,

@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -50,11 +50,11 @@ def _open_db(url: str) -> Database:
 
 def from_reviews_cmd(
     out: Path = typer.Option(..., "--out", help="New (or empty) folder for the dataset."),
-    db: Optional[str] = typer.Option(None, "--db", help="Server database URL (default: the server's, from settings)."),
-    store: Optional[Path] = typer.Option(None, "--store", help="Server blob store folder, the one holding blobs/ "
+    db: str | None = typer.Option(None, "--db", help="Server database URL (default: the server's, from settings)."),
+    store: Path | None = typer.Option(None, "--store", help="Server blob store folder, the one holding blobs/ "
                                                                "(default: <serve_data_dir>/store)."),
     size: int = typer.Option(320, "--size", min=32, help="Chip side in pixels, cut at native resolution (the model's input)."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only tickets reviewed since this ISO date/time "
+    since: str | None = typer.Option(None, "--since", help="Only tickets reviewed since this ISO date/time "
                                                               "(zone-less: +08:00)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the chips' random offsets."),
 ) -> None:
@@ -62,10 +62,10 @@ def from_reviews_cmd(
     from tqdm import tqdm
 
     from heyan.datasets.export_yolo import write_yolo
-    from heyan.datasets.labels import LabelledPhoto
-    from heyan.settings import get_settings
+    from heyan.datasets.labelled import LabelledPhoto
     from heyan.serve.label_export import ChipCutter, collect, summarise
     from heyan.serve.storage import BlobStore
+    from heyan.settings import get_settings
 
     config = get_settings().serve.with_overrides(db=db)
     store_dir = Path(store) if store else config.data_dir / "store"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,11 +12,11 @@ def register(app: typer.Typer) -> None:
 
 
 def serve_cmd(
-    db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: SQLite heyan.db in the data folder; "
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: SQLite heyan.db in the data folder; "
                                                       "postgresql://user:pass@host/db for PostgreSQL)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Data folder: photos, evidence, database file (default: settings serve_data_dir)."),
-    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
-    port: Optional[int] = typer.Option(None, "--port", help="Port (default 8000)."),
+    data: Path | None = typer.Option(None, "--data", help="Data folder: photos, evidence, database file (default: settings serve_data_dir)."),
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Port (default 8000)."),
 ) -> None:
     """Serve tickets: review workflow, flight uploads and processing, exports, the web viewer.
     First start creates user 'admin' (password from HEYAN_ADMIN_PASSWORD, or printed once)."""
@@ -25,8 +24,8 @@ def serve_cmd(
 
     import uvicorn
 
-    from heyan.settings import get_settings
     from heyan.serve.app import create_app
+    from heyan.settings import get_settings
 
     config = get_settings().serve.with_overrides(db=db, data=data)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from heyan.serve.deps import DbId, CSRF_COOKIE, SESSION_COOKIE, Principal, app_state, get_db, require
+from heyan.serve.deps import CSRF_COOKIE, SESSION_COOKIE, DbId, Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.models import ApiToken, User, WebSession
 from heyan.serve.schemas import LoginIn, LoginOut, Ok, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
 from heyan.serve.security import PERSONAL_PREFIX, hash_password, new_token, token_hash, verify_password
+from heyan.serve.tables import ApiToken, User, WebSession
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.models import Blob
+from heyan.serve.tables import Blob
 
 router = APIRouter(prefix="/api/blobs", tags=["blobs"])
 

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from heyan.serve.deps import DbId, Principal, app_state, device_only, get_db, require
 from heyan.serve.edge_devices import device_out
 from heyan.serve.errors import ApiError
-from heyan.serve.models import Device
 from heyan.serve.schemas import DeviceCreateIn, DeviceOut, DeviceTokenOut
 from heyan.serve.security import DEVICE_PREFIX, new_token, token_hash
+from heyan.serve.tables import Device
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 

@@ -20,7 +20,6 @@ import heyan.serve.edge_events as edge_events
 from heyan.serve.blobdb import ensure_blobs
 from heyan.serve.deps import Principal, app_state, device_only, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.models import Device, EdgeEvent
 from heyan.serve.schemas import (
     EdgeEventIn,
     EdgeEventOut,
@@ -33,6 +32,7 @@ from heyan.serve.schemas import (
 )
 from heyan.serve.state import AppState
 from heyan.serve.storage import FileTooLarge
+from heyan.serve.tables import Device, EdgeEvent
 from heyan.serve.ticket_views import url
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])

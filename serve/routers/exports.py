@@ -23,7 +23,7 @@ from heyan.pipeline.gcj02 import wgs84_to_gcj02
 from heyan.pipeline.ticket import TicketRecord
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.models import AuditEntry, Evidence, Ticket
+from heyan.serve.tables import AuditEntry, Evidence, Ticket
 from heyan.serve.ticket_query import TicketFilter, ticket_filter
 from heyan.serve.ticket_views import feature
 

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from heyan.pipeline.rivers import RiverNetwork, RiverNetworkError
 from heyan.serve.deps import DbId, Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.models import RiverNetworkVersion
 from heyan.serve.schemas import RiverNetworkOut, SegmentOut
+from heyan.serve.tables import RiverNetworkVersion
 
 router = APIRouter(prefix="/api/rivers", tags=["rivers"])
 log = logging.getLogger("heyan.serve.rivers")

@@ -15,12 +15,12 @@ from heyan.serve.blobdb import content_type, ensure_blobs
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.escalation import check_overdue
-from heyan.serve.models import Evidence, RiverNetworkVersion, Ticket
 from heyan.serve.schemas import EscalationOut, TicketDetail, TicketPage, TransitionIn
 from heyan.serve.storage import FileTooLarge
-from heyan.serve.uploads import clean_name
+from heyan.serve.tables import Evidence, RiverNetworkVersion, Ticket
 from heyan.serve.ticket_query import TicketFilter, ticket_filter, visible
 from heyan.serve.ticket_views import LIST_COLUMNS, ticket_detail, ticket_out
+from heyan.serve.uploads import clean_name
 from heyan.serve.workflow import InvalidTransition, TransitionForbidden, TransitionNeedsInput, allowed_from, transition
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from heyan.serve.deps import DbId, Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.models import ApiToken, User, WebSession
 from heyan.serve.schemas import UserCreateIn, UserOut, UserPatchIn
 from heyan.serve.security import hash_password
+from heyan.serve.tables import ApiToken, User, WebSession
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from heyan.settings import Settings, load_settings
 from heyan.models import DEFAULT_MODEL
 from heyan.models.settings import DetectorSettings
 from heyan.serve.config import MB, ServeConfig
+from heyan.settings import Settings, load_settings
 
 
 def test_defaults_are_the_sections_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,10 +13,9 @@ import pytest
 
 from heyan.datasets import augment as aug
 from heyan.datasets.compose import dataset_stats, write_mix
-from heyan.datasets.copypaste import (ComposeParams, Cutout, compose_chip, generated_cutout, match_colour, paste,
-                                real_cutout, water_land_masks)
+from heyan.datasets.copypaste import ComposeParams, Cutout, compose_chip, generated_cutout, match_colour, paste, real_cutout, water_land_masks
 from heyan.datasets.export_yolo import write_yolo
-from heyan.datasets.labels import LabelledPhoto
+from heyan.datasets.labelled import LabelledPhoto
 from heyan.datasets.yolo import iter_split
 
 
@@ -186,7 +185,7 @@ def test_compose_chip_places_water_classes_on_water_and_land_classes_on_land() -
     placed_water = placed_land = 0
     for _ in range(6):
         out, boxes, names = compose_chip(rng, img, np.zeros((0, 4), np.float32), [], 0.05, {}, p, masks=masks)
-        for (x1, y1, x2, y2), n in zip(boxes, names):
+        for (x1, _y1, x2, _y2), n in zip(boxes, names):
             cx = (x1 + x2) / 2
             if n in ("floating_debris", "sand_dredger", "boat"):
                 assert cx < 330, (n, cx)

@@ -18,7 +18,7 @@ from heyan.datasets.export_yolo import write_yolo
 from heyan.datasets.formats.coco import read_coco
 from heyan.datasets.formats.voc import read_voc
 from heyan.datasets.formats.yolo_import import read_yolo
-from heyan.datasets.labels import LabelledPhoto
+from heyan.datasets.labelled import LabelledPhoto
 from heyan.datasets.split import group_of, split_by_group
 from heyan.datasets.yolo import iter_split
 
@@ -80,7 +80,7 @@ def test_class_map_maps_drops_and_refuses_unknown_targets(tmp_path: Path) -> Non
     mapping = load_class_map(m)
     photos = [LabelledPhoto(Path("a.jpg"), 100, 100, [[0, 0, 10, 10], [5, 5, 20, 20], [1, 1, 2, 2]], ["jetski", "car", "boat"]),
               LabelledPhoto(Path("b.jpg"), 100, 100, [[0, 0, 10, 10]], ["pier"])]
-    from heyan.datasets.labels import ImportResult
+    from heyan.datasets.labelled import ImportResult
 
     out = apply_class_map(ImportResult(photos=photos), mapping)
     assert [p.names for p in out.photos] == [["boat", "boat"]]

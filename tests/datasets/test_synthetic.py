@@ -10,8 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from heyan.datasets.synthetic import SceneSample, render_camera_scene, render_drone_scene, render_scene
-from heyan.datasets.synthetic import large, textures
+from heyan.datasets.synthetic import SceneSample, large, render_camera_scene, render_drone_scene, render_scene, textures
 from heyan.datasets.synthetic.large import render_large_photo
 from heyan.vision.classes import class_names
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from support.blob_detector import BLOB_MODEL
 
 from heyan.datasets.synthetic.camera_video import MovingObject, OutfallSpec, SceneSpec
-from support.blob_detector import BLOB_MODEL
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-token"

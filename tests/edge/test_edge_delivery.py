@@ -8,7 +8,6 @@ import time
 
 import pytest
 from edge_helpers import SCENES, TOKEN, fast_camera, write_config
-
 from support.blob_detector import BlobDetector
 from support.fake_edge_server import FakeEdgeServer
 from support.net import free_port

@@ -20,7 +20,6 @@ from edge_helpers import (
 )
 from support.fake_edge_server import FakeEdgeServer
 
-
 SUMMARY_KEYS = {"frames", "detector_runs", "events", "delivered", "queued", "fps"}
 
 

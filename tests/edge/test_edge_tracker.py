@@ -9,8 +9,8 @@ from heyan.edge.config import TrackerConfig
 from heyan.edge.events import EventSink, ObjectEvents
 from heyan.edge.outbox import Outbox
 from heyan.edge.tracker import Tracker
-from heyan.vision.nms import pairwise_overlap
 from heyan.vision.detections import Detections
+from heyan.vision.nms import pairwise_overlap
 
 
 def det(*rows: tuple[float, float, float, float, float, int]) -> Detections:

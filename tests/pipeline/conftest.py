@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

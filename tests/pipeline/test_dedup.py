@@ -288,8 +288,8 @@ def test_ticket_fields():
 
 def test_best_view_is_near_nadir_then_high_score():
     lon, lat = to_lonlat(0, 0)
-    mk = lambda i, score, ang: Find(f"v{i}", f"v{i}.JPG", "boat", score, (0, 0, 10, 10), lat, lon, 1.0,
-                                    off_nadir_deg=ang)
+    def mk(i: int, score: float, ang: float | None) -> Find:
+        return Find(f"v{i}", f"v{i}.JPG", "boat", score, (0, 0, 10, 10), lat, lon, 1.0, off_nadir_deg=ang)
     views = [mk(0, 0.95, 40.0), mk(1, 0.70, 3.0), mk(2, 0.72, 12.0), mk(3, 0.99, None), mk(4, 0.40, 0.0)]
     t = dedup_flight(views, "F1").new_tickets[0]
     # quality = score * cos^2(off-nadir): 0.557, 0.698, 0.689, 0.495 (unknown = 45 deg), 0.40

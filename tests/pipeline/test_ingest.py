@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from heyan.datasets.flight.score import score_tickets
 from heyan.models.registry import load_detector
 from heyan.models.settings import DetectorSettings
-from heyan.datasets.flight.score import score_tickets
 from heyan.pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
 from heyan.pipeline.rivers import load_network
 from heyan.pipeline.rules import load_rules

@@ -18,7 +18,6 @@ from heyan.pipeline.exif import read_container
 from heyan.pipeline.metadata import SENSORS, MetadataError, read_pose
 from heyan.pipeline.xmp import parse_xmp
 
-
 THERMAL = ["DJI_H20T.jpg", "DJI_XT2.jpg", "DJI_XTR.jpg", "DJI_XTS.jpg", "H20N_DJI_0006_R.JPG"]
 ANGLES = {
     "gimbal_roll": "Gimbal Roll Degree", "gimbal_yaw": "Gimbal Yaw Degree",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +169,7 @@ def test_sand_dredger_cases(network):
 
 def test_time_zone_and_find_time(network):
     # 2025-10-15 17:00 UTC is 10-16 01:00 in Beijing: the closed season is over, the permit valid.
-    utc = datetime(2025, 10, 15, 17, 0, tzinfo=timezone.utc)
+    utc = datetime(2025, 10, 15, 17, 0, tzinfo=UTC)
     assert decide(network, "sand_dredger", 0, -500, utc).rule_id == "mining-permitted"
     assert decide(network, "sand_dredger", 0, -500, utc - timedelta(hours=2)).rule_id == "mining-closed-season"
     naive_local = datetime(2025, 10, 16, 0, 30)

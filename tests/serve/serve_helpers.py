@@ -29,8 +29,8 @@ from heyan.pipeline.ingest import IngestOptions
 from heyan.serve.app import create_app
 from heyan.serve.clock import SettableClock
 from heyan.serve.config import ServeConfig
-from heyan.serve.models import Evidence, Ticket
 from heyan.serve.processing import FlightProcessor
+from heyan.serve.tables import Evidence, Ticket
 from heyan.vision.detections import Detections
 
 ADMIN_PASSWORD = "admin-test-password"

@@ -5,28 +5,28 @@ real workflow, and the dataset read back from disk."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import typer
+from serve_helpers import CHIEFS
 from typer.testing import CliRunner
 
 from heyan.commands.reviews_export import from_reviews_cmd
 from heyan.serve.db import Database
 from heyan.serve.label_export import ChipCutter, collect, place_chip
 from heyan.serve.migrate import upgrade
-from heyan.serve.models import Blob, Evidence, Ticket
 from heyan.serve.storage import BlobStore
+from heyan.serve.tables import Blob, Evidence, Ticket
 from heyan.serve.workflow import Actor, transition
-from serve_helpers import CHIEFS
 from heyan.vision.classes import class_index
 
 REVIEWER = Actor("rev-wang", "reviewer")
-MAY = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
-JUNE = datetime(2024, 6, 1, 9, tzinfo=timezone.utc)
+MAY = datetime(2024, 5, 1, 9, tzinfo=UTC)
+JUNE = datetime(2024, 6, 1, 9, tzinfo=UTC)
 W, H = 640, 480
 # Photo P1: A and B are confirmed, C rejected, D pending, E confirmed but outside the photo.
 # The layout makes B fall inside every chip cut around A or C (a 320 chip must contain the
@@ -270,8 +270,9 @@ def test_place_chip_keeps_the_box_inside_the_chip_and_the_chip_inside_the_photo(
 def test_a_processed_flight_reviewed_through_the_api(live_sqlite, sim_flight: Path, tmp_path: Path) -> None:
     """End to end: the real pipeline stores the boxes (stand-in detector), reviewers decide
     through the API, and the chips line up with the photos as uploaded (native scale)."""
-    from heyan.pipeline.images import read_image
     from test_flights import photos_of, tickets_of, upload_photos, upload_rivers
+
+    from heyan.pipeline.images import read_image
 
     live = live_sqlite
     admin, rev = live.client("admin"), live.client("reviewer")

@@ -9,11 +9,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from support.blob_detector import BLOB_MODEL, BlobDetector  # noqa: E402  (needs the path above)
-
 from heyan.cli import app  # noqa: E402
 from heyan.models.settings import ModelChoice  # noqa: E402
 from heyan.vision.detector import OnnxDetector  # noqa: E402
+from support.blob_detector import BLOB_MODEL, BlobDetector  # noqa: E402  (needs the path above)
 
 _load = ModelChoice.load
 

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from support.net import free_port
 from viewer_helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
     HEYAN,
     PASSWORD,
     Server,
-    free_port,
     _need_browser,
 )
 

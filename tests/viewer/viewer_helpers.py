@@ -4,9 +4,9 @@ and page steps (log in, log out, screenshots)."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -8,7 +8,6 @@ import pytest
 
 from heyan.vision.nms import greedy_nmm, nms, pairwise_overlap
 
-
 # --------------------------------------------------------------------------- references
 
 
