@@ -51,7 +51,8 @@ class Settings(BaseModel):
         serve: dict[str, Any] = dict(data.get("serve") or {})
         serve_model: str | None = None
         unknown = []
-        for key, value in data.items():
+        for raw_key, value in data.items():
+            key = str(raw_key)
             if key in ("detector", "serve"):
                 continue
             if key in _DETECTOR_FIELDS:
@@ -96,8 +97,8 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
         f"serve_{f[:-len('_bytes')]}_mb" for f in ServeConfig.model_fields if f.endswith("_bytes")}
     out: dict[str, Any] = {}
     for key, value in environ.items():
-        name = key[len("HEYAN_"):].lower() if key.startswith("HEYAN_") else None
-        if name in known:
+        name = key[len("HEYAN_"):].lower()
+        if key.startswith("HEYAN_") and name in known:
             out[name] = value
     return out
 

@@ -319,7 +319,7 @@ def _gps_coord(tag: Any, ref_tag: Any, negative_ref: str) -> float | None:
     parts = [_to_float(v) for v in _values(tag)[:3]]
     if not parts or any(p is None for p in parts):
         return None
-    deg = sum(p / 60**i for i, p in enumerate(parts))  # type: ignore[operator]
+    deg = sum(p / 60**i for i, p in enumerate(parts))
     ref = (_text(ref_tag) or "").upper()[:1]
     if ref not in ("N", "S", "E", "W"):
         return deg  # no hemisphere: trust a signed value, as exiftool does

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from shapely.geometry import Point, Polygon
@@ -78,7 +78,7 @@ class GroundPlane:
     sigma_m: float | None = None
 
 
-Ground = GroundPlane | Dem
+Ground: TypeAlias = GroundPlane | Dem
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,7 @@ class FlightIngest:
                               "lat": None, "lon": None, "error_m": None, "ticket": None, "reason": f"no ground point: {res.reasons[i]}"})
                 continue
             size = _size_m(eres, i, n)
-            f = Find(id=fid, image=str(path), class_name=cname, score=float(det.scores[i]), box=box,  # type: ignore[arg-type]
+            f = Find(id=fid, image=str(path), class_name=cname, score=float(det.scores[i]), box=box,
                      lat=float(res.lat[i]), lon=float(res.lon[i]), error_m=float(res.error_m[i]), size_m=size,
                      time=when, off_nadir_deg=off)
             place = next(place_iter)

@@ -202,7 +202,7 @@ def _set_altitudes(pose: CameraPose, exif: ExifFacts, xmp: Xmp, position_source:
     # Older DJI firmware rounds the EXIF altitude to 0.1 m while XMP keeps centimetres:
     # when both are the same reading, keep the precise one.
     if pose.extra.get("alt_source") == "exif" and dji_abs is not None \
-            and abs(dji_abs - pose.abs_alt_m) <= 0.1:  # type: ignore[operator]
+            and abs(dji_abs - pose.abs_alt_m) <= 0.1:
         pose.abs_alt_m = dji_abs
         pose.extra["alt_source"] = "xmp_dji"
     rel = xmp.dji_float("RelativeAltitude")
@@ -375,9 +375,9 @@ def _parse_dewarp(text: str | None) -> list[float] | None:
     if len(values) < 9 or any(v is None for v in values):
         return None
     fx, fy = values[0], values[1]
-    if not (fx and fy and fx > 0 and fy > 0):  # type: ignore[operator]
+    if not (fx and fy and fx > 0 and fy > 0):
         return None
-    return values  # type: ignore[return-value]
+    return values
 
 
 def _set_focal_from_lens(pose: CameraPose, exif: ExifFacts, xmp: Xmp) -> None:

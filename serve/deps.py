@@ -31,7 +31,7 @@ DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def app_state(request: Request) -> AppState:
-    return request.app.state.heyan  # type: ignore[no-any-return]
+    return request.app.state.heyan
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:

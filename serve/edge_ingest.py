@@ -246,7 +246,7 @@ def apply(db: Session, ev: EdgeEvent, device: Device, ctx: Context) -> None:
     label = camera_label(device, ev)
     find = Find(id=f"edge:{ev.event_id}", image=label, class_name=cls,
                 score=float(ev.score) if ev.score is not None else 1.0,  # a measured condition, not a guess
-                box=tuple(ev.box) if ev.box else (0.0, 0.0, 0.0, 0.0),  # type: ignore[arg-type]
+                box=tuple(ev.box) if ev.box else (0.0, 0.0, 0.0, 0.0),
                 lat=lat, lon=lon, error_m=err, time=_iso(ev.started_at))
     place = ctx.network.locate_one(lat, lon, _FLIGHT.max_river_distance_m)
     decision = ctx.rules.evaluate(find, place, ev.started_at)

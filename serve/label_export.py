@@ -238,7 +238,7 @@ def _collect_unreviewed(db: Session, col: Collection, reviewed: set[str]) -> Non
             except (TypeError, ValueError):
                 continue
             if len(b) == 4 and b not in col.unreviewed[sha]:
-                col.unreviewed[sha].append(b)  # type: ignore[arg-type]
+                col.unreviewed[sha].append(b)
 
 
 # --------------------------------------------------------------------------- the chips

@@ -175,7 +175,7 @@ class FlightProcessor:
         detector = self.detector()
         options = self._options(flight_id)
         ingest = _ProgressIngest(network, self.rules(), detector, self.settings.slice_params(detector.imgsz), options)
-        ingest.on_photo = on_photo  # type: ignore[method-assign]
+        ingest.on_photo = on_photo
         ingest.checkpoints = PhotoCheckpoints(workdir / "checkpoints", self.checkpoint_key(network, options))
         ingest.sha_of = {path: ref.sha256 for path, ref in by_path.items()}
         summary = ingest.run(workdir / "photos", workdir / "out", open_tickets, progress=False)

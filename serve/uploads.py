@@ -85,14 +85,14 @@ async def receive_flight(request: Request, store: BlobStore, max_total: int, max
         state["part"] = _Part()
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["hname"] = bytes(state["hname"]) + data[start:end]  # type: ignore[arg-type]
+        state["hname"] = bytes(state["hname"]) + data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["hval"] = bytes(state["hval"]) + data[start:end]  # type: ignore[arg-type]
+        state["hval"] = bytes(state["hval"]) + data[start:end]
 
     def on_header_end() -> None:
         part: _Part = state["part"]  # type: ignore[assignment]
-        part.headers[bytes(state["hname"]).lower()] = bytes(state["hval"])  # type: ignore[arg-type]
+        part.headers[bytes(state["hname"]).lower()] = bytes(state["hval"])
         state["hname"], state["hval"] = b"", b""
 
     def on_headers_finished() -> None:

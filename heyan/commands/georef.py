@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
             _fail(str(exc) if str(file) in str(exc) else f"{file}: {exc}")
         except OSError as exc:
             _fail(f"{file}: cannot read: {exc}")
-        settings = GeorefSettings(yaw_source=yaw_source, max_range_m=max_range, takeoff_alt_m=takeoff_alt)  # type: ignore[arg-type]
+        settings = GeorefSettings(yaw_source=yaw_source, max_range_m=max_range, takeoff_alt_m=takeoff_alt)
         try:
             ground = Dem(dem) if dem is not None else GroundPlane(ground_height or 0.0)
             res = project_pixels(pose, px, ground, settings)
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("--method must be auto, homography or pnp")
         try:
             pts, size, intr = load_control_points(points)
-            cal = calibrate(pts, size, intr, method=method, max_range_m=max_range)  # type: ignore[arg-type]
+            cal = calibrate(pts, size, intr, method=method, max_range_m=max_range)
         except CalibrationError as exc:
             _fail(f"{points}: {exc}" if str(points) not in str(exc) else str(exc))
         if out is None:

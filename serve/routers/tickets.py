@@ -70,7 +70,7 @@ def get_ticket(ticket_id: str, p: Principal = Depends(require("tickets.read")), 
 
 def _apply(db: Session, t: Ticket, to: str, p: Principal, now: object, comment: str | None, **kw: object) -> None:
     try:
-        transition(db, t, to, p.actor, now, comment, **kw)  # type: ignore[arg-type]
+        transition(db, t, to, p.actor, now, comment, **kw)
     except InvalidTransition as exc:
         raise ApiError(409, str(exc), state=exc.state, requested=exc.to, allowed=exc.allowed,
                        allowed_for_you=allowed_from(exc.state, p.role)) from None

@@ -47,7 +47,7 @@ def patch_user(user_id: DbId, body: UserPatchIn, request: Request, p: Principal 
     u = db.get(User, user_id)
     if u is None:
         raise ApiError(404, f"no user {user_id}")
-    if u.id == p.user.id and (body.active is False or (body.role and body.role != "admin")):  # type: ignore[union-attr]
+    if u.id == p.user.id and (body.active is False or (body.role and body.role != "admin")):
         raise ApiError(409, "an admin cannot demote or deactivate himself (keep one admin able to log in)")
     if body.role is not None:
         u.role = body.role

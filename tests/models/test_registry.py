@@ -34,7 +34,7 @@ def test_every_zoo_model_has_a_card_that_matches_its_file():
 
 
 def test_list_models_includes_default():
-    assert "heyan-det-v1" in {c.name for c in list_models()}
+    assert DEFAULT_MODEL in {c.name for c in list_models()}
 
 
 def test_unknown_model_names_the_known_ones():
@@ -66,7 +66,7 @@ def test_onnx_path_without_card_is_refused(tmp_path):
 def test_default_detector_runs_batched_and_single_alike():
     from heyan.datasets.synthetic import render_scene
 
-    det = load_detector("heyan-det-v1", threads=2)
+    det = load_detector(DEFAULT_MODEL, threads=2)
     imgs = [render_scene(np.random.default_rng([5, i]), 320).image for i in range(4)]
     batch = det.predict_batch(imgs)
     for im, b in zip(imgs, batch):

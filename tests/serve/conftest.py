@@ -38,7 +38,11 @@ def pg_server() -> Iterator[PgServer | None]:
     shutil.rmtree(server.root, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL cases carry the `postgres` mark: `make test-fast` leaves them out.
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=ENGINES)
 def db_url(request: pytest.FixtureRequest, pg_server: PgServer | None, tmp_path: Path) -> str:
     return make_db_url(request.param, pg_server, tmp_path)
 
@@ -50,7 +54,7 @@ def live(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     srv.stop()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=ENGINES)
 def live_module(request: pytest.FixtureRequest, pg_server: PgServer | None,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("live")
