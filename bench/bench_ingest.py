@@ -178,10 +178,10 @@ class CeilingProbe:
 def ingest_once(detector, params, flight: Path, out: Path, use_zone: bool, flight_id: str) -> dict:
     """``FlightIngest.run`` as ``heyan ingest`` builds it (default options but the zone), timed,
     with the ceiling probed on every batch it runs."""
-    from heyan.pipeline.georef import GroundPlane
+    from heyan.pipeline.geo.georef import GroundPlane
+    from heyan.pipeline.geo.rivers import load_network
     from heyan.pipeline.ingest import FlightIngest, IngestOptions
-    from heyan.pipeline.rivers import load_network
-    from heyan.pipeline.rules import load_rules
+    from heyan.pipeline.tickets.rules import load_rules
 
     network = load_network(flight / "rivers.geojson")
     rules = load_rules()

@@ -27,7 +27,7 @@ class DemoSite:
 
     def ll(self, east: float, north: float) -> list[float]:
         """[lon, lat] of a point ``east``/``north`` metres from the site's origin."""
-        from heyan.pipeline.utm import LocalFrame
+        from heyan.pipeline.geo.utm import LocalFrame
 
         lon, lat = LocalFrame(self.lon0, self.lat0).enu_to_lonlat(np.array(east, float), np.array(north, float))
         return [float(lon), float(lat)]
@@ -49,7 +49,7 @@ class DemoSite:
         bottom of the picture is the near edge of the water (24 m wide), the bank line at
         ``spec.bank_frac`` the far edge (80 m wide). ``noise_m`` perturbs the 9 control points
         as a survey would, which gives events a realistic error_m."""
-        from heyan.pipeline.calibration import ControlPoint, calibrate, save_calibration
+        from heyan.pipeline.geo.calibration import ControlPoint, calibrate, save_calibration
 
         w, h = spec.width, spec.height
         top = spec.bank_frac * h

@@ -23,18 +23,18 @@ import cv2
 import numpy as np
 from shapely.geometry import Polygon, mapping
 
-from heyan.pipeline.dedup import DedupParams, DedupResult, OpenTicket, TicketDraft, dedup_flight
-from heyan.pipeline.exports import write_csv, write_geojson, write_kml, write_xlsx
-from heyan.pipeline.finds import Find
-from heyan.pipeline.gcj02 import wgs84_to_gcj02
-from heyan.pipeline.georef import GeorefSettings, GroundPlane, PoseError, footprint, project_pixels
+from heyan.pipeline.geo.gcj02 import wgs84_to_gcj02
+from heyan.pipeline.geo.georef import GeorefSettings, GroundPlane, PoseError, footprint, project_pixels
+from heyan.pipeline.geo.rivers import Place, RiverNetwork
 from heyan.pipeline.images import ImageReadError, expand_inputs, read_image
 from heyan.pipeline.metadata import MetadataError, read_pose
-from heyan.pipeline.pose import CameraPose
-from heyan.pipeline.report import ReportData, render_report
-from heyan.pipeline.rivers import Place, RiverNetwork
-from heyan.pipeline.rules import Decision, RuleSet
-from heyan.pipeline.ticket import EvidenceRecord, TicketRecord
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.pipeline.tickets.dedup import DedupParams, DedupResult, OpenTicket, TicketDraft, dedup_flight
+from heyan.pipeline.tickets.exports import write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.tickets.finds import Find
+from heyan.pipeline.tickets.report import ReportData, render_report
+from heyan.pipeline.tickets.rules import Decision, RuleSet
+from heyan.pipeline.tickets.ticket import EvidenceRecord, TicketRecord
 from heyan.pipeline.zipsafe import extract_images
 from heyan.vision.common import atomic_file, atomic_write
 from heyan.vision.detections import Detections

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from heyan.pipeline.ticket import EvidenceRecord, TicketRecord
+from heyan.pipeline.tickets.ticket import EvidenceRecord, TicketRecord
 from heyan.serve.processing import PhotoRef
 from heyan.serve.storage import BlobStore
 from heyan.serve.tables import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from heyan.models.settings import DetectorSettings
-from heyan.pipeline.dedup import OpenTicket
+from heyan.pipeline.geo.rivers import RiverNetwork
 from heyan.pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
-from heyan.pipeline.rivers import RiverNetwork
-from heyan.pipeline.rules import DEFAULT_RULES_PATH, RuleSet, load_rules
+from heyan.pipeline.tickets.dedup import OpenTicket
+from heyan.pipeline.tickets.rules import DEFAULT_RULES_PATH, RuleSet, load_rules
 from heyan.serve.config import HEYAN_VERSION
 from heyan.vision.common import atomic_write
 

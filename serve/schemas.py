@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from heyan.pipeline.rules import EDGE_EVENT_KINDS
+from heyan.pipeline.tickets.rules import EDGE_EVENT_KINDS
 
 Role = Literal["admin", "reviewer", "chief", "operator", "viewer"]
 State = Literal["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"]

@@ -1,4 +1,4 @@
-"""Ticket rows -> API shapes and -> GeoJSON Features (for pipeline.exports)."""
+"""Ticket rows -> API shapes and -> GeoJSON Features (for pipeline.tickets.exports)."""
 
 from __future__ import annotations
 

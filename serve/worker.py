@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 import heyan.serve.jobs as jobs
-from heyan.pipeline.dedup import OpenTicket
+from heyan.pipeline.tickets.dedup import OpenTicket
 from heyan.serve.escalation import check_overdue
 from heyan.serve.importer import FlightImport
 from heyan.serve.processing import JobAborted, PhotoRef

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 import heyan.cli
 from heyan.edge.config import ConfigError
-from heyan.pipeline.rivers import RiverNetworkError
-from heyan.pipeline.rules import RulesError
+from heyan.pipeline.geo.rivers import RiverNetworkError
+from heyan.pipeline.tickets.rules import RulesError
 from heyan.pipeline.zipsafe import UnsafeZipError
 from heyan.serve.errors import install
 from heyan.serve.storage import FileTooLarge

@@ -23,7 +23,7 @@ assert datasets.WHO == "someone else's datasets", datasets.__file__
 import heyan, heyan.cli, heyan.vision.nms, heyan.datasets.synthetic, heyan.serve.app, heyan.edge.runner
 from heyan.models.registry import BUILTIN_ZOO, list_models
 from heyan.models import DEFAULT_MODEL
-from heyan.pipeline.rules import load_rules
+from heyan.pipeline.tickets.rules import load_rules
 from heyan.serve.app import STATIC
 from heyan.serve.migrate import MIGRATIONS
 assert heyan.__file__.startswith(SITE), heyan.__file__

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.metadata.pose import CameraPose
 from heyan.vision.common import atomic_write
 
 NS_DRONE_DJI = "http://www.dji.com/drone-dji/1.0/"

@@ -2,7 +2,7 @@
 
 For every photo and every true object inside its frame: the object's pixel is computed with
 the TRUE pose (a perfect detection), then georeferenced with the pose the photo REPORTS
-(``pipeline.georef.project_pixels`` on ``pipeline.metadata.read_pose`` of the JPEG), and
+(``pipeline.geo.georef.project_pixels`` on ``pipeline.metadata.read_pose`` of the JPEG), and
 compared with the object's true position. The figures: median and 95th-percentile distance,
 and the share of points whose distance is within 1x and 2x the pipeline's own 1-sigma
 error estimate (``GeorefResult.error_m``, the radial sqrt(sigma_E^2 + sigma_N^2)). For a
@@ -21,9 +21,9 @@ import numpy as np
 from pyproj import Geod
 
 from heyan.datasets.flight.camera import NoiseModel
-from heyan.pipeline.errors_model import ErrorModel
-from heyan.pipeline.georef import GeorefSettings, GroundPlane, ground_to_pixels, project_pixels
-from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.geo.errors_model import ErrorModel
+from heyan.pipeline.geo.georef import GeorefSettings, GroundPlane, ground_to_pixels, project_pixels
+from heyan.pipeline.metadata.pose import CameraPose
 
 _GEOD = Geod(ellps="WGS84")
 EXPECTED_WITHIN_1SIGMA = 1 - math.exp(-1)

@@ -10,7 +10,7 @@ The ground is a plane, so ground -> image is a homography. A photo is rendered a
    is drawn at its world position with its own seeded sprite, so overlapping photos see the
    same ground;
 3. warp the orthophoto into the photo with the homography of the TRUE pose, obtained from
-   ``pipeline.georef.ground_to_pixels`` (so the simulator and the pipeline agree exactly);
+   ``pipeline.geo.georef.ground_to_pixels`` (so the simulator and the pipeline agree exactly);
 4. fade to haze and sky towards ``max_range_m`` (oblique views) and apply the camera's
    vignetting, exposure and sensor noise.
 
@@ -27,9 +27,9 @@ import numpy as np
 
 from heyan.datasets.flight.world import World
 from heyan.datasets.synthetic.effects import composite
-from heyan.pipeline.camera_model import rotation_enu_from_camera
-from heyan.pipeline.georef import ground_to_pixels
-from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.geo.camera_model import rotation_enu_from_camera
+from heyan.pipeline.geo.georef import ground_to_pixels
+from heyan.pipeline.metadata.pose import CameraPose
 
 TILE = 1024
 TILE_RES = 0.04  # metres per tile pixel at mip level 0 (period 41 m)

@@ -10,7 +10,7 @@ Two patterns:
 
 Forward and side spacing are solved so that the ground footprints of consecutive photos (and
 of neighbouring lanes) overlap by the requested fraction of their area, using
-``pipeline.georef.footprint``: the same definition the tests and the pipeline use. Oblique
+``pipeline.geo.georef.footprint``: the same definition the tests and the pipeline use. Oblique
 photos look ahead along the lane; their footprint centres, not the drone positions, are
 spread over the stretch.
 """
@@ -27,9 +27,9 @@ from shapely.geometry import LineString, Polygon
 
 from heyan.datasets.flight.camera import CameraSpec, NoiseModel
 from heyan.datasets.flight.world import River
-from heyan.pipeline.georef import GeorefSettings, footprint
-from heyan.pipeline.pose import CameraPose
-from heyan.pipeline.utm import LocalFrame
+from heyan.pipeline.geo.georef import GeorefSettings, footprint
+from heyan.pipeline.geo.utm import LocalFrame
+from heyan.pipeline.metadata.pose import CameraPose
 from heyan.vision.common import BEIJING
 
 PATTERNS = ("river", "lawnmower")

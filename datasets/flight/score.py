@@ -96,7 +96,7 @@ def match_tickets(objs: list[dict[str, Any]], tickets: list[dict[str, Any]], k_s
 
 def ticketable(objs: list[dict[str, Any]], network: Any, rules: Any, when: Any) -> list[dict[str, Any]]:
     """The truth objects the rules turn into tickets at their true position."""
-    from heyan.pipeline.finds import Find
+    from heyan.pipeline.tickets.finds import Find
 
     out = []
     for o in objs:

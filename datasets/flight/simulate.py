@@ -5,7 +5,7 @@ Output folder:
 * ``photos/DJI_<time>_<n>_W.jpg`` — rendered from the TRUE pose, tagged with the NOISY pose
   (EXIF GPS + DJI XMP), as a real drone would;
 * ``rivers.geojson`` — the river network (segments with chiefs and management-zone widths,
-  water surfaces, outfalls, the permitted sand-mining area), pipeline.rivers format;
+  water surfaces, outfalls, the permitted sand-mining area), pipeline.geo.rivers format;
 * ``truth.geojson`` — one Point per object of the five classes: id, class, size_m, ...,
   ``seen_in`` (photos whose frame contains it);
 * ``poses.jsonl`` — TRUE poses, one per photo, with ``heyan metadata``'s key names;
@@ -29,8 +29,8 @@ from heyan.datasets.flight.exif_writer import round_pose, write_photo
 from heyan.datasets.flight.render import CameraLook, render_photo
 from heyan.datasets.flight.route import PATTERNS, RoutePlan, apply_noise, canonical_footprint, plan_route
 from heyan.datasets.flight.world import World, build_world, make_river, world_frame
-from heyan.pipeline.georef import ground_to_pixels
-from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.geo.georef import ground_to_pixels
+from heyan.pipeline.metadata.pose import CameraPose
 from heyan.vision.common import atomic_write
 
 

@@ -5,8 +5,8 @@ a village with roads and trees, outfalls, a permitted sand-mining area, and obje
 five detector classes at known positions, laid on real WGS-84 coordinates near a town in
 Zhejiang (default around 30.52 N, 119.97 E). Everything is deterministic from the seed.
 
-World coordinates are metres East-North-Up in ``pipeline.utm.LocalFrame`` centred on the
-world origin, so they map to UTM and lat/lon exactly as ``pipeline.georef`` maps pixels.
+World coordinates are metres East-North-Up in ``pipeline.geo.utm.LocalFrame`` centred on the
+world origin, so they map to UTM and lat/lon exactly as ``pipeline.geo.georef`` maps pixels.
 The ground is flat, at height 0 (= the water level = the takeoff level of the flights).
 
 Angles inside the world are mathematical (radians, counter-clockwise from east); files and
@@ -26,7 +26,7 @@ from shapely.geometry import LineString, Point, Polygon
 import heyan.datasets.synthetic.sprites as sp
 from heyan.datasets.synthetic.scenes import SIZE_M, SPRITES
 from heyan.datasets.synthetic.textures import LAND_COLOURS_BGR, WATER_COLOURS_BGR, fractal_noise
-from heyan.pipeline.utm import LocalFrame
+from heyan.pipeline.geo.utm import LocalFrame
 from heyan.vision.classes import info as class_info
 
 DEFAULT_LAT = 30.52
@@ -363,7 +363,7 @@ class World:
         return self.segments[-1]["id"]
 
     def rivers_geojson(self) -> dict[str, Any]:
-        """River network in the format of pipeline.rivers (docs/rivers.md): segments drawn
+        """River network in the format of pipeline.geo.rivers (docs/rivers.md): segments drawn
         downstream with chiefs and per-bank management-zone widths, the water surface of each
         segment, outfalls and the permitted sand-mining area."""
         r = self.river
@@ -503,7 +503,7 @@ def build_world(seed: int, river: River, focus: tuple[float, float] | None = Non
         ys, xs = np.nonzero(alpha > 0.3)
         if len(xs):
             o.extent_m = (float(xs.max() - xs.min() + 1) * o.sprite_res, float(ys.max() - ys.min() + 1) * o.sprite_res)
-        # Management zone as pipeline.rivers builds it: a buffer of zone + mean half width
+        # Management zone as pipeline.geo.rivers builds it: a buffer of zone + mean half width
         # from the centreline on each side (on the water counts as inside).
         _, d = river.locate(o.x, o.y)
         side = "left" if d >= 0 else "right"

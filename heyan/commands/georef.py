@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
         px = np.array(pixels, dtype=float).reshape(-1, 2)
         if calibration is not None:
-            from heyan.pipeline.calibration import CalibrationError, load_calibration, project_with_calibration  # noqa: PLC0415
+            from heyan.pipeline.geo.calibration import CalibrationError, load_calibration, project_with_calibration  # noqa: PLC0415
 
             try:
                 res = project_with_calibration(load_calibration(calibration), px, ground_height)
@@ -61,9 +61,9 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(rec, ensure_ascii=False))
             return
 
-        from heyan.pipeline.camera_model import PoseError  # noqa: PLC0415
-        from heyan.pipeline.dem import Dem, DemError  # noqa: PLC0415
-        from heyan.pipeline.georef import GeorefSettings, GroundPlane, project_pixels  # noqa: PLC0415
+        from heyan.pipeline.geo.camera_model import PoseError  # noqa: PLC0415
+        from heyan.pipeline.geo.dem import Dem, DemError  # noqa: PLC0415
+        from heyan.pipeline.geo.georef import GeorefSettings, GroundPlane, project_pixels  # noqa: PLC0415
         from heyan.pipeline.metadata import MetadataError, read_pose  # noqa: PLC0415
 
         try:
@@ -94,7 +94,7 @@ def register(app: typer.Typer) -> None:
         max_range: Annotated[float | None, typer.Option("--max-range", help="Max projection range in m (default: from the points).")] = None,
     ) -> None:
         """Calibrate a fixed camera from >= 4 ground control points; reports leave-one-out error per point."""
-        from heyan.pipeline.calibration import (  # noqa: PLC0415
+        from heyan.pipeline.geo.calibration import (  # noqa: PLC0415
             CalibrationError,
             calibrate,
             load_control_points,

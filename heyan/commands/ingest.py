@@ -27,10 +27,10 @@ def ingest_cmd(
 ) -> None:
     """Detect, georeference, apply the rules, merge views into tickets, write the office's files."""
     from heyan.commands.common import detector_settings
-    from heyan.pipeline.georef import GroundPlane
+    from heyan.pipeline.geo.georef import GroundPlane
+    from heyan.pipeline.geo.rivers import RiverNetworkError, load_network
     from heyan.pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
-    from heyan.pipeline.rivers import RiverNetworkError, load_network
-    from heyan.pipeline.rules import RulesError, load_rules
+    from heyan.pipeline.tickets.rules import RulesError, load_rules
     from heyan.pipeline.zipsafe import UnsafeZipError
 
     try:

@@ -61,8 +61,8 @@ def frames_command(
     quality: Annotated[int, typer.Option("--quality", min=30, max=100, help="JPEG quality.")] = 92,
 ) -> None:
     """Sample VIDEO every --every seconds into geotagged JPEGs plus frames.jsonl."""
-    from heyan.pipeline.frames import FRAMES_INDEX, FramesError, parse_interval, sample_frames
-    from heyan.pipeline.srt import SrtError, parse_srt
+    from heyan.pipeline.metadata.frames import FRAMES_INDEX, FramesError, parse_interval, sample_frames
+    from heyan.pipeline.metadata.srt import SrtError, parse_srt
 
     try:
         every_s = parse_interval(every)

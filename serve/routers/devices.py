@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from heyan.serve.deps import DbId, Principal, app_state, device_only, get_db, require
-from heyan.serve.edge_devices import device_out
+from heyan.serve.edge.devices import device_out
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas import DeviceCreateIn, DeviceOut, DeviceTokenOut
 from heyan.serve.security import DEVICE_PREFIX, new_token, token_hash

@@ -15,8 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-import heyan.serve.edge_devices as edge_devices
-import heyan.serve.edge_events as edge_events
+import heyan.serve.edge.devices as edge_devices
+import heyan.serve.edge.events as edge_events
 from heyan.serve.blobdb import ensure_blobs
 from heyan.serve.deps import Principal, app_state, device_only, get_db, require
 from heyan.serve.errors import ApiError

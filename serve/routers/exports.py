@@ -18,9 +18,9 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from heyan.pipeline.exports import write_csv, write_geojson, write_kml, write_xlsx
-from heyan.pipeline.gcj02 import wgs84_to_gcj02
-from heyan.pipeline.ticket import TicketRecord
+from heyan.pipeline.geo.gcj02 import wgs84_to_gcj02
+from heyan.pipeline.tickets.exports import write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.tickets.ticket import TicketRecord
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.tables import AuditEntry, Evidence, Ticket

@@ -1,4 +1,4 @@
-"""/api/rivers: the river network (GeoJSON, docs/rivers.md), validated by pipeline.rivers and
+"""/api/rivers: the river network (GeoJSON, docs/rivers.md), validated by pipeline.geo.rivers and
 versioned: each upload that differs from the one in force becomes a new version; tickets
 keep the version they were made on."""
 
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from heyan.pipeline.rivers import RiverNetwork, RiverNetworkError
+from heyan.pipeline.geo.rivers import RiverNetwork, RiverNetworkError
 from heyan.serve.deps import DbId, Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas import RiverNetworkOut, SegmentOut

@@ -21,10 +21,10 @@ from heyan.datasets.flight.measure import error_model_for, measure_flight
 from heyan.datasets.flight.render import render_photo
 from heyan.datasets.flight.route import apply_noise, plan_route
 from heyan.datasets.flight.world import make_river, world_frame
-from heyan.pipeline.georef import GeorefSettings, footprint, ground_to_pixels
+from heyan.pipeline.geo.georef import GeorefSettings, footprint, ground_to_pixels
+from heyan.pipeline.geo.utm import LocalFrame
 from heyan.pipeline.metadata import read_pose
-from heyan.pipeline.pose import CameraPose
-from heyan.pipeline.utm import LocalFrame
+from heyan.pipeline.metadata.pose import CameraPose
 from heyan.vision.classes import class_names
 
 W, H = 800, 600
@@ -258,7 +258,7 @@ def test_truth_geojson(nadir):
 
 
 def test_truth_agrees_with_river_network(nadir):
-    """The truth's segment / bank / zone labels are what pipeline.rivers says for the point."""
+    """The truth's segment / bank / zone labels are what pipeline.geo.rivers says for the point."""
     from heyan.pipeline import rivers
     net = rivers.load_network(nadir.out_dir / "rivers.geojson")
     data = json.loads((nadir.out_dir / "truth.geojson").read_text(encoding="utf-8"))
@@ -339,7 +339,7 @@ def test_overlapping_photos_see_the_same_ground(nadir):
 
 
 def test_rivers_geojson(nadir):
-    from heyan.pipeline.rivers_schema import parse_network
+    from heyan.pipeline.geo.rivers_schema import parse_network
 
     data = json.loads((nadir.out_dir / "rivers.geojson").read_text(encoding="utf-8"))
     segs = [f for f in data["features"] if f["properties"]["kind"] == "segment"]

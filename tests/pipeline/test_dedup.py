@@ -1,7 +1,7 @@
 """De-duplication: synthetic survey flights with known objects and seeded Gaussian georef noise.
 
 The survey simulator below is independent of the code under test: it converts metres to
-degrees with its own equirectangular formulas (not pipeline.utm), cuts boxes at the photo
+degrees with its own equirectangular formulas (not pipeline.geo.utm), cuts boxes at the photo
 edge (so partial views move the box centre, as in real photos) and shares part of the
 position error between the finds of one photo (a camera pose error moves them together).
 """
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
-from heyan.pipeline.dedup import DedupParams, OpenTicket, TicketDraft, dedup_flight, view_quality
-from heyan.pipeline.finds import Find
+from heyan.pipeline.tickets.dedup import DedupParams, OpenTicket, TicketDraft, dedup_flight, view_quality
+from heyan.pipeline.tickets.finds import Find
 
 LAT0, LON0 = 30.28, 120.15  # Hangzhou
 _PHI = math.radians(LAT0)

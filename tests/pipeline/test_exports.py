@@ -6,9 +6,9 @@ import json
 import numpy as np
 from defusedxml import ElementTree
 
-from heyan.pipeline.exports import LEDGER_COLUMNS, write_csv, write_geojson, write_kml, write_xlsx
-from heyan.pipeline.gcj02 import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
-from heyan.pipeline.ticket import TicketRecord
+from heyan.pipeline.geo.gcj02 import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+from heyan.pipeline.tickets.exports import LEDGER_COLUMNS, write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.tickets.ticket import TicketRecord
 
 
 def _features():

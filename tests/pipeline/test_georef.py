@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import Polygon
 
-from heyan.pipeline.camera_model import PoseError, attitude_from_pose, intrinsics_from_pose, parse_dewarp_data
-from heyan.pipeline.dem import Dem
-from heyan.pipeline.errors_model import ErrorModel
-from heyan.pipeline.georef import (
+from heyan.pipeline.geo.camera_model import PoseError, attitude_from_pose, intrinsics_from_pose, parse_dewarp_data
+from heyan.pipeline.geo.dem import Dem
+from heyan.pipeline.geo.errors_model import ErrorModel
+from heyan.pipeline.geo.georef import (
     GeorefSettings,
     GroundPlane,
     footprint,
@@ -30,8 +30,8 @@ from heyan.pipeline.georef import (
     ground_to_pixels,
     project_pixels,
 )
-from heyan.pipeline.pose import CameraPose
-from heyan.pipeline.utm import LocalFrame, lonlat_to_utm, utm_epsg
+from heyan.pipeline.geo.utm import LocalFrame, lonlat_to_utm, utm_epsg
+from heyan.pipeline.metadata.pose import CameraPose
 
 GEOD = Geod(ellps="WGS84")
 W, H, F = 4000, 3000, 2800.0

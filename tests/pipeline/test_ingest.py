@@ -15,9 +15,9 @@ import pytest
 from heyan.datasets.flight.score import score_tickets
 from heyan.models.registry import load_detector
 from heyan.models.settings import DetectorSettings
+from heyan.pipeline.geo.rivers import load_network
 from heyan.pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
-from heyan.pipeline.rivers import load_network
-from heyan.pipeline.rules import load_rules
+from heyan.pipeline.tickets.rules import load_rules
 
 HEYAN = [sys.executable, "-m", "heyan.cli"]
 

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heyan.pipeline.metadata import MetadataError, read_pose
-from heyan.pipeline.pose import CameraPose
-from heyan.pipeline.srt import SrtError, SrtTrack, parse_srt_bytes
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.pipeline.metadata.srt import SrtError, SrtTrack, parse_srt_bytes
 
 _DEEP = os.environ.get("HEYAN_FUZZ_EXAMPLES")
 FUZZ = settings(max_examples=int(_DEEP or 60), deadline=2000, database=None, derandomize=not _DEEP,

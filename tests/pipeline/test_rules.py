@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import yaml
 
-from heyan.pipeline.finds import Find
-from heyan.pipeline.rivers import Place, RiverNetwork
-from heyan.pipeline.rivers_schema import Chiefs
-from heyan.pipeline.rules import DEFAULT_RULES_PATH, RulesError, RuleSet, evaluate, load_rules, rules_from_dict
-from heyan.pipeline.utm import LocalFrame
+from heyan.pipeline.geo.rivers import Place, RiverNetwork
+from heyan.pipeline.geo.rivers_schema import Chiefs
+from heyan.pipeline.geo.utm import LocalFrame
+from heyan.pipeline.tickets.finds import Find
+from heyan.pipeline.tickets.rules import DEFAULT_RULES_PATH, RulesError, RuleSet, evaluate, load_rules, rules_from_dict
 
 F = LocalFrame(120.0, 30.5)
 CST = timezone(timedelta(hours=8))

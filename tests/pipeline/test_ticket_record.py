@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from heyan.pipeline.ticket import EvidenceRecord, TicketRecord
+from heyan.pipeline.tickets.ticket import EvidenceRecord, TicketRecord
 
 
 def _record() -> TicketRecord:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from heyan.models.settings import DetectorSettings
+from heyan.pipeline.geo.rivers import RiverNetwork
 from heyan.pipeline.ingest import FlightIngest
-from heyan.pipeline.rivers import RiverNetwork
 from heyan.serve.processing import FlightProcessor, JobAborted, PhotoRef
 
 

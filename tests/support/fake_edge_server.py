@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from heyan.pipeline.rules import EDGE_EVENT_KINDS
+from heyan.pipeline.tickets.rules import EDGE_EVENT_KINDS
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Edge events into tickets, by the rules and de-duplication flights use.
 
 An event's ground position (from the camera's calibration, on the box) becomes a
-``pipeline.finds.Find``; ``RiverNetwork.locate`` puts it on the river network in force,
-``RuleSet.evaluate`` decides, and ``pipeline.dedup.dedup_flight`` matches it against the open
+``pipeline.tickets.finds.Find``; ``RiverNetwork.locate`` puts it on the river network in force,
+``RuleSet.evaluate`` decides, and ``pipeline.tickets.dedup.dedup_flight`` matches it against the open
 tickets around it — a flight's, another camera's, or this camera's own. So debris that a
 camera reports at the same place every minute is one ticket whose evidence grows by one row
 (the event's snapshot) per event, and a drone flight over the same place later adds to that
@@ -23,11 +23,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from heyan.pipeline.dedup import OpenTicket, TicketDraft, dedup_flight
-from heyan.pipeline.finds import Find
+from heyan.pipeline.geo.rivers import Place, RiverNetwork
 from heyan.pipeline.ingest import IngestOptions, ticket_record
-from heyan.pipeline.rivers import Place, RiverNetwork
-from heyan.pipeline.rules import EVENT_CLASSES, Decision, RuleSet
+from heyan.pipeline.tickets.dedup import OpenTicket, TicketDraft, dedup_flight
+from heyan.pipeline.tickets.finds import Find
+from heyan.pipeline.tickets.rules import EVENT_CLASSES, Decision, RuleSet
 from heyan.serve.importer import seen_again_note, ticket_values
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.tables import Blob, Device, EdgeEvent, Evidence, RiverNetworkVersion, Ticket

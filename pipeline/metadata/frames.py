@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from heyan.pipeline.pose import CameraPose
-from heyan.pipeline.srt import SrtError, SrtTrack
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.pipeline.metadata.srt import SrtError, SrtTrack
 from heyan.vision.common import InputError, atomic_write
 
 FRAMES_INDEX = "frames.jsonl"

@@ -1,4 +1,4 @@
-"""River network file: parsing and validation (the data side of ``pipeline.rivers``).
+"""River network file: parsing and validation (the data side of ``pipeline.geo.rivers``).
 
 One GeoJSON FeatureCollection (WGS-84 lon/lat) describes the network an office manages. Every
 feature says what it is in ``properties.kind``; docs/rivers.md documents each kind with an

@@ -3,7 +3,7 @@
 rasterio is optional and imported only when a GeoTIFF is opened; a DEM can also be built
 from a numpy array (``Dem.from_array``), which is what the edge box and tests use when they
 have no GDAL. Heights are metres in the DEM's vertical datum; the camera altitude must be
-given in the same datum (see ``GeorefSettings.takeoff_alt_m`` in pipeline.georef).
+given in the same datum (see ``GeorefSettings.takeoff_alt_m`` in pipeline.geo.georef).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from pyproj import CRS
 
-from heyan.pipeline.utm import LocalFrame, transformer
+from heyan.pipeline.geo.utm import LocalFrame, transformer
 from heyan.vision.common import InputError
 
 

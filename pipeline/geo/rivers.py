@@ -1,7 +1,7 @@
 """River network: where on the river is a point on the ground?
 
 ``load_network(path)`` reads the office's GeoJSON network (docs/rivers.md; parsing and
-validation in ``pipeline.rivers_schema``) into a ``RiverNetwork``. ``RiverNetwork.locate``
+validation in ``pipeline.geo.rivers_schema``) into a ``RiverNetwork``. ``RiverNetwork.locate``
 answers, for thousands of points at once: nearest segment (河段) and its chiefs, chainage
 along the segment and along the river, distance to the centreline, bank side (左岸/右岸,
 facing downstream), inside the management zone (河道管理范围) or not, inside which sand-mining
@@ -34,7 +34,7 @@ from pyproj import Proj
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
-from heyan.pipeline.rivers_schema import (
+from heyan.pipeline.geo.rivers_schema import (
     Chief,
     Chiefs,
     ClosedSeason,
@@ -47,7 +47,7 @@ from heyan.pipeline.rivers_schema import (
     Zone,
     parse_network,
 )
-from heyan.pipeline.utm import WGS84, transformer, utm_epsg
+from heyan.pipeline.geo.utm import WGS84, transformer, utm_epsg
 
 __all__ = [
     "Chief",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.metadata.pose import CameraPose
 
 # DJI ``drone-dji:RtkFlag``: 0 no positioning, 16 single point, 34 float, 50 fixed.
 RTK_FIXED = 50

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-import heyan.serve.edge_ingest as edge_ingest
+import heyan.serve.edge.ingest as edge_ingest
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.schemas import EdgeEventIn, EdgeEventStored
 from heyan.serve.tables import Device, EdgeEvent

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from heyan.pipeline.ticket import TicketRecord
+from heyan.pipeline.tickets.ticket import TicketRecord
 
 CATEGORY_COLOURS = {
     "floating_debris": "#f5a623", "illegal_mining": "#d0021b", "illegal_dumping": "#8b572a",

@@ -2,10 +2,10 @@
 
 Model (details and the reasoning in docs/dedup.md):
 
-* Positions are compared in metres, in the local East-North-Up frame of ``pipeline.utm``
+* Positions are compared in metres, in the local East-North-Up frame of ``pipeline.geo.utm``
   (the flight's UTM zone, corrected for meridian convergence and scale) centred on the
   flight's centroid. No equirectangular shortcut.
-* ``Find.error_m`` is a 1-sigma *radial* horizontal error (as ``pipeline.georef`` produces it).
+* ``Find.error_m`` is a 1-sigma *radial* horizontal error (as ``pipeline.geo.georef`` produces it).
   Two positions with radial errors e1, e2 are "the same place" when
 
       d <= k * sqrt(e1^2 + e2^2) + a * size
@@ -44,8 +44,8 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.strtree import STRtree
 
-from heyan.pipeline.finds import Find
-from heyan.pipeline.utm import LocalFrame
+from heyan.pipeline.geo.utm import LocalFrame
+from heyan.pipeline.tickets.finds import Find
 from heyan.vision.nms import pairwise_overlap
 
 __all__ = [

@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.metadata.pose import CameraPose
 from heyan.vision.common import InputError
 
 YawSource = Literal["gimbal", "flight"]

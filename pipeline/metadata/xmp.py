@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from heyan.pipeline.exif import MAX_SEGMENT_BYTES, find_xmp_packet
+from heyan.pipeline.metadata.exif import MAX_SEGMENT_BYTES, find_xmp_packet
 from heyan.vision.common import InputError
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"

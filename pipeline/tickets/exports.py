@@ -1,4 +1,4 @@
-"""Files a river-chief office uses, written from ticket records (``pipeline.ticket``):
+"""Files a river-chief office uses, written from ticket records (``pipeline.tickets.ticket``):
 CSV and XLSX ledgers (台账, Chinese column headers) and KML. WGS-84 is the truth in every
 file; GCJ-02 columns are added only when asked, for consumer basemaps."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from heyan.pipeline.ticket import TicketRecord
+from heyan.pipeline.tickets.ticket import TicketRecord
 from heyan.vision.common import atomic_file, atomic_write
 
 # (property key, Chinese header, English header). One list: every ledger uses the same order.

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from heyan.pipeline.exif import Container, ContainerError, ExifFacts, read_container, read_exif
-from heyan.pipeline.pose import CameraPose
-from heyan.pipeline.xmp import NS_EXIF, NS_TIFF, NS_XMP, Xmp, XmpError, parse_float, parse_int, parse_xmp, parse_xmp_gps
+from heyan.pipeline.metadata.exif import Container, ContainerError, ExifFacts, read_container, read_exif
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.pipeline.metadata.xmp import NS_EXIF, NS_TIFF, NS_XMP, Xmp, XmpError, parse_float, parse_int, parse_xmp, parse_xmp_gps
 from heyan.vision.common import InputError
 
 # cv2 decodes whole images; only worth it (and only safe) for files of photo size when the

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from heyan.pipeline.pose import CameraPose
+from heyan.pipeline.metadata.pose import CameraPose
 from heyan.vision.common import InputError
 
 MAX_SRT_BYTES = 256 * 1024 * 1024

@@ -36,9 +36,9 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from heyan.pipeline.camera_model import Intrinsics, pixels_to_normalized
-from heyan.pipeline.georef import GeorefResult
-from heyan.pipeline.utm import lonlat_to_utm, utm_epsg, utm_to_lonlat
+from heyan.pipeline.geo.camera_model import Intrinsics, pixels_to_normalized
+from heyan.pipeline.geo.georef import GeorefResult
+from heyan.pipeline.geo.utm import lonlat_to_utm, utm_epsg, utm_to_lonlat
 from heyan.vision.common import InputError, atomic_write
 
 FORMAT = "heyan-camera-calibration"

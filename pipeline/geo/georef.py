@@ -28,7 +28,7 @@ import numpy as np
 from shapely.geometry import Point, Polygon
 from shapely.validation import make_valid
 
-from heyan.pipeline.camera_model import (
+from heyan.pipeline.geo.camera_model import (
     Attitude,
     Intrinsics,
     PoseError,
@@ -39,7 +39,7 @@ from heyan.pipeline.camera_model import (
     pixels_to_normalized,
     rotation_enu_from_camera,
 )
-from heyan.pipeline.dem import (
+from heyan.pipeline.geo.dem import (
     CAMERA_BELOW,
     HIT,
     OFF_DEM,
@@ -49,9 +49,9 @@ from heyan.pipeline.dem import (
     terrain_gradient,
     terrain_in_frame,
 )
-from heyan.pipeline.errors_model import ErrorModel
-from heyan.pipeline.pose import CameraPose
-from heyan.pipeline.utm import LocalFrame
+from heyan.pipeline.geo.errors_model import ErrorModel
+from heyan.pipeline.geo.utm import LocalFrame
+from heyan.pipeline.metadata.pose import CameraPose
 
 __all__ = [
     "Dem",

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from heyan.pipeline.finds import Find
+from heyan.pipeline.tickets.finds import Find
 from heyan.vision.classes import class_names
 from heyan.vision.common import BEIJING, ProblemsError
 
 if TYPE_CHECKING:  # rules need only Place's attributes; the edge box need not load shapely
-    from heyan.pipeline.rivers import Place
+    from heyan.pipeline.geo.rivers import Place
 
 __all__ = [
     "CONDITIONS",
