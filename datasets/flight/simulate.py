@@ -24,11 +24,13 @@ from typing import Any
 
 import numpy as np
 
+from heyan.datasets.flight.build import build_world, make_river, world_frame
 from heyan.datasets.flight.camera import MAVIC_3E, CameraSpec, NoiseModel
 from heyan.datasets.flight.exif_writer import round_pose, write_photo
+from heyan.datasets.flight.geojson import rivers_geojson, truth_geojson
 from heyan.datasets.flight.render import CameraLook, render_photo
 from heyan.datasets.flight.route import PATTERNS, RoutePlan, apply_noise, canonical_footprint, plan_route
-from heyan.datasets.flight.world import World, build_world, make_river, world_frame
+from heyan.datasets.flight.world import World
 from heyan.pipeline.geo.georef import ground_to_pixels
 from heyan.pipeline.metadata.pose import CameraPose
 from heyan.vision.common import atomic_write
@@ -189,8 +191,8 @@ def simulate_flight(out_dir: str | Path, config: FlightConfig | None = None,
         if progress:
             progress(1)
     render_s = time.perf_counter() - t_render
-    _write_json(out / "rivers.geojson", world.rivers_geojson())
-    _write_json(out / "truth.geojson", world.truth_geojson(seen))
+    _write_json(out / "rivers.geojson", rivers_geojson(world))
+    _write_json(out / "truth.geojson", truth_geojson(world, seen))
     tmp = out / "poses.jsonl.part"
     with open(tmp, "w", encoding="utf-8") as fh:
         for p in plan.poses:

@@ -15,12 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from heyan.datasets.flight import FlightConfig, NoiseModel, load_poses, simulate_flight
+from heyan.datasets.flight.build import make_river, world_frame
 from heyan.datasets.flight.camera import MAVIC_3E
 from heyan.datasets.flight.exif_writer import build_exif, insert_metadata
 from heyan.datasets.flight.measure import error_model_for, measure_flight
 from heyan.datasets.flight.render import render_photo
 from heyan.datasets.flight.route import apply_noise, plan_route
-from heyan.datasets.flight.world import make_river, world_frame
 from heyan.pipeline.geo.georef import GeorefSettings, footprint, ground_to_pixels
 from heyan.pipeline.geo.utm import LocalFrame
 from heyan.pipeline.metadata import read_pose
@@ -259,7 +259,7 @@ def test_truth_geojson(nadir):
 
 def test_truth_agrees_with_river_network(nadir):
     """The truth's segment / bank / zone labels are what pipeline.geo.rivers says for the point."""
-    from heyan.pipeline import rivers
+    from heyan.pipeline.geo import rivers
     net = rivers.load_network(nadir.out_dir / "rivers.geojson")
     data = json.loads((nadir.out_dir / "truth.geojson").read_text(encoding="utf-8"))
     lons = [f["geometry"]["coordinates"][0] for f in data["features"]]
