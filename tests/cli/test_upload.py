@@ -8,12 +8,10 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
-from support.net import free_port
+from support.net import free_port, wait_until_healthy
 
 HEYAN = [sys.executable, "-m", "heyan.cli"]
 
@@ -65,15 +63,7 @@ def test_upload_streams_a_flight_to_a_running_server(flight: Path, tmp_path: Pat
     srv = subprocess.Popen(HEYAN + ["serve", "--data", str(tmp_path / "d"), "--port", str(port)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/api/health", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert srv.poll() is None, srv.stderr.read() if srv.stderr else ""
-                assert time.monotonic() < deadline, "server did not come up"
-                time.sleep(0.3)
+        wait_until_healthy(url, srv, lambda: srv.stderr.read() if srv.stderr and srv.poll() is not None else "")
         # Wrong password: the server's own message, exit 1, nothing uploaded.
         bad = _run(["upload", str(flight / "photos"), "--server", url, "--user", "admin"], tmp_path,
                    env={"HEYAN_PASSWORD": "nope-nope"})
