@@ -6,10 +6,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 FULL_STAMP := $(VENV)/.full-installed
+FAST_STAMP := $(VENV)/.fast-installed
 DEMO_DIR ?= demo-out
 DEMO_PORT ?= 8000
 
-.PHONY: demo test bench install install-full clean lint
+.PHONY: demo test test-fast bench install install-full clean lint
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,6 +26,11 @@ $(FULL_STAMP): pyproject.toml $(RUNTIME_STAMP)
 	$(BIN)/pip install --quiet --no-deps cameratransform==1.2.1
 	# Pretrained starting weights (models/pretrained.py): only the ONNX file inside is read.
 	$(BIN)/pip install --quiet --no-deps nudenet==3.4.2
+	touch $@
+
+# Tests and linters without the training stack: what test-fast and lint need.
+$(FAST_STAMP): pyproject.toml $(RUNTIME_STAMP)
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $@
 
 install: $(RUNTIME_STAMP)
@@ -44,6 +50,14 @@ demo: $(RUNTIME_STAMP)
 
 test: $(FULL_STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The inner loop: no torch install, no browser, no PostgreSQL, nothing marked slow.
+test-fast: $(FAST_STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow and not postgres and not browser"
+
+lint: $(FAST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(FULL_STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'

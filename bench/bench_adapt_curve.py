@@ -36,8 +36,8 @@ STEPS = [10, 25, 50, 100]
 
 
 def load(source: str):
-    from datasets.classmap import apply_class_map, load_class_map
-    from datasets.formats.voc import read_voc
+    from heyan.datasets.classmap import apply_class_map, load_class_map
+    from heyan.datasets.formats.voc import read_voc
 
     labels, images, cmap, _ = SOURCES[source]
     res = read_voc(labels, images)
@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--holdout", type=float, default=0.3)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    from models import DEFAULT_MODEL
-    from models.adapt import AdaptParams, adapt
+    from heyan.models import DEFAULT_MODEL
+    from heyan.models.adapt import AdaptParams, adapt
 
     base = args.base or DEFAULT_MODEL
     if not DATA.is_dir():

@@ -28,7 +28,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,40 +35,35 @@ import threading
 import time
 import uuid
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
+from benchlib import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+
 RESULTS = ROOT / "bench" / "results"
 PASSWORD = "bench-admin-password"
 CATEGORIES = ["floating_debris", "illegal_dumping", "illegal_construction", "illegal_mining"]
 STATES = ["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def seed_tickets(db_url: str, n: int, seed: int = 1) -> float:
     """n tickets over 200 segments and ~15x15 km, found over a year; returns seconds taken."""
     import sqlalchemy as sa
 
-    from serve.db import Database
-    from serve.migrate import upgrade
-    from serve.models import Ticket
+    from heyan.serve.db import Database
+    from heyan.serve.migrate import upgrade
+    from heyan.serve.tables import Ticket
 
     t0 = time.perf_counter()
     rng = random.Random(seed)
     d = Database(db_url)
     upgrade(d.engine)
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     with d.session() as db:
         for i0 in range(0, n, 5000):
             rows = []
@@ -282,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="heyan-bench-api-"))
     out: dict[str, Any] = {"bench": "api", "tickets": args.tickets, "cpus": os.cpu_count(),
-                           "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                           "when": datetime.now(UTC).isoformat(timespec="seconds")}
     server = None
     try:
         db_url = f"sqlite:///{tmp / 'data' / 'heyan.db'}"

@@ -43,8 +43,8 @@ class StageTimer:
     def installed(self) -> Iterator[StageTimer]:
         import cv2
 
-        import vision.detector as vd
-        import vision.slicing as vs
+        import heyan.vision.detector as vd
+        import heyan.vision.slicing as vs
 
         saved: list[tuple[object, str, object]] = []
 
@@ -68,7 +68,7 @@ class StageTimer:
         patch(vd, "unletterbox", "postprocess")
         patch(vs, "merge_detections", "merge")
 
-        class _Cv2(object):  # the full-frame pass's downscale in sliced_predict
+        class _Cv2:  # the full-frame pass's downscale in sliced_predict
             resize = staticmethod(timed(cv2.resize, "preprocess"))
 
             def __getattr__(self, name):
@@ -94,8 +94,8 @@ def ceiling_batches(image: np.ndarray, detector, params) -> list[np.ndarray]:
     full-frame pass, each letterboxed to the model input as ``predict_batch`` does."""
     import cv2
 
-    from vision.preprocess import letterbox, to_input
-    from vision.slicing import batched, tile_grid
+    from heyan.vision.preprocess import letterbox, to_input
+    from heyan.vision.slicing import batched, tile_grid
 
     size = detector.imgsz
     h, w = image.shape[:2]
@@ -126,7 +126,7 @@ def run_ceiling(detector, batches: list[np.ndarray]) -> float:
 def verify_batches(image: np.ndarray, detector, params, untiled_max_side: int) -> dict:
     """Record what the real path sends to ``detector.run`` and check the ceiling's batches
     are the same arrays (also serves as the heyan leg's warm-up)."""
-    from vision.inference import detect_image
+    from heyan.vision.inference import detect_image
 
     recorded: list[np.ndarray] = []
     real_run = detector.run
@@ -147,7 +147,7 @@ def verify_batches(image: np.ndarray, detector, params, untiled_max_side: int) -
 
 
 def decode_costs(photos: list[bl.Photo], repeats: int) -> dict:
-    from pipeline.images import read_image
+    from heyan.pipeline.images import read_image
 
     out: dict[str, list[float]] = {}
     shapes: dict[str, list[int]] = {}
@@ -176,16 +176,16 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     bl.setup_env(args.threads)
 
-    from heyan.commands.common import load_detector, slice_params
-    from heyan.settings import get_settings
-    from pipeline.images import read_image
-    from vision.inference import detect_image
+    from heyan.commands.common import detector_settings
+    from heyan.pipeline.images import read_image
+    from heyan.vision.inference import detect_image
 
     env = bl.env_info(args.threads)
     photos = bl.ensure_photos(args.photos, args.seed, args.width, args.height, args.cache_dir, TAG)
-    detector = load_detector(args.model)  # threads from HEYAN_ORT_THREADS, like the CLI
-    params = slice_params(detector)
-    untiled_max_side = get_settings().min_tile_photo_side
+    settings = detector_settings(args.model)
+    detector = settings.load()  # threads from HEYAN_ORT_THREADS, like the CLI
+    params = settings.slice_params(detector.imgsz)
+    untiled_max_side = settings.min_tile_photo_side
     if max(args.width, args.height) <= untiled_max_side:
         raise SystemExit(f"photos of {args.width}x{args.height} are run untiled (<= {untiled_max_side} px): nothing to tile")
     ort_threads = detector.session.get_session_options().intra_op_num_threads
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
     recall = bl.RecallCounter(names)
     per_photo = []
     for k, ph in enumerate(photos):
-        def leg_heyan() -> dict:
+        def leg_heyan(ph=ph) -> dict:
             s0 = detector.stats.run_seconds
             with timer.installed():
                 t0 = time.perf_counter()
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
             recall.add(ph.boxes, ph.class_ids, det.xyxy, det.scores, det.class_ids)
             return {"seconds": t2 - t0, "stages": stages, "detections": len(det)}
 
-        def leg_ceiling() -> dict:
+        def leg_ceiling(ph=ph) -> dict:
             batches = ceiling_batches(read_image(ph.path), detector, params)  # built outside the timer
             t = run_ceiling(detector, batches)
             return {"seconds": t, "runs": len(batches), "images": int(sum(len(b) for b in batches))}

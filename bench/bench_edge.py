@@ -24,7 +24,7 @@ the reader alone, the ceiling for analysed_fps. Results go to
 
 Delivery (``--delivery-events``, default 600; 0 skips it): a box that was offline comes
 back with a backlog. Outboxes are filled with events of floating debris at a few places of
-``edge.testing.DemoSite``'s river (each event with its own ~40 kB snapshot and a crop), a
+``datasets.demo_site.DemoSite``'s river (each event with its own ~40 kB snapshot and a crop), a
 real ``heyan serve`` (SQLite, its own process) gets the site's river network and one
 device per box, and the real uploader (``edge.uploader.Uploader``) of each box drains its
 outbox into it. Figures: events/s, snapshot MB/s, the server's CPU (cores, and ms per
@@ -47,13 +47,14 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchlib import free_port
 
-from edge.config import parse_config
-from edge.outbox import Outbox
-from edge.runner import EdgeRunner
-from edge.testing import MovingObject, SceneSpec, free_port, write_video
+from heyan.datasets.synthetic.camera_video import MovingObject, SceneSpec, write_video
+from heyan.edge.config import parse_config
+from heyan.edge.outbox import Outbox
+from heyan.edge.runner import EdgeRunner
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CACHE = ROOT / "bench" / ".cache"
 
@@ -61,7 +62,7 @@ CACHE = ROOT / "bench" / ".cache"
 def make_video(seconds: float, appear: float, fps: float, width: int, height: int) -> tuple[Path, SceneSpec, list]:
     spec = SceneSpec(width=width, height=height, fps=fps, seconds=seconds, seed=21, render_scale=0.5,
                      objects=[MovingObject(appear, seconds, (0.15, 0.62), (0.45, 0.7), size=0.03, seed=1)])
-    import edge.testing as gen
+    import heyan.datasets.synthetic.camera_video as gen
 
     key = hashlib.sha256((repr(spec) + inspect.getsource(gen)).encode()).hexdigest()[:12]
     path = CACHE / f"edge-{width}x{height}-{fps:g}fps-{seconds:g}s-{key}.avi"
@@ -139,8 +140,9 @@ def _fill_outbox(outbox: Outbox, n: int, places: int, seed: int) -> int:
     import cv2
     import numpy as np
 
-    from edge.events import crop_around, encode_jpeg, iso
-    from edge.testing import DemoSite, SceneRenderer
+    from heyan.datasets.demo_site import DemoSite
+    from heyan.datasets.synthetic.camera_video import SceneRenderer
+    from heyan.edge.events import crop_around, encode_jpeg, iso
 
     site = DemoSite()
     rng = np.random.default_rng(seed)
@@ -172,9 +174,9 @@ def delivery(n_events: int, boxes: int, places: int = 5) -> dict:
     import httpx
     from bench_api import Server
 
-    from edge.heartbeat import Health
-    from edge.testing import DemoSite
-    from edge.uploader import HttpClient, Uploader
+    from heyan.datasets.demo_site import DemoSite
+    from heyan.edge.health import Health
+    from heyan.edge.uploader import HttpClient, Uploader
 
     with tempfile.TemporaryDirectory() as d:
         root = Path(d)

@@ -13,11 +13,11 @@ simulator's source. Per seed, four flights of ``--photos`` photos:
 
 Each is ingested twice in this process, with the river zone (the CLI default) and with
 ``IngestOptions(use_zone=False)``, through ``FlightIngest.run`` with the detector and slice
-parameters ``heyan ingest`` builds (``heyan.commands.common.load_detector/slice_params``).
+parameters ``heyan ingest`` builds (``heyan.commands.common.detector_settings``).
 Every batch the run hands to ``detector.run`` also goes to ``detector.session.run`` alone,
 timed, right before or after the real run (alternating): the ceiling, on exactly the
 arrays the run sent and under the same machine load; that time is taken out of the
-ingest's. Tickets are scored with ``pipeline.flight_score.score_tickets`` (network + default
+ingest's. Tickets are scored with ``datasets.flight.score.score_tickets`` (network + default
 rules: ticketable objects only; and with the plain "every seen object" denominator).
 Last, ``heyan ingest`` runs as a subprocess on a ``--big-photos`` flight and on the first
 nadir flight, for their peak RSS (kernel ``ru_maxrss``, as in ``bench_memory.py``).
@@ -79,7 +79,7 @@ def ensure_flight(cache_dir: Path, photos: int, seed: int, width: int, height: i
                   fp: str, corridor_margin_m: float | None = None) -> Path:
     """A simulated flight folder (photos/, rivers.geojson, truth.geojson, poses.jsonl), rendered
     once. ``corridor_margin_m`` widens the lawnmower's corridor beyond the bank roads."""
-    from datasets.flight import FlightConfig, simulate_flight
+    from heyan.datasets.flight import FlightConfig, simulate_flight
 
     margin = "" if corridor_margin_m is None else f"-m{corridor_margin_m:g}"
     name = f"flight-{route}{margin}-{'oblique' if oblique else 'nadir'}-{width}x{height}-n{photos}-seed{seed}-{fp}"
@@ -178,10 +178,10 @@ class CeilingProbe:
 def ingest_once(detector, params, flight: Path, out: Path, use_zone: bool, flight_id: str) -> dict:
     """``FlightIngest.run`` as ``heyan ingest`` builds it (default options but the zone), timed,
     with the ceiling probed on every batch it runs."""
-    from pipeline.georef import GroundPlane
-    from pipeline.ingest import FlightIngest, IngestOptions
-    from pipeline.rivers import load_network
-    from pipeline.rules import load_rules
+    from heyan.pipeline.geo.georef import GroundPlane
+    from heyan.pipeline.geo.rivers import load_network
+    from heyan.pipeline.ingest import FlightIngest, IngestOptions
+    from heyan.pipeline.tickets.rules import load_rules
 
     network = load_network(flight / "rivers.geojson")
     rules = load_rules()
@@ -217,37 +217,23 @@ def _new_class() -> dict:
 
 
 def match_details(objs: list[dict], tickets: list[dict], k_sigma: float = K_SIGMA) -> dict[str, dict]:
-    """``score_tickets``' matching, step for step, keeping each hit's location error per class
-    (``score_tickets`` only returns the pooled median/p95 of one flight). Its counts are
-    checked against ``score_tickets``' own (``verified``)."""
-    from pipeline.flight_score import _dist_m
+    """``score_tickets``' matching (``match_tickets``), keeping each hit's location error per
+    class (``score_tickets`` only returns the pooled median/p95 of one flight). Its counts
+    are checked against ``score_tickets``' own (``verified``)."""
+    from heyan.datasets.flight.score import match_tickets
 
-    o_lat = np.array([o["geometry"]["coordinates"][1] for o in objs])
-    o_lon = np.array([o["geometry"]["coordinates"][0] for o in objs])
-    o_cls = np.array([o["properties"]["class"] for o in objs])
-    o_half = np.array([float(o["properties"].get("size_m") or 1.0) / 2 for o in objs])
-    hits = np.zeros(len(objs), int)
+    o_cls = [o["properties"]["class"] for o in objs]
     per: dict[str, dict] = {}
     for c in o_cls:
         per.setdefault(str(c), _new_class())["objects"] += 1
-    for t in tickets:
-        p = t["properties"]
-        lon, lat = t["geometry"]["coordinates"][:2]
-        cls = p.get("class")
-        per.setdefault(cls, _new_class())["tickets"] += 1
-        if not objs:
-            continue
-        d = _dist_m(lat, lon, o_lat, o_lon)
-        err = float(p.get("error_m") or 0)
-        ok = (o_cls == cls) & (d <= k_sigma * err + o_half)
-        if not ok.any():
-            continue
-        j = int(np.argmin(np.where(ok, d, np.inf)))
-        per[cls]["true_tickets"] += 1
-        if hits[j] == 0:
-            per[cls]["errors"].append(float(d[j]))
-            per[cls]["within"].append(bool(d[j] <= err + o_half[j]))
-        hits[j] += 1
+    matches, hits = match_tickets(objs, tickets, k_sigma)
+    for m in matches:
+        cls = per.setdefault(m.ticket_class, _new_class())
+        cls["tickets"] += 1
+        cls["true_tickets"] += int(m.obj is not None)
+        if m.error_m is not None:
+            cls["errors"].append(m.error_m)
+            cls["within"].append(m.within_estimate)
     for j, c in enumerate(o_cls):
         per[str(c)]["found"] += int(hits[j] > 0)
     return per
@@ -255,7 +241,7 @@ def match_details(objs: list[dict], tickets: list[dict], k_sigma: float = K_SIGM
 
 def score_flight(flight: Path, tickets_path: Path, network, rules) -> dict:
     """Per-class counts and errors for both denominators, checked against ``score_tickets``."""
-    from pipeline.flight_score import score_tickets, ticketable
+    from heyan.datasets.flight.score import score_tickets, ticketable
 
     when = flight_time(flight)
     truth = json.loads((flight / "truth.geojson").read_text(encoding="utf-8"))["features"]
@@ -349,15 +335,16 @@ def main(argv: list[str] | None = None) -> dict:
     if args.photos < 1:
         raise SystemExit("--photos must be at least 1")
 
-    from heyan.commands.common import load_detector, slice_params
+    from heyan.commands.common import detector_settings
 
     env = bl.env_info(args.threads)
     fp = flight_fingerprint()
     flights = {(k, s): ensure_flight(args.cache_dir, args.photos, s, args.width, args.height, KINDS[k]["oblique"],
                                      KINDS[k]["route"], fp, KINDS[k].get("corridor_margin_m"))
                for s in seeds for k in kinds}
-    detector = load_detector(args.model)  # threads from HEYAN_ORT_THREADS, like the CLI
-    params = slice_params(detector)
+    settings = detector_settings(args.model)
+    detector = settings.load()  # threads from HEYAN_ORT_THREADS, like the CLI
+    params = settings.slice_params(detector.imgsz)
     ort_threads = detector.session.get_session_options().intra_op_num_threads
     bl.log(TAG, f"model {args.model} ({detector.imgsz} px), ort threads {ort_threads}, tile {params.tile}, "
                 f"overlap {params.overlap}, batch {params.batch}, full-frame pass {params.full_frame}")

@@ -28,8 +28,8 @@ VARIANTS = [("yolo11n", 320), ("yolo11n", 640), ("yolo11s", 640)]
 
 
 def export(arch: str, imgsz: int, nc: int, out_dir: Path) -> Path:
-    from models.offline import prepare_offline_ultralytics
-    from models.train import export_onnx
+    from heyan.models.offline import prepare_offline_ultralytics
+    from heyan.models.train import export_onnx
 
     prepare_offline_ultralytics()
     import torch
@@ -72,9 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results-dir", type=Path, default=bl.RESULTS_DIR)
     args = ap.parse_args(argv)
     bl.setup_env(args.threads)
-    from models import DEFAULT_MODEL
-    from models.registry import resolve_model
-    from vision.classes import class_names
+    from heyan.models import DEFAULT_MODEL
+    from heyan.models.registry import resolve_model
+    from heyan.vision.classes import class_names
 
     env = bl.env_info(args.threads)
     rows, out = [], {"threads": args.threads, "area_px": AREA, "variants": {}}

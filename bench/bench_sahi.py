@@ -2,7 +2,7 @@
 and the same ONNX model, in one run, alternating the two legs photo by photo.
 
   heyan  read the JPEG + ``vision.inference.detect_image`` (tile = model input, overlap 0.2,
-         full-frame pass, greedy NMM / IoS 0.5), detector from ``heyan.commands.common``
+         full-frame pass, greedy NMM / IoS 0.5), detector from ``heyan.commands.common.detector_settings``
          with one global confidence threshold;
   sahi   SAHI 0.12.8 ``get_sliced_prediction(path, ...)`` with the ``.onnx`` loaded through
          ``AutoDetectionModel(model_type="ultralytics")`` (Ultralytics' AutoBackend on
@@ -35,7 +35,7 @@ OVERLAP = 0.2
 
 def load_sahi(onnx: Path, card, conf: float, threads: int):
     """SAHI's model for the ONNX file, offline, with its onnxruntime session on ``threads``."""
-    from models.offline import prepare_offline_ultralytics
+    from heyan.models.offline import prepare_offline_ultralytics
 
     # A config folder of our own: never touch the one a training run is using.
     os.environ.setdefault("YOLO_VERBOSE", "False")  # no "Loading model.onnx ..." lines in the table
@@ -81,22 +81,22 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     bl.setup_env(args.threads)
 
-    from heyan.commands.common import load_detector, slice_params
-    from heyan.settings import get_settings
-    from pipeline.images import read_image
-    from vision.inference import detect_image
-    from vision.slicing import tile_grid
+    from heyan.commands.common import detector_settings
+    from heyan.pipeline.images import read_image
+    from heyan.vision.inference import detect_image
+    from heyan.vision.slicing import tile_grid
 
     env = bl.env_info(args.threads)
     photos = bl.ensure_photos(args.photos, args.seed, args.width, args.height, args.cache_dir, TAG)
     onnx, card = bl.resolve(args.model)
     conf = args.conf if args.conf is not None else (float(min(card.thresholds)) if card.thresholds else 0.25)
-    detector = load_detector(args.model, conf=conf)  # one global threshold, no per-class ones
-    params = slice_params(detector)
+    settings = detector_settings(args.model)
+    detector = settings.load(conf=conf)  # one global threshold, no per-class ones
+    params = settings.slice_params(detector.imgsz)
     if params.tile != card.imgsz or params.overlap != OVERLAP:
         bl.log(TAG, f"WARNING: heyan settings give tile {params.tile} / overlap {params.overlap}; SAHI uses "
                     f"{card.imgsz} / {OVERLAP}")
-    untiled_max_side = get_settings().min_tile_photo_side
+    untiled_max_side = settings.min_tile_photo_side
     sahi_model, sahi_threads = load_sahi(onnx, card, conf, args.threads)
     import sahi
     from sahi.predict import get_sliced_prediction

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import socket
 import sys
 import time
 from collections.abc import Sequence
@@ -50,7 +51,7 @@ def add_common_args(p: argparse.ArgumentParser, photos: int = DEFAULT_PHOTOS) ->
 
 def setup_env(threads: int) -> None:
     """Must run before anything calls ``heyan.settings.get_settings`` (it is cached): the
-    detector built by ``heyan.commands.common.load_detector`` takes its threads from
+    detector the CLI's ``heyan.commands.common.detector_settings`` builds takes its threads from
     ``HEYAN_ORT_THREADS``. Subprocesses (``heyan detect``) inherit the variable."""
     os.environ["HEYAN_ORT_THREADS"] = str(threads)
     try:
@@ -98,10 +99,10 @@ def finish_env(env: dict, tag: str) -> dict:
 
 def resolve(model: str):
     """(onnx_path, card) through the same zoo folders as the CLI (``HEYAN_ZOO_DIR`` first)."""
+    from heyan.models.registry import resolve_model
     from heyan.settings import get_settings
-    from models.registry import resolve_model
 
-    return resolve_model(model, extra=get_settings().zoo_dir)
+    return resolve_model(model, extra=get_settings().detector.zoo_dir)
 
 
 def model_info(model: str) -> dict:
@@ -160,7 +161,7 @@ def ensure_photos(n: int, seed: int = DEFAULT_SEED, width: int = PHOTO_W, height
                 log(tag, f"photo seed {s}: generator changed since it was cached, re-rendering")
                 meta = None
         if meta is None:
-            from datasets.synthetic.large import render_large_photo
+            from heyan.datasets.synthetic.large import render_large_photo
 
             log(tag, f"rendering photo {i + 1}/{n} (seed {s}, {width}x{height}) ...")
             t0 = time.perf_counter()
@@ -190,7 +191,7 @@ def tiny_photo(cache_dir: Path = CACHE_DIR, size: tuple[int, int] = (640, 480)) 
     p = cache_dir / f"tiny-{size[0]}x{size[1]}.jpg"
     if not p.is_file():
         rng = np.random.default_rng(7)
-        from datasets.synthetic.scenes import render_drone_scene
+        from heyan.datasets.synthetic.scenes import render_drone_scene
 
         img = render_drone_scene(rng, size=max(size), oblique=False).image
         img = cv2.resize(img, size)
@@ -202,17 +203,9 @@ def tiny_photo(cache_dir: Path = CACHE_DIR, size: tuple[int, int] = (640, 480)) 
 
 # -- recall against ground truth ------------------------------------------------------------
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float64)
-    a = a.astype(np.float64)
-    b = b.astype(np.float64)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    from heyan.vision.nms import pairwise_overlap
+
+    return pairwise_overlap(a.astype(np.float64), b.astype(np.float64))
 
 
 def match(gt_boxes: np.ndarray, gt_cls: np.ndarray, boxes: np.ndarray, scores: np.ndarray, cls: np.ndarray,
@@ -326,3 +319,10 @@ def recall_header(rec: dict) -> list[str]:
 
 def per_min(n: int, seconds: float) -> float | None:
     return round(60.0 * n / seconds, 3) if seconds > 0 else None
+
+
+def free_port() -> int:
+    """A loopback port free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from datasets.labels import ImportResult, Problem
-from vision.classes import class_names
+from heyan.datasets.labelled import ImportResult, Problem
+from heyan.vision.classes import class_names
 
 DROP = "drop"
 

@@ -12,12 +12,12 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from datasets.augment import AugmentParams, augment
-from datasets.copypaste import ComposeParams, Cutout, compose_chip, real_cutout, water_land_masks
-from datasets.labels import LabelledPhoto, Problem
-from datasets.tiling import ChipParams, chip_boxes
-from datasets.yolo import iter_split
-from vision.classes import class_names
+from heyan.datasets.augment import AugmentParams, augment
+from heyan.datasets.copypaste import ComposeParams, Cutout, compose_chip, real_cutout, water_land_masks
+from heyan.datasets.labelled import LabelledPhoto, Problem
+from heyan.datasets.tiling import ChipParams, chip_boxes
+from heyan.datasets.yolo import iter_split
+from heyan.vision.classes import class_names
 
 
 def collect_cutouts(photos: Iterable[LabelledPhoto], gsd_m: float | None, max_per_class: int = 400,
@@ -149,7 +149,7 @@ CHIP_GROUP = r"^(.*?)(?:__\d+)?\.[^.]+$"  # a chip of `heyan dataset tile` belon
 def dataset_stats(data: Path, splits: tuple[str, ...] = ("train", "val"), group: str | None = CHIP_GROUP) -> dict:
     """Per split: images, boxes per class, box size distribution (long side in px, as
     percentiles per class) and the source groups, so leakage between splits shows."""
-    from datasets.split import group_of
+    from heyan.datasets.split import group_of
 
     cfg = yaml.safe_load(Path(data).read_text(encoding="utf-8")) if Path(data).is_file() else {}
     names = class_names()

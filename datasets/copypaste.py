@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from datasets.synthetic.effects import rotate_sprite
-from datasets.synthetic.scenes import ON_WATER, SIZE_M, SPRITES
-from datasets.synthetic.textures import fractal_noise
-from vision.nms import pairwise_overlap
+from heyan.datasets.synthetic.effects import rotate_sprite
+from heyan.datasets.synthetic.scenes import ON_WATER, SIZE_M, SPRITES
+from heyan.datasets.synthetic.textures import fractal_noise
+from heyan.vision.nms import pairwise_overlap
 
 Rng = np.random.Generator
 

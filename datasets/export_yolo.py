@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from datasets.labels import LabelledPhoto
-from vision.classes import class_names
+from heyan.datasets.labelled import LabelledPhoto
+from heyan.vision.classes import class_names
 
 
 def _link(src: Path, dst: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from datasets.labels import LabelledPhoto
+from heyan.datasets.labelled import LabelledPhoto
 
 
 def group_of(path: Path, pattern: str | None) -> str:

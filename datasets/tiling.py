@@ -1,6 +1,7 @@
 """Cut labelled photos into training chips on the same grid sliced inference uses
 (`vision.slicing.tile_grid`), so the model learns objects at the scale it will see them.
-Boxes are clipped to each chip; remnants too small to learn from are dropped."""
+Boxes are clipped to each chip; remnants too small to learn from are dropped
+(``vision.boxes.boxes_in_window``: the same rule as chips of reviewed tickets)."""
 
 from __future__ import annotations
 
@@ -10,31 +11,24 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from datasets.labels import LabelledPhoto, Problem
-from vision.slicing import tile_grid
+from heyan.datasets.labelled import LabelledPhoto, Problem
+from heyan.vision.boxes import MIN_SIDE_PX, MIN_VISIBLE, boxes_in_window
+from heyan.vision.slicing import tile_grid
 
 
 @dataclass(frozen=True)
 class ChipParams:
     size: int = 320
     overlap: float = 0.2
-    min_visible: float = 0.4  # keep a clipped box if at least this share of its area is in the chip
-    min_side_px: float = 4.0  # ... and both its sides are at least this long
+    min_visible: float = MIN_VISIBLE  # keep a clipped box if at least this share of its area is in the chip
+    min_side_px: float = MIN_SIDE_PX  # ... and both its sides are at least this long
     keep_empty: float = 0.1  # share of chips without boxes kept as background examples
 
 
 def chip_boxes(boxes: np.ndarray, names: list[str], window: np.ndarray, p: ChipParams) -> tuple[np.ndarray, list[str]]:
-    """Boxes (xyxy, photo pixels) clipped to ``window`` and shifted into chip pixels."""
-    if len(boxes) == 0:
-        return np.zeros((0, 4), np.float32), []
-    x1, y1, x2, y2 = (float(v) for v in window)
-    clipped = np.stack([np.clip(boxes[:, 0], x1, x2), np.clip(boxes[:, 1], y1, y2),
-                        np.clip(boxes[:, 2], x1, x2), np.clip(boxes[:, 3], y1, y2)], 1)
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    w, h = clipped[:, 2] - clipped[:, 0], clipped[:, 3] - clipped[:, 1]
-    keep = (w >= p.min_side_px) & (h >= p.min_side_px) & (w * h >= p.min_visible * np.maximum(area, 1e-9))
-    out = clipped[keep] - np.array([x1, y1, x1, y1], np.float32)
-    return out.astype(np.float32), [n for n, k in zip(names, keep) if k]
+    """Boxes (xyxy, photo pixels) labelled in ``window``, in chip pixels, with their names."""
+    keep, out = boxes_in_window(boxes, window, p.min_visible, p.min_side_px)
+    return out.astype(np.float32), [names[i] for i in keep]
 
 
 def tile_photos(photos: list[LabelledPhoto], out: Path, p: ChipParams, seed: int = 0

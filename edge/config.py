@@ -22,14 +22,15 @@ from pydantic import (
     model_validator,
 )
 
-from models import DEFAULT_MODEL
-from vision.classes import class_names
+from heyan.models.settings import ModelChoice
+from heyan.vision.classes import class_names
+from heyan.vision.common import InputError
 
 # A polygon in relative image coordinates: [[x, y], ...], 0 = left/top, 1 = right/bottom.
 Polygon = list[tuple[float, float]]
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config that cannot be used; the message names the file and the field path."""
 
 
@@ -90,9 +91,9 @@ class StorageConfig(_Strict):
     flush_timeout_s: float = Field(10.0, ge=0, description="On shutdown, try this long to deliver what is queued before exiting.")
 
 
-class DetectorConfig(_Strict):
-    model: str = Field(DEFAULT_MODEL, description="Model zoo name or path to an .onnx file with model.json beside it.")
-    zoo_dir: Path | None = Field(None, description="Extra model zoo folder searched before the built-in one.")
+class DetectorConfig(ModelChoice):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
     threads: int = Field(1, ge=0, description="onnxruntime threads; 1 leaves the other core for decoding video (0: all cores).")
 
 

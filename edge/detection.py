@@ -18,9 +18,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from edge.config import DetectorConfig
-from vision.detections import Detections
-from vision.slicing import SliceParams, polygon_mask, sliced_predict
+from heyan.vision.detections import Detections
+from heyan.vision.slicing import SliceParams, polygon_mask, sliced_predict
 
 log = logging.getLogger("heyan.edge.detection")
 
@@ -34,22 +33,9 @@ class BatchDetector(Protocol):
     def predict_batch(self, images: Sequence[np.ndarray]) -> list[Detections]: ...
 
 
-def load_detector(cfg: DetectorConfig) -> Any:
-    """The configured model; ``testing:blobs`` is the ONNX-free detector for tests and demos."""
-    if cfg.model.startswith("testing:"):
-        from edge.testing import BlobDetector
-
-        if cfg.model != "testing:blobs":
-            raise ValueError(f"detector.model: unknown test detector {cfg.model!r} (only testing:blobs)")
-        return BlobDetector()
-    from models.registry import load_detector as _load
-
-    return _load(cfg.model, extra=cfg.zoo_dir, threads=cfg.threads)
-
-
 def default_thresholds(detector: Any) -> dict[str, float]:
     """Per-class thresholds from the model card, else from vision.classes."""
-    from vision.classes import CLASSES
+    from heyan.vision.classes import CLASSES
 
     names = list(detector.class_names)
     spec = getattr(detector, "spec", None)
@@ -122,7 +108,7 @@ class DetectorService:
             return Detections.empty()
         det = Detections.concat(parts)
         if len(windows) > 1:  # overlapping windows see the same object twice
-            from vision.nms import nms
+            from heyan.vision.nms import nms
 
             det = det[nms(det.xyxy, det.scores, 0.5, class_ids=det.class_ids)]
         return det

@@ -19,8 +19,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.outbox import Outbox
-from pipeline.rules import EDGE_EVENT_KINDS
+from heyan.edge.outbox import Outbox
+from heyan.pipeline.tickets.rules import EDGE_EVENT_KINDS
 
 log = logging.getLogger("heyan.edge.events")
 
@@ -57,12 +57,12 @@ class Projector:
     of a box is where a floating object touches the water."""
 
     def __init__(self, calibration_path: Path) -> None:
-        from pipeline.calibration import load_calibration
+        from heyan.pipeline.geo.calibration import load_calibration
 
         self.calib = load_calibration(calibration_path)
 
     def project(self, px: float, py: float, frame_w: int, frame_h: int) -> tuple[float | None, float | None, float | None]:
-        from pipeline.calibration import project_with_calibration
+        from heyan.pipeline.geo.calibration import project_with_calibration
 
         cw, ch = self.calib.image_size
         # A calibration made on a still of another resolution of the same camera still holds.

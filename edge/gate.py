@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from edge.config import GateConfig
+from heyan.edge.config import GateConfig
 
 
 @dataclass

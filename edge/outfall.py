@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from edge.config import OutfallConfig
+from heyan.edge.config import OutfallConfig
 
 ANALYSIS_WIDTH = 160  # the mouth ROI is analysed at this width at most
 

@@ -20,22 +20,22 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.config import CameraConfig, EdgeConfig
-from edge.detection import (
+from heyan.edge.config import CameraConfig, EdgeConfig
+from heyan.edge.detection import (
     DetectorService,
     default_thresholds,
-    load_detector,
     windows_around,
 )
-from edge.events import EventSink, EventState, ObjectEvents, Projector
-from edge.gate import MotionGate, roi_mask, small_grey
-from edge.heartbeat import CameraHealth, Health, Heartbeat, default_device_id
-from edge.outbox import Outbox
-from edge.outfall import OutfallWatch, mean_lab
-from edge.sources import FrameReader, iter_frames, source_kind
-from edge.tracker import Tracker
-from edge.uploader import HttpClient, Uploader
-from vision.nms import nms
+from heyan.edge.events import EventSink, EventState, ObjectEvents, Projector
+from heyan.edge.gate import MotionGate, roi_mask, small_grey
+from heyan.edge.health import CameraHealth, Health, default_device_id
+from heyan.edge.heartbeat import Heartbeat
+from heyan.edge.outbox import Outbox
+from heyan.edge.outfall import OutfallWatch, mean_lab
+from heyan.edge.sources import FrameReader, iter_frames, source_kind
+from heyan.edge.tracker import Tracker
+from heyan.edge.uploader import HttpClient, Uploader
+from heyan.vision.nms import nms
 
 log = logging.getLogger("heyan.edge.runner")
 
@@ -283,7 +283,7 @@ class EdgeRunner:
         st = cfg.storage
         st.dir.mkdir(parents=True, exist_ok=True)
         self.outbox = Outbox(st.dir, int(st.max_mb * 2**20), int(st.min_free_mb * 2**20))
-        self.detector = DetectorService(detector if detector is not None else load_detector(cfg.detector))
+        self.detector = DetectorService(detector if detector is not None else cfg.detector.load())
         self.client = HttpClient(cfg.server.url, cfg.server.resolved_token(), cfg.server.timeout_s,
                                  user_agent=f"heyan-edge/{self.device_id}")
         self.uploader = Uploader(self.outbox, self.client, self.health, self.svc_stop, cfg.server.retry_base_s, cfg.server.retry_max_s)

@@ -34,8 +34,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.config import CameraConfig
-from edge.heartbeat import CameraHealth
+from heyan.edge.config import CameraConfig
+from heyan.edge.health import CameraHealth
 
 log = logging.getLogger("heyan.edge.sources")
 

@@ -21,21 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge.config import TrackerConfig
-from vision.detections import Detections
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float32)
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6)
+from heyan.edge.config import TrackerConfig
+from heyan.vision.detections import Detections
+from heyan.vision.nms import pairwise_overlap
 
 
 @dataclass
@@ -111,7 +99,7 @@ class Tracker:
                 continue
             tb = np.stack([live[i].box for i in ti])
             db = dets.xyxy[di]
-            iou = iou_matrix(tb, db)
+            iou = pairwise_overlap(tb, db)
             tc = (tb[:, :2] + tb[:, 2:]) / 2
             dc = (db[:, :2] + db[:, 2:]) / 2
             diag = np.hypot(tb[:, 2] - tb[:, 0], tb[:, 3] - tb[:, 1])

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from edge.heartbeat import Health
-    from edge.outbox import Outbox, PendingEvent
+    from heyan.edge.health import Health
+    from heyan.edge.outbox import Outbox, PendingEvent
 
 log = logging.getLogger("heyan.edge.uploader")
 

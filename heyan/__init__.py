@@ -1,3 +1,5 @@
 """The ``heyan`` command line and settings. Domain code lives in the sibling packages."""
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+__version__ = version("heyan")

@@ -4,8 +4,11 @@ registers itself here, so areas of the program do not edit each other's files.""
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
+
+from heyan.vision.common import InputError
 
 app = typer.Typer(
     name="heyan",
@@ -30,17 +33,23 @@ COMMAND_MODULES = [
     "heyan.commands.dataset",
     "heyan.commands.adapt",
     "heyan.commands.upload",
+    "heyan.commands.demo",
 ]
 
+# A command module that fails to import is an error, not a missing command: say so loudly.
 for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``heyan`` console script: the app, with bad input that no command answered
+    itself turned into its message and exit code instead of a traceback."""
     try:
-        _mod = importlib.import_module(_name)
-    except ModuleNotFoundError as exc:  # a command module not written yet
-        if exc.name != _name:
-            raise
-        continue
-    _mod.register(app)
+        app(args=argv)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

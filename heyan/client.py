@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import httpx
 
-from pipeline.images import IMAGE_SUFFIXES
+from heyan.pipeline.images import IMAGE_SUFFIXES
 
 PHOTO_SUFFIXES = frozenset(s.lower() for s in IMAGE_SUFFIXES)
 

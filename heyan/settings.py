@@ -1,73 +1,114 @@
-"""One settings object for the whole program: environment (``HEYAN_*``) and an optional
-YAML file (``HEYAN_CONFIG`` or ``./heyan.yaml``). Library code never reads the environment
-itself; the CLI builds ``Settings`` once and passes plain values down."""
+"""The program's settings: environment (``HEYAN_*``) over an optional YAML file
+(``HEYAN_CONFIG`` or ``./heyan.yaml``), read here and only here. The defaults are not
+written here: they are those of the typed sections, ``models.settings.DetectorSettings``
+(detector, slicing) and ``serve.config.ServeConfig`` (the server). The flat names below
+are the environment's and the file's; ``Settings`` folds them into those sections.
+
+- default_model, zoo_dir, ort_threads, tile_size, tile_overlap, tile_batch, full_frame_pass,
+  merge, merge_iou, min_tile_photo_side -> ``detector`` (model, zoo_dir, threads, ...);
+- admin_password, serve_<field> -> ``serve.<field>``; ``serve_*_mb`` in MiB; ``serve_model``
+  sets the server's detector model (default: the global one).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models import DEFAULT_MODEL
+from heyan.models.settings import DetectorSettings
+from heyan.serve.config import MB, ServeConfig
+from heyan.vision.common import InputError
 
-
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HEYAN_", extra="ignore")
-
-    default_model: str = Field(DEFAULT_MODEL, description="Model zoo name used when --model is not given.")
-    zoo_dir: Path | None = Field(None, description="Extra model zoo folder searched before the built-in one.")
-    ort_threads: int = Field(0, description="onnxruntime intra-op threads; 0 lets onnxruntime decide (all cores).")
-    tile_size: int | None = Field(None, description="Tile size in pixels for sliced inference; default: the model's input size.")
-    tile_overlap: float = Field(0.2, ge=0.0, lt=0.9, description="Fraction of a tile shared with its neighbour.")
-    tile_batch: int = Field(4, ge=1, description="Tiles sent to onnxruntime in one run.")
-    full_frame_pass: bool = Field(True, description="Also run one downscaled pass over the whole photo for large objects.")
-    merge: str = Field("nmm", pattern="^(nms|nmm)$", description="How boxes from overlapping tiles are merged.")
-    merge_iou: float = Field(0.5, description="Overlap (IoU or IoS) above which boxes from different tiles merge.")
-    min_tile_photo_side: int = Field(720, description="Photos whose longer side is at most this are run whole, untiled (a 1280×720 camera frame is sliced: litter of 5–40 px is lost when the whole frame is shrunk to the model input).")
-
-    # -- heyan serve (tickets server) ------------------------------------------------------
-    serve_db_url: str | None = Field(None, description="SQLAlchemy URL of the server database; default: SQLite file heyan.db in serve_data_dir.")
-    serve_data_dir: Path = Field(Path("heyan-data"), description="Server data folder: database file, content-addressed photos and evidence, work folders.")
-    serve_host: str = Field("127.0.0.1", description="Address `heyan serve` listens on.")
-    serve_port: int = Field(8000, ge=1, le=65535, description="Port `heyan serve` listens on.")
-    admin_password: str | None = Field(None, description="HEYAN_ADMIN_PASSWORD: password of the `admin` account created on first start; unset: a one-time password is printed.")
-    serve_max_upload_mb: int = Field(8192, ge=1, description="Largest flight upload (one request), MiB.")
-    serve_max_photo_mb: int = Field(200, ge=1, description="Largest single photo in an upload, MiB.")
-    serve_max_files: int = Field(20000, ge=1, description="Most photos in one flight upload.")
-    serve_max_json_mb: int = Field(64, ge=1, description="Largest JSON body (river network upload), MiB.")
-    serve_workers: int = Field(1, ge=0, description="Flight-processing worker threads started by the server (0: none, jobs wait).")
-    serve_job_lease_s: float = Field(120.0, gt=0, description="A running job whose worker has not renewed its lease for this long is requeued.")
-    serve_job_max_attempts: int = Field(3, ge=1, description="A job that failed (or whose worker died) this many times stays failed.")
-    serve_session_hours: float = Field(12.0, gt=0, description="Browser session lifetime, hours.")
-    serve_cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set when served over HTTPS).")
-    serve_login_max_failures: int = Field(5, ge=1, description="Failed logins per user or per IP within serve_login_window_s before 429.")
-    serve_login_window_s: float = Field(60.0, gt=0, description="Login rate-limit window, seconds.")
-    serve_escalation_interval_s: float = Field(300.0, ge=0, description="How often the server checks for overdue tickets to escalate (0: only via the API).")
-    serve_rules: Path | None = Field(None, description="Rules YAML used by the server's flight processing (default: the shipped table).")
-    serve_model: str | None = Field(None, description="Detector used by the server's flight processing (default: default_model).")
-    serve_tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps, e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none; the river network is the map).")
-    serve_edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
-    serve_edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
+# Flat names whose field in DetectorSettings is named otherwise.
+_DETECTOR_RENAMES = {"default_model": "model", "ort_threads": "threads"}
+_DETECTOR_FIELDS = set(DetectorSettings.model_fields) - set(_DETECTOR_RENAMES.values()) | set(_DETECTOR_RENAMES)
+_SERVE_RENAMES = {"serve_rules": "rules_path", "serve_data_dir": "data_dir", "serve_db_url": "db_url",
+                  "serve_host": "host", "serve_port": "port"}
 
 
-def _file_values() -> dict[str, Any]:
-    path = os.environ.get("HEYAN_CONFIG") or ("heyan.yaml" if Path("heyan.yaml").is_file() else None)
+class SettingsError(InputError):
+    """A settings file that cannot be used."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    detector: DetectorSettings = Field(default_factory=DetectorSettings)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_flat_names(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        detector: dict[str, Any] = dict(data.get("detector") or {})
+        serve: dict[str, Any] = dict(data.get("serve") or {})
+        serve_model: str | None = None
+        unknown = []
+        for raw_key, value in data.items():
+            key = str(raw_key)
+            if key in ("detector", "serve"):
+                continue
+            if key in _DETECTOR_FIELDS:
+                detector[_DETECTOR_RENAMES.get(key, key)] = value
+            elif key == "admin_password":
+                serve["admin_password"] = value
+            elif key == "serve_model":
+                serve_model = value
+            elif key in _SERVE_RENAMES:
+                serve[_SERVE_RENAMES[key]] = value
+            elif key.startswith("serve_") and key.endswith("_mb"):
+                serve[key[len("serve_"):-len("_mb")] + "_bytes"] = int(value) * MB
+            elif key.startswith("serve_"):
+                serve[key[len("serve_"):]] = value
+            else:
+                unknown.append(key)
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        # The server runs the global detector settings unless serve_model names another model.
+        server_detector = dict(detector) | dict(serve.get("detector") or {})
+        if serve_model:
+            server_detector["model"] = serve_model
+        serve["detector"] = server_detector
+        return {"detector": detector, "serve": serve}
+
+
+def _file_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    path = environ.get("HEYAN_CONFIG") or ("heyan.yaml" if Path("heyan.yaml").is_file() else None)
     if not path:
         return {}
     with open(path, encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: settings file must be a mapping of names to values")
+        raise SettingsError(f"{path}: settings file must be a mapping of names to values")
     return data
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    # Only names a section knows: HEYAN_CONFIG, HEYAN_PASSWORD and the like belong to others.
+    known = _DETECTOR_FIELDS | set(_SERVE_RENAMES) | {"admin_password", "serve_model"} | {
+        f"serve_{f}" for f in ServeConfig.model_fields} | {
+        f"serve_{f[:-len('_bytes')]}_mb" for f in ServeConfig.model_fields if f.endswith("_bytes")}
+    out: dict[str, Any] = {}
+    for key, value in environ.items():
+        name = key[len("HEYAN_"):].lower()
+        if key.startswith("HEYAN_") and name in known:
+            out[name] = value
+    return out
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    # Environment wins over the file.
+    return Settings.model_validate(_file_values(env) | _env_values(env))
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    # Environment wins over the file: pass file values as defaults only.
-    file_values = {k: v for k, v in _file_values().items() if f"HEYAN_{k.upper()}" not in os.environ}
-    return Settings(**file_values)
+    return load_settings()

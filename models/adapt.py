@@ -25,13 +25,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from datasets.export_yolo import write_yolo
-from datasets.labels import LabelledPhoto
-from datasets.split import split_by_group
-from datasets.tiling import ChipParams, tile_photos
-from models.card import ModelCard, sha256_file
-from models.evaluate import EvalResult, Source, evaluate_sources, operating_thresholds
-from models.registry import load_detector, resolve_model
+from heyan.datasets.export_yolo import write_yolo
+from heyan.datasets.labelled import LabelledPhoto
+from heyan.datasets.split import split_by_group
+from heyan.datasets.tiling import ChipParams, tile_photos
+from heyan.models.card import ModelCard, sha256_file
+from heyan.models.evaluate import EvalResult, Source, evaluate_sources, operating_thresholds
+from heyan.models.registry import load_detector, resolve_model
 
 
 class AdaptError(ValueError):
@@ -113,7 +113,7 @@ def evaluate_on_holdout(model: str, hold_yaml: Path, extra_zoo: Path | None = No
 def adapt(photos: list[LabelledPhoto], base: str, work: Path, p: AdaptParams = AdaptParams(),
           extra_zoo: Path | None = None) -> AdaptResult:
     """Fine-tune ``base`` on the site's frames and judge it on the held-back ones."""
-    from models.train import export_onnx, train
+    from heyan.models.train import export_onnx, train
 
     onnx_base, card = resolve_model(base, extra_zoo)
     train_frames, hold = split_site(photos, p)

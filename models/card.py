@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from vision.classes import CLASSES
-from vision.detector import DetectorSpec
+from heyan.vision.classes import CLASSES
+from heyan.vision.common import atomic_write
+from heyan.vision.detector import DetectorSpec
 
 
 class ModelCard(BaseModel):
@@ -45,9 +46,7 @@ class ModelCard(BaseModel):
         return out
 
     def save(self, path: Path) -> None:
-        tmp = Path(path).with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.model_dump(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, json.dumps(self.model_dump(), ensure_ascii=False, indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> ModelCard:
@@ -82,5 +81,5 @@ def card_from_training(name: str, onnx_path: Path, weights: Path, imgsz: int, da
     return ModelCard(
         name=name, imgsz=imgsz, classes=[c.name for c in CLASSES], classes_zh=[c.zh for c in CLASSES],
         thresholds=[c.threshold for c in CLASSES], sha256=sha256_file(onnx_path),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), training=training,
+        created=datetime.now(UTC).isoformat(timespec="seconds"), training=training,
     )

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from datasets.yolo import iter_split
-from vision.detections import Detections
-from vision.nms import pairwise_overlap
+from heyan.datasets.yolo import iter_split
+from heyan.vision.detections import Detections
+from heyan.vision.nms import pairwise_overlap
 
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 
@@ -174,8 +174,8 @@ def _collect(detector: Any, data: Path, split: str, tile: bool, progress: bool, 
     items = iter_split(Path(data), split)
     st = _Stats(images=len(items))
     if tile:
-        from vision.inference import detect_image
-        from vision.slicing import SliceParams
+        from heyan.vision.inference import detect_image
+        from heyan.vision.slicing import SliceParams
 
         # Tiles are merged by NMS for mAP by default: greedy merging (the production
         # default) at mAP's 0.001 threshold joins the many low-score boxes into oversized

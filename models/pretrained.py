@@ -59,7 +59,7 @@ def pretrained_onnx(name: str) -> tuple[Path, PretrainedSource]:
 def checkpoint_for_pretrained(name: str, out_pt: Path, class_names: list[str], imgsz: int | None = None) -> Path:
     """A trainable checkpoint for ``class_names`` starting from a pretrained source's weights
     (all layers but the classification layer)."""
-    from models.recover import checkpoint_from_onnx
+    from heyan.models.recover import checkpoint_from_onnx
 
     onnx_path, src = pretrained_onnx(name)
     return checkpoint_from_onnx(onnx_path, out_pt, class_names, src.architecture, imgsz or src.imgsz,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.preprocess import letterbox, to_input
+from heyan.vision.preprocess import letterbox, to_input
 
 
 class _Reader:

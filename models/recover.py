@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models.offline import prepare_offline_ultralytics
+from heyan.models.offline import prepare_offline_ultralytics
+from heyan.vision.common import InputError
 
 
-class RecoverError(ValueError):
+class RecoverError(InputError):
     pass
 
 
@@ -100,7 +101,7 @@ def checkpoint_from_onnx(onnx_path: Path, out_pt: Path, class_names: list[str], 
 
 def checkpoint_for_zoo_model(name_or_path: str, out_pt: Path) -> Path:
     """The checkpoint of a zoo model (by name or path), for fine-tuning."""
-    from models.registry import resolve_model
+    from heyan.models.registry import resolve_model
 
     onnx_path, card = resolve_model(name_or_path)
     arch = card.architecture if card.architecture.endswith(".yaml") else f"{card.architecture}.yaml"

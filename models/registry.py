@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models import DEFAULT_MODEL  # noqa: F401  (re-exported)
-from models.card import ModelCard, sha256_file
-from vision.detector import OnnxDetector
+from heyan.models import DEFAULT_MODEL  # noqa: F401  (re-exported)
+from heyan.models.card import ModelCard, sha256_file
+from heyan.vision.detector import OnnxDetector
 
 BUILTIN_ZOO = Path(__file__).resolve().parent / "zoo"
 

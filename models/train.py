@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.offline import prepare_offline_ultralytics
+from heyan.models.offline import prepare_offline_ultralytics
 
 
 @dataclass
@@ -40,14 +40,14 @@ def train(data_yaml: Path, out_dir: Path, model_yaml: str = "yolo11n.yaml", imgs
     # checkpoint's weights unless `pretrained` names it, so pass it explicitly.
     if str(model_yaml).startswith("pretrained:"):
         # Weights shipped inside a registry package (models/pretrained.py), new class layer.
-        from models.pretrained import checkpoint_for_pretrained
-        from vision.classes import class_names
+        from heyan.models.pretrained import checkpoint_for_pretrained
+        from heyan.vision.classes import class_names
 
         model_yaml = str(checkpoint_for_pretrained(str(model_yaml).split(":", 1)[1],
                                                    out_dir.parent / f"{out_dir.name}-start.pt", class_names(), imgsz))
     elif not str(model_yaml).endswith((".yaml", ".yml", ".pt")):
         # A zoo model: rebuild its checkpoint from the shipped ONNX (models/recover.py).
-        from models.recover import checkpoint_for_zoo_model
+        from heyan.models.recover import checkpoint_for_zoo_model
 
         model_yaml = str(checkpoint_for_zoo_model(str(model_yaml), out_dir.parent / f"{out_dir.name}-start.pt"))
     model = YOLO(model_yaml)

@@ -7,12 +7,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from heyan.vision.common import InputError
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 # A 20 MP photo decodes to 63 MB; refuse absurd headers instead of exhausting memory.
 MAX_PIXELS = 200_000_000
 
 
-class ImageReadError(ValueError):
+class ImageReadError(InputError):
     def __init__(self, file: str | Path, reason: str) -> None:
         super().__init__(f"{file}: {reason}")
         self.file = str(file)

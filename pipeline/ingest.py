@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,22 +23,24 @@ import cv2
 import numpy as np
 from shapely.geometry import Polygon, mapping
 
-from pipeline.dedup import DedupParams, DedupResult, OpenTicket, TicketDraft, dedup_flight
-from pipeline.exports import write_csv, write_geojson, write_kml, write_xlsx
-from pipeline.finds import Find
-from pipeline.gcj02 import wgs84_to_gcj02
-from pipeline.georef import GeorefSettings, GroundPlane, PoseError, footprint, project_pixels
-from pipeline.images import ImageReadError, expand_inputs, read_image
-from pipeline.metadata import MetadataError, read_pose
-from pipeline.pose import CameraPose
-from pipeline.report import ReportData, render_report
-from pipeline.rivers import Place, RiverNetwork
-from pipeline.rules import Decision, RuleSet
-from pipeline.zipsafe import extract_images
-from vision.detections import Detections
-from vision.detector import OnnxDetector
-from vision.inference import detect_image
-from vision.slicing import SliceParams, SliceReport, tile_grid
+from heyan.pipeline.geo.gcj02 import wgs84_to_gcj02
+from heyan.pipeline.geo.georef import GeorefSettings, GroundPlane, PoseError, footprint, project_pixels
+from heyan.pipeline.geo.rivers import Place, RiverNetwork
+from heyan.pipeline.images import ImageReadError, expand_inputs, read_image
+from heyan.pipeline.metadata import MetadataError, read_pose
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.pipeline.tickets.dedup import DedupParams, DedupResult, OpenTicket, TicketDraft, dedup_flight
+from heyan.pipeline.tickets.exports import write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.tickets.finds import Find
+from heyan.pipeline.tickets.report import ReportData, render_report
+from heyan.pipeline.tickets.rules import Decision, RuleSet
+from heyan.pipeline.tickets.ticket import EvidenceRecord, TicketRecord
+from heyan.pipeline.zipsafe import extract_images
+from heyan.vision.common import atomic_file, atomic_write
+from heyan.vision.detections import Detections
+from heyan.vision.detector import OnnxDetector
+from heyan.vision.inference import UNTILED_MAX_SIDE, detect_image
+from heyan.vision.slicing import SliceParams, SliceReport, tile_grid
 
 # Classes lying flat on the ground or water: their box centre is their ground position.
 # Upright things (boats, dredgers, buildings) in oblique views stand on the box's lower part.
@@ -51,7 +53,7 @@ class IngestOptions:
     ground: GroundPlane = field(default_factory=GroundPlane)
     georef: GeorefSettings = field(default_factory=GeorefSettings)
     tile: bool = True
-    untiled_max_side: int = 720
+    untiled_max_side: int = UNTILED_MAX_SIDE
     use_zone: bool = True  # skip photos and tiles that miss the river zone
     zone_margin_m: float = 20.0
     max_river_distance_m: float = 500.0
@@ -222,7 +224,7 @@ class FlightIngest:
                               "lat": None, "lon": None, "error_m": None, "ticket": None, "reason": f"no ground point: {res.reasons[i]}"})
                 continue
             size = _size_m(eres, i, n)
-            f = Find(id=fid, image=str(path), class_name=cname, score=float(det.scores[i]), box=box,  # type: ignore[arg-type]
+            f = Find(id=fid, image=str(path), class_name=cname, score=float(det.scores[i]), box=box,
                      lat=float(res.lat[i]), lon=float(res.lon[i]), error_m=float(res.error_m[i]), size_m=size,
                      time=when, off_nadir_deg=off)
             place = next(place_iter)
@@ -247,10 +249,9 @@ class FlightIngest:
         crop = crop.copy()
         cv2.rectangle(crop, (int((x1 - a) * s), int((y1 - b) * s)), (int((x2 - a) * s), int((y2 - b) * s)), (0, 0, 255), 2)
         name = "evidence/" + fid.replace("#", "_").replace("/", "_") + ".jpg"
-        target = self.out / name
-        tmp = target.with_suffix(".part.jpg")
-        cv2.imwrite(str(tmp), crop, [cv2.IMWRITE_JPEG_QUALITY, 88])
-        tmp.replace(target)
+        with atomic_file(self.out / name, keep_suffix=True) as tmp:
+            if not cv2.imwrite(str(tmp), crop, [cv2.IMWRITE_JPEG_QUALITY, 88]):
+                raise OSError(f"cannot write {tmp}")
         return name
 
     # -- the flight ------------------------------------------------------------------------
@@ -308,7 +309,7 @@ class FlightIngest:
             candidates = [f for f, d, _ in all_finds if d.ticket]
             result = dedup_flight(candidates, flight_id, open_tickets or [], fp_for_dedup, self.opt.dedup)
             ticket_of = _ticket_index(result)
-            features = [self._ticket_feature(t, all_finds) for t in result.new_tickets]
+            tickets = [self._ticket(t, all_finds) for t in result.new_tickets]
             for f, d, p in all_finds:
                 tid = ticket_of.get(f.id)
                 rec = {"image": f.image, "class": f.class_name, "score": round(f.score, 4), "box": list(f.box),
@@ -324,26 +325,26 @@ class FlightIngest:
         (out / "rejected.jsonl.part").replace(out / "rejected.jsonl")
         (out / "detections.jsonl.part").replace(out / "detections.jsonl")
         updates = [{"ticket": tid, "event": "seen_again", "lat": d.lat, "lon": d.lon, "error_m": round(d.error_m, 2),
-                    "evidence": [_evidence(e) for e in d.evidence]} for tid, d in result.seen_again]
+                    "evidence": [_evidence(e).to_dict() for e in d.evidence]} for tid, d in result.seen_again]
         updates += [{"ticket": tid, "event": "not_seen", "images": imgs} for tid, imgs in result.not_seen]
         _write_jsonl(out / "updates.jsonl", updates)
-        write_geojson(out / "tickets.geojson", features, flight_id=flight_id)
+        write_geojson(out / "tickets.geojson", [t.to_feature() for t in tickets], flight_id=flight_id)
         write_geojson(out / "footprints.geojson", footprints, flight_id=flight_id)
-        write_csv(out / "tickets.csv", features, gcj02=self.opt.gcj02)
-        write_xlsx(out / "tickets.xlsx", features, gcj02=self.opt.gcj02)
-        write_kml(out / "tickets.kml", features, name=f"河眼 {flight_id}")
-        summary.tickets = len(features)
+        write_csv(out / "tickets.csv", tickets, gcj02=self.opt.gcj02)
+        write_xlsx(out / "tickets.xlsx", tickets, gcj02=self.opt.gcj02)
+        write_kml(out / "tickets.kml", tickets, name=f"河眼 {flight_id}")
+        summary.tickets = len(tickets)
         summary.seen_again = len(result.seen_again)
         summary.not_seen = len(result.not_seen)
-        summary.per_category = dict(Counter(f["properties"]["category_zh"] for f in features))
+        summary.per_category = dict(Counter(str(t.category_zh) for t in tickets))
         report = ReportData(
             flight_id=flight_id,
             segments=[(s.name or s.id, list(part.coords)) for s in self.network.segments for part in _parts(s.line)],
             footprints=[list(fp.exterior.coords) for _, fp in fp_for_dedup if isinstance(fp, Polygon)],
-            tickets=features, photos_total=summary.photos, photos_rejected=summary.rejected,
+            tickets=tickets, photos_total=summary.photos, photos_rejected=summary.rejected,
             detections=summary.detections, no_ticket_reasons=dict(no_ticket), tiles_run=summary.tiles_run,
             tiles_total=summary.tiles_total, seen_again=summary.seen_again, not_seen=summary.not_seen,
-            generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
         (out / "report.html").write_text(render_report(report, out), encoding="utf-8")
         summary.seconds = round(time.perf_counter() - t0, 2)
         summary.files = {k: str(out / v) for k, v in [
@@ -353,44 +354,42 @@ class FlightIngest:
         (out / "summary.json").write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return summary
 
-    def _ticket_feature(self, t: TicketDraft, all_finds: list[tuple[Find, Decision, Place | None]]) -> dict[str, Any]:
+    def _ticket(self, t: TicketDraft, all_finds: list[tuple[Find, Decision, Place | None]]) -> TicketRecord:
         by_id = {f.id: (d, p) for f, d, p in all_finds}
         decision, place = by_id[t.best.id]
         if place is None:  # the best view had no place; take any member's
             place = next((by_id[e.id][1] for e in t.evidence if by_id[e.id][1] is not None), None)
         if place is not None:
             place = self.network.locate_one(t.lat, t.lon, self.opt.max_river_distance_m) or place
-        return ticket_feature(t, decision, place, self.opt.gcj02)
+        return ticket_record(t, decision, place, self.opt.gcj02)
 
 
-def ticket_feature(t: TicketDraft, decision: Decision, place: Place | None, gcj02: bool = False) -> dict[str, Any]:
-    """A ticket draft as the GeoJSON Feature of tickets.geojson (the server imports these
-    properties; the edge API builds its tickets with this too)."""
+def ticket_record(t: TicketDraft, decision: Decision, place: Place | None, gcj02: bool = False) -> TicketRecord:
+    """A ticket draft, judged and placed, as the record tickets.geojson carries (the server
+    imports it; the edge API builds its tickets with this too)."""
     found = _parse_time(t.best.time)
     deadline = (found.date() if found else date.today()) + timedelta(days=decision.deadline_days or 0)
     chiefs = place.chiefs if place else None
-    props: dict[str, Any] = {
-        "id": t.id, "flight_id": t.flight_id, "category": decision.category, "category_zh": decision.category_name,
-        "class": t.class_name, "severity": decision.severity, "score": round(t.score, 3),
-        "segment_id": place.segment_id if place else None, "segment_name": place.segment_name if place else None,
-        "river": place.river if place else None,
-        "chainage_km": round(place.chainage_km, 3) if place else None, "bank": place.bank if place else None,
-        "bank_zh": place.bank_zh if place else None,
-        "chief_county": chiefs.county.name if chiefs and chiefs.county else None,
-        "chief_township": chiefs.township.name if chiefs and chiefs.township else None,
-        "chief_village": chiefs.village.name if chiefs and chiefs.village else None,
-        "chiefs": chiefs.to_dict() if chiefs else None,
-        "found_at": t.best.time, "deadline": deadline.isoformat(), "deadline_days": decision.deadline_days,
-        "rule": decision.rule_id, "reason": decision.reason, "error_m": round(t.error_m, 2),
-        "size_m": round(t.size_m, 2) if t.size_m else None, "n_views": t.n_views,
-        "best_image": t.best.image, "best_crop": t.best.extra.get("crop"), "best_box": list(t.best.box),
-        "evidence": [_evidence(e) for e in t.evidence],
-    }
+    rec = TicketRecord(
+        id=t.id, lat=round(t.lat, 8), lon=round(t.lon, 8), flight_id=t.flight_id, category=decision.category,
+        category_zh=decision.category_name, class_name=t.class_name, severity=decision.severity, score=round(t.score, 3),
+        segment_id=place.segment_id if place else None, segment_name=place.segment_name if place else None,
+        river=place.river if place else None,
+        chainage_km=round(place.chainage_km, 3) if place else None, bank=place.bank if place else None,
+        bank_zh=place.bank_zh if place else None,
+        chief_county=chiefs.county.name if chiefs and chiefs.county else None,
+        chief_township=chiefs.township.name if chiefs and chiefs.township else None,
+        chief_village=chiefs.village.name if chiefs and chiefs.village else None,
+        chiefs=chiefs.to_dict() if chiefs else None,
+        found_at=t.best.time, deadline=deadline.isoformat(), deadline_days=decision.deadline_days,
+        rule=decision.rule_id, reason=decision.reason, error_m=round(t.error_m, 2),
+        size_m=round(t.size_m, 2) if t.size_m else None, n_views=t.n_views,
+        best_image=t.best.image, best_crop=t.best.extra.get("crop"), best_box=list(t.best.box),
+        evidence=[_evidence(e) for e in t.evidence])
     if gcj02:
         glat, glon = wgs84_to_gcj02(t.lat, t.lon)
-        props["lat_gcj02"], props["lon_gcj02"] = round(float(glat), 7), round(float(glon), 7)
-    return {"type": "Feature", "id": t.id, "geometry": {"type": "Point", "coordinates": [round(t.lon, 8), round(t.lat, 8)]},
-            "properties": props}
+        rec.lat_gcj02, rec.lon_gcj02 = round(float(glat), 7), round(float(glon), 7)
+    return rec
 
 
 def _default_flight_id(source: Path) -> str:
@@ -405,10 +404,10 @@ def _parts(geom: Any) -> list[Any]:
     return list(geom.geoms) if hasattr(geom, "geoms") else [geom]
 
 
-def _evidence(f: Find) -> dict[str, Any]:
-    return {"find": f.id, "image": f.image, "box": list(f.box), "score": round(f.score, 4), "crop": f.extra.get("crop"),
-            "lat": round(f.lat, 8), "lon": round(f.lon, 8), "error_m": round(f.error_m, 2), "time": f.time,
-            "off_nadir_deg": round(f.off_nadir_deg, 1) if f.off_nadir_deg is not None else None}
+def _evidence(f: Find) -> EvidenceRecord:
+    return EvidenceRecord(find=f.id, image=f.image, box=list(f.box), score=round(f.score, 4), crop=f.extra.get("crop"),
+                          lat=round(f.lat, 8), lon=round(f.lon, 8), error_m=round(f.error_m, 2), time=f.time,
+                          off_nadir_deg=round(f.off_nadir_deg, 1) if f.off_nadir_deg is not None else None)
 
 
 def _ticket_index(result: DedupResult) -> dict[str, str]:
@@ -442,8 +441,4 @@ def _parse_time(s: str | None) -> datetime | None:
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    tmp = path.with_suffix(".jsonl.part")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))

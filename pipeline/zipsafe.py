@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pipeline.images import IMAGE_SUFFIXES
+from heyan.pipeline.images import IMAGE_SUFFIXES
+from heyan.vision.common import InputError, atomic_write
 
 
-class UnsafeZipError(ValueError):
+class UnsafeZipError(InputError):
     def __init__(self, file: str | Path, reason: str) -> None:
         super().__init__(f"{file}: {reason}")
         self.file = str(file)
@@ -110,8 +111,6 @@ def extract_images(zip_path: Path, dest: Path, limits: ZipLimits = ZipLimits()) 
             if dest.resolve() not in target.resolve().parents:
                 raise UnsafeZipError(zip_path, f"member {info.filename!r} points outside the destination")
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".part")
-            tmp.write_bytes(read_member(zf, info, limits))
-            tmp.replace(target)
+            atomic_write(target, read_member(zf, info, limits), durable=False)  # the zip is kept: extract again
             out.append(target)
     return out

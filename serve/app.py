@@ -14,21 +14,20 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
-import heyan
-from serve import errors
-from serve.bootstrap import ensure_admin
-from serve.clock import Clock
-from serve.config import ServeConfig
-from serve.db import Database
-from serve.deps import no_nul
-from serve.migrate import current_revision, upgrade
-from serve.processing import FlightProcessor
-from serve.ratelimit import LoginLimiter
-from serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
-from serve.schemas import Health, ViewerConfig
-from serve.state import AppState
-from serve.storage import BlobStore
-from serve.worker import WorkerPool
+import heyan.serve.errors as errors
+from heyan.serve.bootstrap import ensure_admin
+from heyan.serve.clock import Clock
+from heyan.serve.config import HEYAN_VERSION, ServeConfig
+from heyan.serve.db import Database
+from heyan.serve.deps import no_nul
+from heyan.serve.migrate import current_revision, upgrade
+from heyan.serve.processing import FlightProcessor
+from heyan.serve.ratelimit import LoginLimiter
+from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
+from heyan.serve.schemas import Health, ViewerConfig
+from heyan.serve.state import AppState
+from heyan.serve.storage import BlobStore
+from heyan.serve.worker import WorkerPool
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("heyan.serve")
@@ -37,9 +36,9 @@ log = logging.getLogger("heyan.serve")
 def create_app(config: ServeConfig, clock: Clock | None = None, processor: FlightProcessor | None = None,
                announce: bool = True) -> FastAPI:
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    st = AppState(config=config, db=Database(config.db_url), store=BlobStore(config.data_dir / "store"),
+    st = AppState(config=config, db=Database(config.database_url), store=BlobStore(config.data_dir / "store"),
                   clock=clock or Clock(), limiter=LoginLimiter(config.login_max_failures, config.login_window_s),
-                  processor=processor or FlightProcessor(config.model, config.rules_path))
+                  processor=processor or FlightProcessor(config.detector, config.rules_path))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,7 +61,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                 st.workers.stop()
             st.db.dispose()
 
-    app = FastAPI(title="Heyan (河眼) tickets server", version=heyan.__version__, lifespan=lifespan,
+    app = FastAPI(title="Heyan (河眼) tickets server", version=HEYAN_VERSION, lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # their pages load from a CDN; the office is offline
                   description="JSON API of `heyan serve`; see docs/serve.md.", dependencies=[Depends(no_nul)])
     app.state.heyan = st
@@ -70,11 +69,11 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
 
     @app.get("/api/health", response_model=Health, tags=["health"], summary="Liveness and schema revision (no login)")
     def health(request: Request) -> Health:
-        return Health(ok=True, version=heyan.__version__, schema_revision=current_revision(st.db.engine))
+        return Health(ok=True, version=HEYAN_VERSION, schema_revision=current_revision(st.db.engine))
 
     @app.get("/api/config", response_model=ViewerConfig, tags=["health"], summary="Viewer settings (no login)")
     def viewer_config() -> ViewerConfig:
-        return ViewerConfig(version=heyan.__version__, tile_url=config.tile_url)
+        return ViewerConfig(version=HEYAN_VERSION, tile_url=config.tile_url)
 
     for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs):
         app.include_router(r.router)

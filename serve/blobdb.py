@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve.models import Blob, utcnow
+from heyan.serve.tables import Blob, utcnow
 
 
 def ensure_blobs(db: Session, rows: Iterable[tuple[str, int, str]]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve.models import User
-from serve.security import hash_password, one_time_password
+from heyan.serve.security import hash_password, one_time_password
+from heyan.serve.tables import User
 
 
 def ensure_admin(db: Session, password: str | None, now: object) -> str | None:

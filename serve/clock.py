@@ -4,12 +4,12 @@ set the time instead of waiting for days to pass."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class SettableClock(Clock):
@@ -21,7 +21,7 @@ class SettableClock(Clock):
 
     def now(self) -> datetime:
         with self._lock:
-            return datetime.now(timezone.utc) + self._offset
+            return datetime.now(UTC) + self._offset
 
     def advance(self, delta: timedelta) -> None:
         with self._lock:
@@ -29,4 +29,4 @@ class SettableClock(Clock):
 
     def set(self, when: datetime) -> None:
         with self._lock:
-            self._offset = when - datetime.now(timezone.utc)
+            self._offset = when - datetime.now(UTC)

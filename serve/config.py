@@ -1,70 +1,65 @@
-"""Server configuration: plain values taken once from ``heyan.settings`` (and CLI overrides),
-so nothing under ``serve/`` reads the environment itself."""
+"""Server configuration: one typed model whose defaults are the server's defaults. The CLI
+fills it from ``HEYAN_SERVE_*``/``heyan.yaml`` (``heyan.settings``) and its options, tests
+build it directly; nothing under ``serve/`` reads the environment itself."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
-from heyan.settings import Settings
-from models import DEFAULT_MODEL
+from pydantic import BaseModel, ConfigDict, Field
+
+from heyan.models.settings import DetectorSettings
 
 MB = 1024 * 1024
+# The installed distribution's version: what /api/health reports and what a flight's
+# checkpoints are valid for.
+HEYAN_VERSION = version("heyan")
 
 
-@dataclass
-class ServeConfig:
-    data_dir: Path
-    db_url: str
-    admin_password: str | None = None
-    max_upload_bytes: int = 8192 * MB
-    max_photo_bytes: int = 200 * MB
-    max_files: int = 20000
-    max_json_bytes: int = 64 * MB
-    workers: int = 1
-    job_lease_s: float = 120.0
-    job_max_attempts: int = 3
-    session_hours: float = 12.0
-    cookie_secure: bool = False
-    login_max_failures: int = 5
-    login_window_s: float = 60.0
-    escalation_interval_s: float = 300.0
-    rules_path: Path | None = None
-    model: str = DEFAULT_MODEL
-    tile_url: str | None = None
-    edge_heartbeat_interval_s: float = 30.0
-    edge_silent_after: float = 3.0  # heartbeat intervals without a heartbeat -> the device is "silent"
-    extra: dict[str, object] = field(default_factory=dict)
+class ServeConfig(BaseModel):
+    # Mutable on purpose: tests lower the upload limits of a running server.
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path = Field(Path("heyan-data"), description="Server data folder: database file, content-addressed photos and evidence, work folders.")
+    db_url: str | None = Field(None, description="SQLAlchemy URL of the server database; default: SQLite file heyan.db in data_dir.")
+    host: str = Field("127.0.0.1", description="Address `heyan serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `heyan serve` listens on.")
+    admin_password: str | None = Field(None, description="Password of the `admin` account created on first start; unset: a one-time password is printed.")
+    max_upload_bytes: int = Field(8192 * MB, ge=1, description="Largest flight upload (one request), bytes (settings: serve_max_upload_mb, MiB).")
+    max_photo_bytes: int = Field(200 * MB, ge=1, description="Largest single photo in an upload, bytes (settings: serve_max_photo_mb, MiB).")
+    max_files: int = Field(20000, ge=1, description="Most photos in one flight upload.")
+    max_json_bytes: int = Field(64 * MB, ge=1, description="Largest JSON body (river network upload), bytes (settings: serve_max_json_mb, MiB).")
+    workers: int = Field(1, ge=0, description="Flight-processing worker threads started by the server (0: none, jobs wait).")
+    job_lease_s: float = Field(120.0, gt=0, description="A running job whose worker has not renewed its lease for this long is requeued.")
+    job_max_attempts: int = Field(3, ge=1, description="A job that failed (or whose worker died) this many times stays failed.")
+    session_hours: float = Field(12.0, gt=0, description="Browser session lifetime, hours.")
+    cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set when served over HTTPS).")
+    login_max_failures: int = Field(5, ge=1, description="Failed logins per user or per IP within login_window_s before 429.")
+    login_window_s: float = Field(60.0, gt=0, description="Login rate-limit window, seconds.")
+    escalation_interval_s: float = Field(300.0, ge=0, description="How often the server checks for overdue tickets to escalate (0: only via the API).")
+    rules_path: Path | None = Field(None, description="Rules YAML used by the server's flight processing (default: the shipped table).")
+    detector: DetectorSettings = Field(default_factory=DetectorSettings,
+                                       description="Detector and slicing of the server's flight processing (settings: serve_model, else the global detector settings).")
+    tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps, e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none; the river network is the map).")
+    edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
+    edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
+
+    @property
+    def model(self) -> str:
+        return self.detector.model
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or default_db_url(self.data_dir)
 
     @property
     def edge_silent_after_s(self) -> float:
         return self.edge_heartbeat_interval_s * self.edge_silent_after
 
-    @classmethod
-    def from_settings(cls, s: Settings, db: str | None = None, data: Path | None = None) -> ServeConfig:
-        data_dir = Path(data or s.serve_data_dir).resolve()
-        return cls(
-            data_dir=data_dir,
-            db_url=db or s.serve_db_url or default_db_url(data_dir),
-            admin_password=s.admin_password,
-            max_upload_bytes=s.serve_max_upload_mb * MB,
-            max_photo_bytes=s.serve_max_photo_mb * MB,
-            max_files=s.serve_max_files,
-            max_json_bytes=s.serve_max_json_mb * MB,
-            workers=s.serve_workers,
-            job_lease_s=s.serve_job_lease_s,
-            job_max_attempts=s.serve_job_max_attempts,
-            session_hours=s.serve_session_hours,
-            cookie_secure=s.serve_cookie_secure,
-            login_max_failures=s.serve_login_max_failures,
-            login_window_s=s.serve_login_window_s,
-            escalation_interval_s=s.serve_escalation_interval_s,
-            rules_path=s.serve_rules,
-            model=s.serve_model or s.default_model,
-            tile_url=s.serve_tile_url,
-            edge_heartbeat_interval_s=s.serve_edge_heartbeat_interval_s,
-            edge_silent_after=s.serve_edge_silent_after,
-        )
+    def with_overrides(self, db: str | None = None, data: Path | None = None) -> ServeConfig:
+        """This config with the command line's --db/--data applied and the data folder absolute."""
+        return self.model_copy(update={"data_dir": Path(data or self.data_dir).resolve(), "db_url": db or self.db_url})
 
 
 def default_db_url(data_dir: Path) -> str:

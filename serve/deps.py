@@ -6,21 +6,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import sqlalchemy as sa
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from serve.errors import ApiError
-from serve.models import ApiToken, Device, User, WebSession
-from serve.permissions import PERMISSIONS
-from serve.security import DEVICE_PREFIX, same, token_hash
-from serve.state import AppState
-from serve.workflow import Actor
+from heyan.serve.errors import ApiError
+from heyan.serve.permissions import PERMISSIONS
+from heyan.serve.security import DEVICE_PREFIX, same, token_hash
+from heyan.serve.state import AppState
+from heyan.serve.tables import ApiToken, Device, User, WebSession
+from heyan.serve.workflow import Actor
 
 SESSION_COOKIE = "heyan_session"
 CSRF_COOKIE = "heyan_csrf"
@@ -32,7 +31,7 @@ DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def app_state(request: Request) -> AppState:
-    return request.app.state.heyan  # type: ignore[no-any-return]
+    return request.app.state.heyan
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from heyan.vision.common import InputError, ProblemsError
+
 log = logging.getLogger("heyan.serve")
 
 
@@ -48,6 +50,12 @@ def install(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         return JSONResponse({"detail": _validation_message(errors), "errors": _jsonable(errors)}, status_code=422)
+
+    @app.exception_handler(InputError)
+    async def _bad_input(_: Request, exc: InputError) -> JSONResponse:
+        # Bad input no router turned into an answer of its own: the client's to fix, not a crash.
+        return JSONResponse({"detail": str(exc), **({"errors": exc.errors} if isinstance(exc, ProblemsError) else {})},
+                            status_code=exc.http_status)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve.models import Ticket
-from serve.workflow import LEVELS, SYSTEM_ACTOR, first_chief, record
+from heyan.serve.tables import Ticket
+from heyan.serve.workflow import LEVELS, SYSTEM_ACTOR, first_chief, record
 
 
 def check_overdue(db: Session, now: datetime) -> list[str]:

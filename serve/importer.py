@@ -6,20 +6,20 @@ updates become evidence on the existing tickets, and every detection is kept."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve.models import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
-from serve.processing import PhotoRef
-from serve.storage import BlobStore
-from serve.workflow import SYSTEM_ACTOR, record, transition
+from heyan.pipeline.tickets.ticket import EvidenceRecord, TicketRecord
+from heyan.serve.processing import PhotoRef
+from heyan.serve.storage import BlobStore
+from heyan.serve.tables import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
+from heyan.serve.workflow import SYSTEM_ACTOR, record, transition
+from heyan.vision.common import BEIJING
 
-# EXIF times without a zone are local; Heyan serves Chinese offices (rules' default +08:00).
-LOCAL_TZ = timezone(timedelta(hours=8))
 _DETECTION_FIELDS = ("category", "category_zh", "severity", "score", "lat", "lon", "error_m", "size_m", "segment_id",
                      "segment_name", "river", "chainage_km", "bank", "chiefs", "rule", "reason", "deadline_days",
                      "n_views", "best_image", "best_photo_sha", "best_crop_sha", "best_box", "properties", "class_name",
@@ -33,20 +33,22 @@ def parse_time(s: str | None) -> datetime | None:
         t = datetime.fromisoformat(s)
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=LOCAL_TZ)
+    return t if t.tzinfo else t.replace(tzinfo=BEIJING)  # zone-less EXIF times are the office's
 
 
-def ticket_values(p: dict[str, Any], lon: float, lat: float, network_version: int | None) -> dict[str, Any]:
-    """Ticket columns from a pipeline ticket Feature's properties (``pipeline.ingest.ticket_feature``),
-    except the pictures (best_image, best_photo_sha, best_crop_sha), which the caller knows."""
+def ticket_values(t: TicketRecord, network_version: int | None) -> dict[str, Any]:
+    """Ticket columns from a pipeline ticket record, except the pictures (best_image,
+    best_photo_sha, best_crop_sha), which the caller knows. The record's properties are kept
+    whole but for the evidence (rows of their own) and the deadline (the workflow's)."""
     return dict(
-        category=p.get("category"), category_zh=p.get("category_zh"), severity=p.get("severity"),
-        score=float(p.get("score") or 0), lat=lat, lon=lon, error_m=float(p.get("error_m") or 0),
-        size_m=p.get("size_m"), segment_id=p.get("segment_id"), segment_name=p.get("segment_name"),
-        river=p.get("river"), chainage_km=p.get("chainage_km"), bank=p.get("bank"), chiefs=p.get("chiefs"),
-        rule=p.get("rule"), reason=p.get("reason"), deadline_days=p.get("deadline_days"),
-        n_views=int(p.get("n_views") or 1), best_box=p.get("best_box"), class_name=str(p.get("class")),
-        network_version=network_version, properties={k: v for k, v in p.items() if k not in ("deadline",)})
+        category=t.category, category_zh=t.category_zh, severity=t.severity,
+        score=float(t.score or 0), lat=t.lat, lon=t.lon, error_m=float(t.error_m or 0),
+        size_m=t.size_m, segment_id=t.segment_id, segment_name=t.segment_name,
+        river=t.river, chainage_km=t.chainage_km, bank=t.bank, chiefs=t.chiefs,
+        rule=t.rule, reason=t.reason, deadline_days=t.deadline_days,
+        n_views=int(t.n_views or 1), best_box=t.best_box, class_name=str(t.class_name),
+        network_version=network_version,
+        properties={k: v for k, v in t.properties(evidence=False).items() if k != "deadline"})
 
 
 def seen_again_note(state: str) -> str:
@@ -92,17 +94,17 @@ class FlightImport:
             self._crops[rel] = store_blob(self.db, self.store, p, "image/jpeg")
         return self._crops[rel]
 
-    def _evidence(self, ticket_id: str, kind: str, e: dict[str, Any], have: set[tuple[str, str | None, str | None]]) -> None:
-        key = (kind, self.flight.id, e.get("find"))
+    def _evidence(self, ticket_id: str, kind: str, e: EvidenceRecord, have: set[tuple[str, str | None, str | None]]) -> None:
+        key = (kind, self.flight.id, e.find)
         if key in have:
             return
         have.add(key)
-        photo = self._photo(e.get("image"))
+        photo = self._photo(e.image)
         self.db.add(Evidence(
-            ticket_id=ticket_id, kind=kind, flight_id=self.flight.id, find_id=e.get("find"),
-            image_name=photo.name if photo else e.get("image"), photo_sha=photo.sha256 if photo else None,
-            crop_sha=self._crop(e.get("crop")), box=e.get("box"), score=e.get("score"), lat=e.get("lat"), lon=e.get("lon"),
-            error_m=e.get("error_m"), taken_at=e.get("time"), created_at=self.now))
+            ticket_id=ticket_id, kind=kind, flight_id=self.flight.id, find_id=e.find,
+            image_name=photo.name if photo else e.image, photo_sha=photo.sha256 if photo else None,
+            crop_sha=self._crop(e.crop), box=e.box, score=e.score, lat=e.lat, lon=e.lon,
+            error_m=e.error_m, taken_at=e.time, created_at=self.now))
 
     def _existing_evidence(self, ticket_id: str) -> set[tuple[str, str | None, str | None]]:
         rows = self.db.execute(sa.select(Evidence.kind, Evidence.flight_id, Evidence.find_id).where(Evidence.ticket_id == ticket_id))
@@ -111,23 +113,21 @@ class FlightImport:
     def tickets(self, features: list[dict[str, Any]]) -> tuple[int, int]:
         created = updated = 0
         for f in features:
-            p = dict(f["properties"])
-            evidence = p.pop("evidence", []) or []
-            lon, lat = f["geometry"]["coordinates"][:2]
-            photo = self._photo(p.get("best_image"))
-            values = ticket_values(p, float(lon), float(lat), self.version)
-            values.update(best_image=photo.name if photo else p.get("best_image"),
-                          best_photo_sha=photo.sha256 if photo else None, best_crop_sha=self._crop(p.get("best_crop")))
-            t = self.db.get(Ticket, p["id"])
+            rec = TicketRecord.from_feature(f)
+            photo = self._photo(rec.best_image)
+            values = ticket_values(rec, self.version)
+            values.update(best_image=photo.name if photo else rec.best_image,
+                          best_photo_sha=photo.sha256 if photo else None, best_crop_sha=self._crop(rec.best_crop))
+            t = self.db.get(Ticket, rec.id)
             if t is None:
-                found = parse_time(p.get("found_at")) or self.flight.created_at
-                t = Ticket(id=p["id"], flight_id=self.flight.id, state="pending_review", found_at=found,
+                found = parse_time(rec.found_at) or self.flight.created_at
+                t = Ticket(id=rec.id, flight_id=self.flight.id, state="pending_review", found_at=found,
                            created_at=self.now, updated_at=self.now, last_seen_at=found, **values)
                 self.db.add(t)
                 self.db.flush()
                 record(self.db, t.id, SYSTEM_ACTOR, "created", self.now, None, "pending_review",
-                       f"flight {self.flight.id}: {p.get('reason') or ''}".strip(),
-                       {"flight_id": self.flight.id, "rule": p.get("rule"), "score": p.get("score")})
+                       f"flight {self.flight.id}: {rec.reason or ''}".strip(),
+                       {"flight_id": self.flight.id, "rule": rec.rule, "score": rec.score})
                 created += 1
                 have: set[tuple[str, str | None, str | None]] = set()
             else:  # the same flight again: refresh what the pipeline says, keep the workflow
@@ -136,7 +136,7 @@ class FlightImport:
                 t.updated_at = self.now
                 updated += 1
                 have = self._existing_evidence(t.id)
-            for e in evidence:
+            for e in rec.evidence:
                 self._evidence(t.id, "detection", e, have)
         return created, updated
 
@@ -150,9 +150,10 @@ class FlightImport:
             if u["event"] == "seen_again":
                 if any(k == "seen_again" and fl == self.flight.id for k, fl, _ in have):
                     continue  # already recorded for this flight
-                for e in u.get("evidence", []):
+                views = [EvidenceRecord.from_dict(e) for e in u.get("evidence", [])]
+                for e in views:
                     self._evidence(t.id, "seen_again", e, have)
-                times = [parse_time(e.get("time")) for e in u.get("evidence", [])]
+                times = [parse_time(e.time) for e in views]
                 t.last_seen_at = max([x for x in times if x] or [self.now])
                 t.updated_at = self.now
                 note = seen_again_note(t.state)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve.models import Job
+from heyan.serve.tables import Job
 
 HOST = socket.gethostname()
 
@@ -53,7 +53,7 @@ def heartbeat(db: Session, job_id: int, worker_id: str, lease_s: float, now: dat
         values["photos_done"] = photos_done
     res = db.execute(sa.update(Job).where(Job.id == job_id, Job.worker_id == worker_id, Job.state == "running").values(**values))
     db.commit()
-    return res.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    return res.rowcount == 1
 
 
 def owns(db: Session, job_id: int, worker_id: str) -> bool:

@@ -35,17 +35,17 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from pipeline.images import ImageReadError, read_image
-from serve.models import AuditEntry, DetectionRow, Evidence, Ticket
-from serve.storage import BlobStore
-from serve.workflow import STATES
-from vision.classes import class_names
+from heyan.pipeline.images import ImageReadError, read_image
+from heyan.serve.storage import BlobStore
+from heyan.serve.tables import AuditEntry, DetectionRow, Evidence, Ticket
+from heyan.serve.workflow import STATES
+from heyan.vision.boxes import boxes_in_window
+from heyan.vision.classes import class_names
+from heyan.vision.common import atomic_file
 
 # Every state a ticket reaches after a reviewer confirmed it, or the rejected one.
 NEGATIVE_STATES = ("rejected",)
 POSITIVE_STATES = tuple(s for s in STATES if s not in ("pending_review", *NEGATIVE_STATES))
-MIN_VISIBLE = 0.4  # a box cut by the chip edge is labelled if this share of it is inside (as datasets.tiling)
-MIN_SIDE_PX = 4.0  # ... and both its visible sides are at least this long
 EDGE_SLACK_PX = 1.0  # tools and detectors may put the right edge one pixel past the image
 
 
@@ -148,19 +148,11 @@ def check_box(box: Any, photo_w: int, photo_h: int) -> tuple[Box | None, str | N
 
 
 def boxes_in_chip(boxes: list[Box], chip: tuple[int, int, int, int]) -> list[tuple[int, Box]]:
-    """(index, box in chip pixels) of the boxes labelled in this chip: wholly inside, or cut
-    by its edge with enough left to learn from (the tiling rule of ``heyan dataset tile``)."""
+    """(index, box in chip pixels) of the boxes labelled in this chip (x0, y0, w, h): the
+    chip rule of ``heyan dataset tile`` too (``vision.boxes.boxes_in_window``)."""
     x0, y0, w, h = chip
-    out = []
-    for i, (x1, y1, x2, y2) in enumerate(boxes):
-        cx1, cy1 = min(max(x1, x0), x0 + w), min(max(y1, y0), y0 + h)
-        cx2, cy2 = min(max(x2, x0), x0 + w), min(max(y2, y0), y0 + h)
-        vw, vh = cx2 - cx1, cy2 - cy1
-        inside = (cx1, cy1, cx2, cy2) == (x1, y1, x2, y2)
-        area = max((x2 - x1) * (y2 - y1), 1e-9)
-        if vw > 0 and vh > 0 and (inside or (vw >= MIN_SIDE_PX and vh >= MIN_SIDE_PX and vw * vh >= MIN_VISIBLE * area)):
-            out.append((i, (cx1 - x0, cy1 - y0, cx2 - x0, cy2 - y0)))
-    return out
+    keep, inside = boxes_in_window(np.array(boxes, np.float64).reshape(-1, 4), (x0, y0, x0 + w, y0 + h))
+    return [(int(i), (float(b[0]), float(b[1]), float(b[2]), float(b[3]))) for i, b in zip(keep, inside)]
 
 
 def _overlaps(box: Box, chip: tuple[int, int, int, int]) -> bool:
@@ -246,7 +238,7 @@ def _collect_unreviewed(db: Session, col: Collection, reviewed: set[str]) -> Non
             except (TypeError, ValueError):
                 continue
             if len(b) == 4 and b not in col.unreviewed[sha]:
-                col.unreviewed[sha].append(b)  # type: ignore[arg-type]
+                col.unreviewed[sha].append(b)
 
 
 # --------------------------------------------------------------------------- the chips
@@ -312,10 +304,9 @@ class ChipCutter:
         # Name `<photo>__<n>`: `heyan dataset stats`/`--group` (CHIP_GROUP) reads the photo back
         # from it, so all chips of one photo stay on one side of a train/val split.
         path = self.out / f"{sha[:16]}__{n}.jpg"
-        tmp = path.with_suffix(".part.jpg")
-        if not cv2.imwrite(str(tmp), image[y0:y0 + ch, x0:x0 + cw], [cv2.IMWRITE_JPEG_QUALITY, self.quality]):
-            raise OSError(f"cannot write {tmp}")
-        tmp.replace(path)
+        with atomic_file(path, durable=False, keep_suffix=True) as tmp:  # an export: run it again
+            if not cv2.imwrite(str(tmp), image[y0:y0 + ch, x0:x0 + cw], [cv2.IMWRITE_JPEG_QUALITY, self.quality]):
+                raise OSError(f"cannot write {tmp}")
         kept = boxes_in_chip(labels, chip)
         in_chip = (box[0] - x0, box[1] - y0, box[2] - x0, box[3] - y0)
         record = {

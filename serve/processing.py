@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import heyan
-from pipeline.dedup import OpenTicket
-from pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
-from pipeline.rivers import RiverNetwork
-from pipeline.rules import DEFAULT_RULES_PATH, RuleSet, load_rules
+from heyan.models.settings import DetectorSettings
+from heyan.pipeline.geo.rivers import RiverNetwork
+from heyan.pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
+from heyan.pipeline.tickets.dedup import OpenTicket
+from heyan.pipeline.tickets.rules import DEFAULT_RULES_PATH, RuleSet, load_rules
+from heyan.serve.config import HEYAN_VERSION
+from heyan.vision.common import atomic_write
 
 log = logging.getLogger("heyan.serve.processing")
 _SAFE = re.compile(r"[^A-Za-z0-9._\-]+")
@@ -70,12 +72,7 @@ class PhotoCheckpoints:
             return None
 
     def save(self, sha256: str, outcome: Any) -> None:
-        tmp = self._path(sha256).with_suffix(".part")
-        with tmp.open("wb") as f:
-            pickle.dump(outcome, f, protocol=pickle.HIGHEST_PROTOCOL)
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(self._path(sha256))
+        atomic_write(self._path(sha256), pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
 
     def count(self) -> int:
         return sum(1 for _ in self.folder.glob("*.pkl"))
@@ -128,13 +125,16 @@ def materialize(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
 
 
 class FlightProcessor:
-    def __init__(self, model: str, rules_path: Path | None = None,
+    def __init__(self, settings: DetectorSettings, rules_path: Path | None = None,
                  detector_loader: Callable[[str], Any] | None = None,
                  options: Callable[[str], IngestOptions] | None = None) -> None:
-        self.model = model
+        self.settings = settings
+        self.model = settings.model
         self.rules_path = rules_path
         self._loader = detector_loader
-        self._options = options or (lambda flight_id: IngestOptions(flight_id=flight_id))
+        # The server slices photos as `heyan ingest` does, from the same settings.
+        self._options = options or (lambda flight_id: IngestOptions(
+            flight_id=flight_id, untiled_max_side=settings.min_tile_photo_side))
         self._detector: Any = None
         self._rules: RuleSet | None = None
         self._networks: dict[int, RiverNetwork] = {}
@@ -147,9 +147,7 @@ class FlightProcessor:
                 if self._loader is not None:
                     self._detector = self._loader(self.model)
                 else:
-                    from heyan.commands.common import load_detector
-
-                    self._detector = load_detector(self.model)
+                    self._detector = self.settings.load()
             return self._detector
 
     def rules(self) -> RuleSet:
@@ -175,11 +173,9 @@ class FlightProcessor:
         # layout, so the same ticket ids); its output files are rewritten by this run.
         by_path = materialize(photos, workdir / "photos")
         detector = self.detector()
-        from heyan.commands.common import slice_params
-
         options = self._options(flight_id)
-        ingest = _ProgressIngest(network, self.rules(), detector, slice_params(detector), options)
-        ingest.on_photo = on_photo  # type: ignore[method-assign]
+        ingest = _ProgressIngest(network, self.rules(), detector, self.settings.slice_params(detector.imgsz), options)
+        ingest.on_photo = on_photo
         ingest.checkpoints = PhotoCheckpoints(workdir / "checkpoints", self.checkpoint_key(network, options))
         ingest.sha_of = {path: ref.sha256 for path, ref in by_path.items()}
         summary = ingest.run(workdir / "photos", workdir / "out", open_tickets, progress=False)
@@ -196,6 +192,6 @@ class FlightProcessor:
             st = os.stat(path)
             model_id = f"{path}:{st.st_size}:{st.st_mtime_ns}"
         rules = Path(self.rules_path) if self.rules_path else DEFAULT_RULES_PATH
-        parts = [heyan.__version__, str(model_id), hashlib.sha256(rules.read_bytes()).hexdigest(),
+        parts = [HEYAN_VERSION, str(model_id), repr(self.settings), hashlib.sha256(rules.read_bytes()).hexdigest(),
                  network.source, repr(options)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -4,12 +4,12 @@ contract with the web viewer and API clients: change them only with docs/serve.m
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipeline.rules import EDGE_EVENT_KINDS
+from heyan.pipeline.tickets.rules import EDGE_EVENT_KINDS
 
 Role = Literal["admin", "reviewer", "chief", "operator", "viewer"]
 State = Literal["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"]
@@ -171,7 +171,7 @@ def _utc(v: datetime | None) -> datetime | None:
     if v is None:
         return None
     if v.tzinfo is None:  # the contract says UTC; a box that forgot the Z means it too
-        v = v.replace(tzinfo=timezone.utc)
+        v = v.replace(tzinfo=UTC)
     if not 1900 <= v.year <= 9000:  # a box whose clock was never set says 1970, which is kept
         raise ValueError("time out of range (years 1900-9000)")
     return v

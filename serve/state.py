@@ -4,17 +4,27 @@ and the flight processor the worker uses. Built by ``serve.app.create_app``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from serve.clock import Clock
-from serve.config import ServeConfig
-from serve.db import Database
-from serve.ratelimit import LoginLimiter
-from serve.storage import BlobStore
+from heyan.serve.clock import Clock
+from heyan.serve.config import ServeConfig
+from heyan.serve.db import Database
+from heyan.serve.ratelimit import LoginLimiter
+from heyan.serve.storage import BlobStore
 
 if TYPE_CHECKING:
-    from serve.processing import FlightProcessor
-    from serve.worker import WorkerPool
+    from heyan.serve.processing import FlightProcessor
+
+
+class Workers(Protocol):
+    """The flight workers (``serve.worker.WorkerPool``), as the app and the routers see them;
+    a protocol, since the workers themselves hold an ``AppState``."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def wake(self) -> None: ...
 
 
 @dataclass
@@ -25,5 +35,5 @@ class AppState:
     clock: Clock
     limiter: LoginLimiter
     processor: FlightProcessor
-    workers: WorkerPool | None = None
+    workers: Workers | None = None
     cache: dict[str, Any] = field(default_factory=dict)

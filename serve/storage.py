@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
+from heyan.vision.common import InputError
+
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1 << 20
 
@@ -72,7 +74,9 @@ class BlobWriter:
             self.abort()
 
 
-class FileTooLarge(ValueError):
+class FileTooLarge(InputError):
+    http_status = 413
+
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"file is larger than the limit of {limit} bytes")
         self.size, self.limit = size, limit

@@ -5,19 +5,19 @@ segments."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from fastapi import Query
 
-from serve.deps import Principal
-from serve.errors import ApiError
-from serve.models import Ticket
-from serve.schemas import State
+from heyan.serve.deps import Principal
+from heyan.serve.errors import ApiError
+from heyan.serve.schemas import State
+from heyan.serve.tables import Ticket
+from heyan.vision.common import BEIJING
 
 CHIEF_HIDDEN = ("pending_review", "rejected")  # not a chief's business until reviewed
-LOCAL_TZ = timezone(timedelta(hours=8))  # dates in filters are office dates (Beijing time)
 
 
 @dataclass
@@ -56,9 +56,9 @@ class TicketFilter:
         if self.flight_id:
             c.append(Ticket.flight_id == self.flight_id)
         if self.date_from:
-            c.append(Ticket.found_at >= datetime.combine(self.date_from, time(0), LOCAL_TZ))
+            c.append(Ticket.found_at >= datetime.combine(self.date_from, time(0), BEIJING))
         if self.date_to:
-            c.append(Ticket.found_at < datetime.combine(self.date_to + timedelta(days=1), time(0), LOCAL_TZ))
+            c.append(Ticket.found_at < datetime.combine(self.date_to + timedelta(days=1), time(0), BEIJING))
         if (b := self.bounds()) is not None:
             c += [Ticket.lon >= b[0], Ticket.lon <= b[2], Ticket.lat >= b[1], Ticket.lat <= b[3]]
         if self.overdue is not None:

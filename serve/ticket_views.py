@@ -1,4 +1,4 @@
-"""Ticket rows -> API shapes and -> GeoJSON Features (for pipeline.exports)."""
+"""Ticket rows -> API shapes and -> GeoJSON Features (for pipeline.tickets.exports)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from serve.models import AuditEntry, Evidence, Ticket
-from serve.schemas import AuditOut, EvidenceOut, TicketDetail, TicketOut
-from serve.workflow import allowed_from
+from heyan.serve.schemas import AuditOut, EvidenceOut, TicketDetail, TicketOut
+from heyan.serve.tables import AuditEntry, Evidence, Ticket
+from heyan.serve.workflow import allowed_from
 
 
 def url(sha: str | None) -> str | None:
@@ -29,7 +29,7 @@ def ticket_out(t: Any) -> TicketOut:
     """A Ticket, or a row of LIST_COLUMNS. Built without validation: every value comes from
     typed database columns (validation was most of a list request's CPU time)."""
     return TicketOut.model_construct(
-        id=t.id, state=t.state, category=t.category, category_zh=t.category_zh, class_name=t.class_name,  # type: ignore[arg-type]
+        id=t.id, state=t.state, category=t.category, category_zh=t.category_zh, class_name=t.class_name,
         severity=t.severity, score=t.score, lat=t.lat, lon=t.lon, error_m=t.error_m, segment_id=t.segment_id,
         segment_name=t.segment_name, river=t.river, chainage_km=t.chainage_km, bank=t.bank,
         network_version=t.network_version, flight_id=t.flight_id, chief_level=t.chief_level, chief_name=t.chief_name,
@@ -47,7 +47,7 @@ def ticket_detail(db: Session, t: Ticket, role: str) -> TicketDetail:
         rectified_at=t.rectified_at, closed_at=t.closed_at, last_seen_at=t.last_seen_at, not_seen_count=t.not_seen_count,
         was_overdue=t.was_overdue,
         allowed_transitions=allowed_from(t.state, role),
-        evidence=[EvidenceOut(id=e.id, kind=e.kind, flight_id=e.flight_id, image_name=e.image_name,  # type: ignore[arg-type]
+        evidence=[EvidenceOut(id=e.id, kind=e.kind, flight_id=e.flight_id, image_name=e.image_name,
                               photo_url=url(e.photo_sha), crop_url=url(e.crop_sha), box=e.box, score=e.score, lat=e.lat,
                               lon=e.lon, error_m=e.error_m, taken_at=e.taken_at, comment=e.comment,
                               created_by=e.created_by, created_at=e.created_at) for e in ev],

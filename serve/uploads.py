@@ -12,9 +12,9 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from pipeline.images import IMAGE_SUFFIXES
-from serve.errors import ApiError
-from serve.storage import BlobStore, BlobWriter, FileTooLarge, keep_temp
+from heyan.pipeline.images import IMAGE_SUFFIXES
+from heyan.serve.errors import ApiError
+from heyan.serve.storage import BlobStore, BlobWriter, FileTooLarge, keep_temp
 
 MAX_FIELD_BYTES = 64 * 1024
 
@@ -85,14 +85,14 @@ async def receive_flight(request: Request, store: BlobStore, max_total: int, max
         state["part"] = _Part()
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["hname"] = bytes(state["hname"]) + data[start:end]  # type: ignore[arg-type]
+        state["hname"] = bytes(state["hname"]) + data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["hval"] = bytes(state["hval"]) + data[start:end]  # type: ignore[arg-type]
+        state["hval"] = bytes(state["hval"]) + data[start:end]
 
     def on_header_end() -> None:
         part: _Part = state["part"]  # type: ignore[assignment]
-        part.headers[bytes(state["hname"]).lower()] = bytes(state["hval"])  # type: ignore[arg-type]
+        part.headers[bytes(state["hname"]).lower()] = bytes(state["hval"])
         state["hname"], state["hval"] = b"", b""
 
     def on_headers_finished() -> None:

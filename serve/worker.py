@@ -15,14 +15,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.dedup import OpenTicket
-from serve import jobs
-from serve.escalation import check_overdue
-from serve.importer import FlightImport
-from serve.models import Flight, FlightPhoto, Job, RiverNetworkVersion, Ticket
-from serve.processing import JobAborted, PhotoRef
-from serve.state import AppState
-from serve.workflow import OPEN_STATES
+import heyan.serve.jobs as jobs
+from heyan.pipeline.tickets.dedup import OpenTicket
+from heyan.serve.escalation import check_overdue
+from heyan.serve.importer import FlightImport
+from heyan.serve.processing import JobAborted, PhotoRef
+from heyan.serve.state import AppState
+from heyan.serve.tables import Flight, FlightPhoto, Job, RiverNetworkVersion, Ticket
+from heyan.serve.workflow import OPEN_STATES
 
 log = logging.getLogger("heyan.serve.worker")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from serve.models import AuditEntry, Ticket
+from heyan.serve.tables import AuditEntry, Ticket
 
 STATES = ("pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed")
 OPEN_STATES = ("pending_review", "confirmed", "dispatched", "rectified")

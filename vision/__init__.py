@@ -4,7 +4,7 @@ Nothing here touches files, databases or geography; callers pass arrays in and g
 ``Detections`` back.
 """
 
-from vision.classes import CLASSES, ClassInfo, class_index, class_names
-from vision.detections import Detections
+from heyan.vision.classes import CLASSES, ClassInfo, class_index, class_names
+from heyan.vision.detections import Detections
 
 __all__ = ["CLASSES", "ClassInfo", "Detections", "class_index", "class_names"]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vision.detections import Detections
-from vision.nms import nms
-from vision.preprocess import LetterboxInfo, letterbox, to_input
+from heyan.vision.detections import Detections
+from heyan.vision.nms import nms
+from heyan.vision.preprocess import LetterboxInfo, letterbox, to_input
 
 
 @dataclass(frozen=True)

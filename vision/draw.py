@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from vision.classes import CLASSES
-from vision.detections import Detections
+from heyan.vision.classes import CLASSES
+from heyan.vision.detections import Detections
 
 
 def draw_detections(image: np.ndarray, det: Detections, class_names: Sequence[str],

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vision.detections import Detections
-from vision.nms import greedy_nmm, nms
+from heyan.vision.detections import Detections
+from heyan.vision.nms import greedy_nmm, nms
 
 # A batch detector: list of BGR images -> one Detections per image (``OnnxDetector.predict_batch``).
 BatchDetector = Callable[[Sequence[np.ndarray]], list[Detections]]

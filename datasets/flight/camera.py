@@ -75,11 +75,11 @@ class NoiseModel:
     rtk_std_m: tuple[float, float, float] | None = None  # RtkStdLon/Lat/Hgt written when set
 
     @classmethod
-    def none(cls) -> "NoiseModel":
+    def none(cls) -> NoiseModel:
         return cls(0.0, 60.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
     @classmethod
-    def rtk_fixed(cls) -> "NoiseModel":
+    def rtk_fixed(cls) -> NoiseModel:
         return cls(gnss_sigma_m=0.02, gnss_white_m=0.01, rel_alt_bias_m=0.05, rel_alt_white_m=0.02,
                    abs_alt_bias_m=0.05, rtk_flag=50, rtk_std_m=(0.02, 0.02, 0.04))
 

@@ -18,7 +18,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.pose import CameraPose
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.vision.common import atomic_write
 
 NS_DRONE_DJI = "http://www.dji.com/drone-dji/1.0/"
 
@@ -270,8 +271,4 @@ def write_photo(path: str | Path, image_bgr, pose: CameraPose, camera, quality: 
     if not ok:
         raise RuntimeError(f"{path}: JPEG encoding failed")
     data = insert_metadata(buf.tobytes(), build_exif(pose, camera, w, h), build_xmp(pose, camera, rtk_flag, rtk_std))
-    path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, data, durable=False)  # generated: made again, not recovered

@@ -2,7 +2,7 @@
 
 For every photo and every true object inside its frame: the object's pixel is computed with
 the TRUE pose (a perfect detection), then georeferenced with the pose the photo REPORTS
-(``pipeline.georef.project_pixels`` on ``pipeline.metadata.read_pose`` of the JPEG), and
+(``pipeline.geo.georef.project_pixels`` on ``pipeline.metadata.read_pose`` of the JPEG), and
 compared with the object's true position. The figures: median and 95th-percentile distance,
 and the share of points whose distance is within 1x and 2x the pipeline's own 1-sigma
 error estimate (``GeorefResult.error_m``, the radial sqrt(sigma_E^2 + sigma_N^2)). For a
@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 from pyproj import Geod
 
-from datasets.flight.camera import NoiseModel
-from pipeline.errors_model import ErrorModel
-from pipeline.georef import GeorefSettings, GroundPlane, ground_to_pixels, project_pixels
-from pipeline.pose import CameraPose
+from heyan.datasets.flight.camera import NoiseModel
+from heyan.pipeline.geo.errors_model import ErrorModel
+from heyan.pipeline.geo.georef import GeorefSettings, GroundPlane, ground_to_pixels, project_pixels
+from heyan.pipeline.metadata.pose import CameraPose
 
 _GEOD = Geod(ellps="WGS84")
 EXPECTED_WITHIN_1SIGMA = 1 - math.exp(-1)
@@ -126,8 +126,8 @@ def measure_flight(flight_dir: str | Path, settings: GeorefSettings | None = Non
     """Measure a simulated flight from its files: true poses from ``poses.jsonl``, reported
     poses read from the photos themselves (``pipeline.metadata.read_pose``), objects from
     ``truth.geojson`` (optionally only those of ``role``, e.g. "planted")."""
-    from datasets.flight.simulate import load_poses
-    from pipeline.metadata import read_pose
+    from heyan.datasets.flight.simulate import load_poses
+    from heyan.pipeline.metadata import read_pose
 
     root = Path(flight_dir)
     true_poses = load_poses(root / "poses.jsonl")
@@ -144,7 +144,7 @@ def measure_seeds(config, seeds: list[int], settings: GeorefSettings | list[Geor
     be a list: the flights are then simulated once and measured with each (a list back)."""
     from dataclasses import replace as _replace
 
-    from datasets.flight.simulate import plan_flight
+    from heyan.datasets.flight.simulate import plan_flight
 
     many = isinstance(settings, list)
     variants = settings if many else [settings]

@@ -10,7 +10,7 @@ The ground is a plane, so ground -> image is a homography. A photo is rendered a
    is drawn at its world position with its own seeded sprite, so overlapping photos see the
    same ground;
 3. warp the orthophoto into the photo with the homography of the TRUE pose, obtained from
-   ``pipeline.georef.ground_to_pixels`` (so the simulator and the pipeline agree exactly);
+   ``pipeline.geo.georef.ground_to_pixels`` (so the simulator and the pipeline agree exactly);
 4. fade to haze and sky towards ``max_range_m`` (oblique views) and apply the camera's
    vignetting, exposure and sensor noise.
 
@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from datasets.flight.world import World
-from datasets.synthetic.effects import composite
-from pipeline.camera_model import rotation_enu_from_camera
-from pipeline.georef import ground_to_pixels
-from pipeline.pose import CameraPose
+from heyan.datasets.flight.world import World
+from heyan.datasets.synthetic.effects import composite
+from heyan.pipeline.geo.camera_model import rotation_enu_from_camera
+from heyan.pipeline.geo.georef import ground_to_pixels
+from heyan.pipeline.metadata.pose import CameraPose
 
 TILE = 1024
 TILE_RES = 0.04  # metres per tile pixel at mip level 0 (period 41 m)
@@ -374,7 +374,7 @@ class CameraLook:
     sky: tuple[float, float, float] = (225.0, 200.0, 170.0)
 
     @classmethod
-    def random(cls, rng: np.random.Generator) -> "CameraLook":
+    def random(cls, rng: np.random.Generator) -> CameraLook:
         t = float(rng.uniform(0.95, 1.05))
         return cls(gain=float(rng.uniform(0.92, 1.1)), wb=(1.0 / t, 1.0, t),
                    haze=tuple(float(v) for v in rng.uniform(195, 225, 3)))

@@ -10,7 +10,7 @@ Two patterns:
 
 Forward and side spacing are solved so that the ground footprints of consecutive photos (and
 of neighbouring lanes) overlap by the requested fraction of their area, using
-``pipeline.georef.footprint``: the same definition the tests and the pipeline use. Oblique
+``pipeline.geo.georef.footprint``: the same definition the tests and the pipeline use. Oblique
 photos look ahead along the lane; their footprint centres, not the drone positions, are
 spread over the stretch.
 """
@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import numpy as np
 from shapely import affinity
 from shapely.geometry import LineString, Polygon
 
-from datasets.flight.camera import CameraSpec, NoiseModel
-from datasets.flight.world import River
-from pipeline.georef import GeorefSettings, footprint
-from pipeline.pose import CameraPose
-from pipeline.utm import LocalFrame
+from heyan.datasets.flight.camera import CameraSpec, NoiseModel
+from heyan.datasets.flight.world import River
+from heyan.pipeline.geo.georef import GeorefSettings, footprint
+from heyan.pipeline.geo.utm import LocalFrame
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.vision.common import BEIJING
 
-CHINA_TZ = timezone(timedelta(hours=8))
 PATTERNS = ("river", "lawnmower")
 
 
@@ -158,7 +158,7 @@ def plan_route(river: River, frame: LocalFrame, camera: CameraSpec, width: int, 
     offsets = offsets[:len(counts)]
     n_max = max(counts)
 
-    t0 = start_time or datetime(2025, 6, 18, 9, 30, tzinfo=CHINA_TZ) + timedelta(minutes=int(rng.integers(0, 150)))
+    t0 = start_time or datetime(2025, 6, 18, 9, 30, tzinfo=BEIJING) + timedelta(minutes=int(rng.integers(0, 150)))
     poses: list[CameraPose] = []
     lanes: list[int] = []
     positions: list[np.ndarray] = []

@@ -5,7 +5,7 @@ Output folder:
 * ``photos/DJI_<time>_<n>_W.jpg`` — rendered from the TRUE pose, tagged with the NOISY pose
   (EXIF GPS + DJI XMP), as a real drone would;
 * ``rivers.geojson`` — the river network (segments with chiefs and management-zone widths,
-  water surfaces, outfalls, the permitted sand-mining area), pipeline.rivers format;
+  water surfaces, outfalls, the permitted sand-mining area), pipeline.geo.rivers format;
 * ``truth.geojson`` — one Point per object of the five classes: id, class, size_m, ...,
   ``seen_in`` (photos whose frame contains it);
 * ``poses.jsonl`` — TRUE poses, one per photo, with ``heyan metadata``'s key names;
@@ -24,13 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from datasets.flight.camera import MAVIC_3E, CameraSpec, NoiseModel
-from datasets.flight.exif_writer import round_pose, write_photo
-from datasets.flight.render import CameraLook, render_photo
-from datasets.flight.route import PATTERNS, RoutePlan, apply_noise, canonical_footprint, plan_route
-from datasets.flight.world import World, build_world, make_river, world_frame
-from pipeline.georef import ground_to_pixels
-from pipeline.pose import CameraPose
+from heyan.datasets.flight.build import build_world, make_river, world_frame
+from heyan.datasets.flight.camera import MAVIC_3E, CameraSpec, NoiseModel
+from heyan.datasets.flight.exif_writer import round_pose, write_photo
+from heyan.datasets.flight.geojson import rivers_geojson, truth_geojson
+from heyan.datasets.flight.render import CameraLook, render_photo
+from heyan.datasets.flight.route import PATTERNS, RoutePlan, apply_noise, canonical_footprint, plan_route
+from heyan.datasets.flight.world import World
+from heyan.pipeline.geo.georef import ground_to_pixels
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.vision.common import atomic_write
 
 
 @dataclass
@@ -124,9 +127,7 @@ def load_poses(path: str | Path) -> list[CameraPose]:
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(obj, ensure_ascii=False, indent=1), durable=False)  # the simulator can make it again
 
 
 @dataclass
@@ -190,8 +191,8 @@ def simulate_flight(out_dir: str | Path, config: FlightConfig | None = None,
         if progress:
             progress(1)
     render_s = time.perf_counter() - t_render
-    _write_json(out / "rivers.geojson", world.rivers_geojson())
-    _write_json(out / "truth.geojson", world.truth_geojson(seen))
+    _write_json(out / "rivers.geojson", rivers_geojson(world))
+    _write_json(out / "truth.geojson", truth_geojson(world, seen))
     tmp = out / "poses.jsonl.part"
     with open(tmp, "w", encoding="utf-8") as fh:
         for p in plan.poses:

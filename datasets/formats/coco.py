@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from datasets.labels import ImportResult, LabelledPhoto, Problem, check_boxes
+from heyan.datasets.labelled import ImportResult, LabelledPhoto, Problem, check_boxes
 
 
 def read_coco(path: Path, images_dir: Path | None = None) -> ImportResult:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import defusedxml.ElementTree as ET
 
-from datasets.labels import ImportResult, LabelledPhoto, Problem, check_boxes
+from heyan.datasets.labelled import ImportResult, LabelledPhoto, Problem, check_boxes
 
 
 def read_cvat(path: Path, images_dir: Path | None = None) -> ImportResult:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from urllib.parse import unquote
 
-from datasets.labels import ImportResult, LabelledPhoto, Problem, check_boxes
+from heyan.datasets.labelled import ImportResult, LabelledPhoto, Problem, check_boxes
 
 
 def _image_path(ref: str, base: Path) -> Path:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import defusedxml.ElementTree as ET
 
-from datasets.labels import ImportResult, LabelledPhoto, Problem, check_boxes
-from datasets.yolo import IMAGE_SUFFIXES
+from heyan.datasets.labelled import ImportResult, LabelledPhoto, Problem, check_boxes
+from heyan.datasets.yolo import IMAGE_SUFFIXES
 
 
 def _image_for(xml: Path, filename: str | None, images_dir: Path | None = None) -> Path | None:

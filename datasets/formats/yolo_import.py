@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import yaml
 
-from datasets.labels import ImportResult, LabelledPhoto, Problem, check_boxes
-from datasets.yolo import iter_split
+from heyan.datasets.labelled import ImportResult, LabelledPhoto, Problem, check_boxes
+from heyan.datasets.yolo import iter_split
 
 
 def read_yolo(data_yaml: Path, splits: tuple[str, ...] = ("train", "val")) -> ImportResult:

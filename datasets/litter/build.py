@@ -15,9 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from datasets.litter.scenes import Background, SceneParams, background_from, bank_scene, overhead_scene
-from datasets.synthetic.dataset import write_data_yaml, yolo_lines
-from vision.classes import class_index
+from heyan.datasets.litter.scenes import Background, SceneParams, background_from, bank_scene, overhead_scene
+from heyan.datasets.synthetic.dataset import write_data_yaml, yolo_lines
+from heyan.vision.classes import class_index
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 

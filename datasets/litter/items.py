@@ -20,8 +20,8 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from datasets.copypaste import Cutout
-from datasets.synthetic.textures import fractal_noise as _fractal_normal
+from heyan.datasets.copypaste import Cutout
+from heyan.datasets.synthetic.textures import fractal_noise as _fractal_normal
 
 Rng = np.random.Generator
 

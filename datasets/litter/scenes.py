@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from datasets.augment import exposure, glint, haze, jpeg, motion_blur
-from datasets.copypaste import Cutout, water_land_masks
-from datasets.litter.items import choose_kind, fractal_noise, length_m, reflection, render_item
+from heyan.datasets.augment import exposure, glint, haze, jpeg, motion_blur
+from heyan.datasets.copypaste import Cutout, water_land_masks
+from heyan.datasets.litter.items import choose_kind, fractal_noise, length_m, reflection, render_item
 
 Rng = np.random.Generator
 

@@ -4,6 +4,6 @@
 ``render_camera_scene`` return one image with its boxes, for tests and the simulator.
 """
 
-from datasets.synthetic.scenes import SceneSample, render_camera_scene, render_drone_scene, render_scene
+from heyan.datasets.synthetic.scenes import SceneSample, render_camera_scene, render_drone_scene, render_scene
 
 __all__ = ["SceneSample", "render_camera_scene", "render_drone_scene", "render_scene"]

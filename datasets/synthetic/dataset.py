@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from datasets.synthetic.scenes import render_scene
-from vision.classes import class_names
+from heyan.datasets.synthetic.scenes import render_scene
+from heyan.vision.classes import class_names
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from datasets.augment import jpeg, motion_blur
-from datasets.synthetic.textures import Rng, fractal_noise
+from heyan.datasets.augment import jpeg, motion_blur
+from heyan.datasets.synthetic.textures import Rng, fractal_noise
 
 
 def composite(dst: np.ndarray, sprite_bgr: np.ndarray, alpha: np.ndarray, x0: int, y0: int) -> tuple[slice, slice, np.ndarray] | None:

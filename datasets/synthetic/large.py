@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from datasets.synthetic.scenes import SceneSample, render_drone_scene
+from heyan.datasets.synthetic.scenes import SceneSample, render_drone_scene
 
 
 def render_large_photo(rng: np.random.Generator, width: int = 5280, height: int = 3956, chip: int = 660,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from datasets.synthetic import sprites as sp
-from datasets.synthetic.effects import composite, jpeg_roundtrip, photometric, rotate_sprite
-from datasets.synthetic.textures import Rng, fractal_noise, land_texture, sky_texture, water_texture
-from vision.classes import class_index
+import heyan.datasets.synthetic.sprites as sp
+from heyan.datasets.synthetic.effects import composite, jpeg_roundtrip, photometric, rotate_sprite
+from heyan.datasets.synthetic.textures import Rng, fractal_noise, land_texture, sky_texture, water_texture
+from heyan.vision.classes import class_index
 
 # Real-world size ranges (metres) of each class's characteristic length.
 SIZE_M: dict[str, tuple[float, float]] = {

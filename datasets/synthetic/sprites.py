@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from datasets.synthetic.textures import Rng, fractal_noise
+from heyan.datasets.synthetic.textures import Rng, fractal_noise
 
 
 @dataclass

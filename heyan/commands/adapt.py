@@ -40,11 +40,11 @@ def adapt_cmd(
     write it with its card only if it is better. Needs the train extra."""
     from heyan.commands.dataset import read_any
     from heyan.settings import get_settings
-    from datasets.classmap import apply_class_map, load_class_map
-    from datasets.labels import ImportResult
+    from heyan.datasets.classmap import apply_class_map, load_class_map
+    from heyan.datasets.labelled import ImportResult
 
     try:
-        from models.adapt import AdaptError, AdaptParams, adapt, comparison_lines, write_adapted_model
+        from heyan.models.adapt import AdaptError, AdaptParams, adapt, comparison_lines, write_adapted_model
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise typer.BadParameter(f"adaptation needs the train extra: pip install 'heyan[train]' ({exc})")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,8 @@ FORMATS = ("voc", "coco", "yolo", "cvat", "labelstudio")
 
 
 def register(app: typer.Typer) -> None:
-    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO, CVAT, Label Studio), map classes, split, tile, check, stats; compose copy-paste scenes, augment, mix.",
+    sub = typer.Typer(help="Import labelled photos (Pascal VOC, COCO, YOLO, CVAT, Label Studio), map classes, split, tile, "
+                           "check, stats; compose copy-paste scenes, augment, mix.",
                       no_args_is_help=True)
     sub.command("import")(import_cmd)
     sub.command("tile")(tile_cmd)
@@ -44,11 +44,11 @@ def _detect_format(src: Path) -> str:
 
 
 def read_any(src: Path, fmt: str | None, images: Path | None = None):
-    from datasets.formats.coco import read_coco
-    from datasets.formats.cvat import read_cvat
-    from datasets.formats.labelstudio import read_labelstudio
-    from datasets.formats.voc import read_voc
-    from datasets.formats.yolo_import import read_yolo
+    from heyan.datasets.formats.coco import read_coco
+    from heyan.datasets.formats.cvat import read_cvat
+    from heyan.datasets.formats.labelstudio import read_labelstudio
+    from heyan.datasets.formats.voc import read_voc
+    from heyan.datasets.formats.yolo_import import read_yolo
 
     fmt = fmt or _detect_format(src)
     if fmt == "voc":
@@ -67,20 +67,20 @@ def read_any(src: Path, fmt: str | None, images: Path | None = None):
 def import_cmd(
     sources: list[Path] = typer.Argument(..., help="VOC folder(s), COCO or Label Studio .json, CVAT .xml, or YOLO data.yaml(s)."),
     out: Path = typer.Option(..., "--out", help="Output Ultralytics dataset folder (data.yaml, images/, labels/)."),
-    fmt: Optional[str] = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: guessed)."),
-    images: Optional[Path] = typer.Option(None, "--images", help="Folder of the images when the labels are kept apart (VOC, COCO)."),
-    class_map: Optional[Path] = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
-    group: Optional[str] = typer.Option(None, "--group", help=r"Regex on file names giving the source photo, e.g. '^(DJI_\d+)'; "
+    fmt: str | None = typer.Option(None, "--format", help=f"One of {', '.join(FORMATS)} (default: guessed)."),
+    images: Path | None = typer.Option(None, "--images", help="Folder of the images when the labels are kept apart (VOC, COCO)."),
+    class_map: Path | None = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
+    group: str | None = typer.Option(None, "--group", help=r"Regex on file names giving the source photo, e.g. '^(DJI_\d+)'; "
                                                               "all tiles of one photo stay on one side of the split."),
     val_fraction: float = typer.Option(0.2, "--val-fraction", min=0.0, max=1.0,
                                        help="Share of source groups for validation; 1 makes a validation-only set."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Import labels, map them to Heyan's classes, split train/val by source group, write a dataset."""
-    from datasets.classmap import apply_class_map, load_class_map
-    from datasets.export_yolo import write_yolo
-    from datasets.labels import ImportResult
-    from datasets.split import group_of, split_by_group
+    from heyan.datasets.classmap import apply_class_map, load_class_map
+    from heyan.datasets.export_yolo import write_yolo
+    from heyan.datasets.labelled import ImportResult
+    from heyan.datasets.split import group_of, split_by_group
 
     res = ImportResult()
     for src in sources:
@@ -118,9 +118,9 @@ def tile_cmd(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Cut a dataset's photos into chips on the sliced-inference grid (splits kept as they are)."""
-    from datasets.export_yolo import write_yolo
-    from datasets.formats.yolo_import import read_yolo
-    from datasets.tiling import ChipParams, tile_photos
+    from heyan.datasets.export_yolo import write_yolo
+    from heyan.datasets.formats.yolo_import import read_yolo
+    from heyan.datasets.tiling import ChipParams, tile_photos
 
     params = ChipParams(size=size, overlap=overlap, min_visible=min_visible, keep_empty=keep_empty)
     splits, counts = {}, {}
@@ -147,10 +147,10 @@ def check_cmd(
     import cv2
     from tqdm import tqdm
 
-    from datasets.yolo import iter_split
-    from vision.classes import CLASSES
-    from vision.detections import Detections
-    from vision.draw import draw_detections
+    from heyan.datasets.yolo import iter_split
+    from heyan.vision.classes import CLASSES
+    from heyan.vision.detections import Detections
+    from heyan.vision.draw import draw_detections
 
     items = iter_split(data, split)
     if limit:
@@ -171,12 +171,12 @@ def check_cmd(
 
 def stats_cmd(
     data: Path = typer.Argument(..., help="A dataset's data.yaml."),
-    group: Optional[str] = typer.Option(None, "--group", help=r"Regex giving an image's source photo (default: the file name "
+    group: str | None = typer.Option(None, "--group", help=r"Regex giving an image's source photo (default: the file name "
                                                               "without a chip suffix `__NNN`)."),
 ) -> None:
     """Per split: images, boxes per class, box sizes (long side, px) and sources; sources
     found in both train and val are listed, because they make validation figures lie."""
-    from datasets.compose import CHIP_GROUP, dataset_stats
+    from heyan.datasets.compose import CHIP_GROUP, dataset_stats
 
     try:
         stats = dataset_stats(data, group=group or CHIP_GROUP)
@@ -196,7 +196,7 @@ def stats_cmd(
 def compose_cmd(
     backgrounds: Path = typer.Option(..., "--backgrounds", help="data.yaml whose train photos are the backgrounds (their labels are kept)."),
     gsd: float = typer.Option(..., "--gsd", help="Ground sampling distance of the backgrounds, metres per pixel (sizes pasted objects)."),
-    cutouts: Optional[Path] = typer.Option(None, "--cutouts", help="data.yaml whose train labels give real cut-outs (default: the backgrounds')."),
+    cutouts: Path | None = typer.Option(None, "--cutouts", help="data.yaml whose train labels give real cut-outs (default: the backgrounds')."),
     out: Path = typer.Option(..., "--out", help="Output dataset folder."),
     n: int = typer.Option(1000, "--n", help="Chips to compose."),
     size: int = typer.Option(320, "--size", help="Chip size (the model's input, cut at native scale)."),
@@ -205,10 +205,10 @@ def compose_cmd(
 ) -> None:
     """Copy-paste composition: real and generated objects on real backgrounds, placed on water
     or land as the class requires, sized by GSD, colour-matched."""
-    from datasets.compose import collect_cutouts, compose_dataset
-    from datasets.copypaste import ComposeParams
-    from datasets.export_yolo import write_yolo
-    from datasets.formats.yolo_import import read_yolo
+    from heyan.datasets.compose import collect_cutouts, compose_dataset
+    from heyan.datasets.copypaste import ComposeParams
+    from heyan.datasets.export_yolo import write_yolo
+    from heyan.datasets.formats.yolo_import import read_yolo
 
     bg = read_yolo(backgrounds, splits=("train",))
     for p in bg.problems:
@@ -242,7 +242,7 @@ def litter_cmd(
     give a validation photo as a background."""
     from tqdm import tqdm
 
-    from datasets.litter.build import LitterSpec, build_litter_dataset, image_files
+    from heyan.datasets.litter.build import LitterSpec, build_litter_dataset, image_files
 
     over = image_files(overhead)
     banks = image_files(bank)
@@ -262,8 +262,8 @@ def augment_cmd(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Real-photo augmentation (haze, glint, JPEG, motion blur, fisheye, exposure) of a split."""
-    from datasets.compose import augment_dataset
-    from datasets.export_yolo import write_yolo
+    from heyan.datasets.compose import augment_dataset
+    from heyan.datasets.export_yolo import write_yolo
 
     photos, problems = augment_dataset(data, split, out / "augmented", seed)
     for p in problems:
@@ -302,7 +302,7 @@ def mix_cmd(
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
     """Mix datasets into one training set (e.g. all real chips + 750 synthetic + 750 composites)."""
-    from datasets.compose import write_mix
+    from heyan.datasets.compose import write_mix
 
     parts = [_part(t) for t in take]
     vals = [_part(v, default_split="val", allow_count=False)[:2] for v in val]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ def register(app: typer.Typer) -> None:
 
 def detect_cmd(
     paths: list[Path] = typer.Argument(..., help="Images or folders of images."),
-    model: Optional[str] = typer.Option(None, "--model", help="Zoo name or .onnx path (default: settings.default_model)."),
+    model: str | None = typer.Option(None, "--model", help="Zoo name or .onnx path (default: settings default_model)."),
     tile: bool = typer.Option(True, "--tile/--no-tile", help="Sliced inference on large photos."),
     out: Path = typer.Option(Path("out/detect"), "--out", help="Folder for annotated images and detections.jsonl."),
     annotate: bool = typer.Option(True, "--annotate/--no-annotate", help="Write annotated copies of the images."),
@@ -25,15 +24,15 @@ def detect_cmd(
     import cv2
     from tqdm import tqdm
 
-    from heyan.commands.common import load_detector, slice_params
-    from heyan.settings import get_settings
-    from pipeline.images import ImageReadError, expand_inputs, read_image
-    from vision.draw import draw_detections
-    from vision.inference import detect_image
+    from heyan.commands.common import detector_settings
+    from heyan.pipeline.images import ImageReadError, expand_inputs, read_image
+    from heyan.vision.common import atomic_file
+    from heyan.vision.draw import draw_detections
+    from heyan.vision.inference import detect_image
 
-    settings = get_settings()
-    detector = load_detector(model)
-    params = slice_params(detector)
+    settings = detector_settings(model)
+    detector = settings.load()
+    params = settings.slice_params(detector.imgsz)
     files = expand_inputs(paths)
     out.mkdir(parents=True, exist_ok=True)
     ann_dir = out / "annotated"
@@ -43,8 +42,8 @@ def detect_cmd(
     per_class: dict[str, int] = {}
     errors: list[dict[str, str]] = []
     jsonl = out / "detections.jsonl"
-    tmp = jsonl.with_suffix(".jsonl.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh, tqdm(files, unit="img", desc="detect", file=sys.stderr) as bar:
+    with atomic_file(jsonl) as tmp, open(tmp, "w", encoding="utf-8") as fh, \
+            tqdm(files, unit="img", desc="detect", file=sys.stderr) as bar:
         for f in bar:
             try:
                 img = read_image(f)
@@ -62,7 +61,6 @@ def detect_cmd(
             if annotate:
                 name = f"{n_ok:05d}_{f.stem}.jpg"
                 cv2.imwrite(str(ann_dir / name), draw_detections(img, det, detector.class_names), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    tmp.replace(jsonl)
     summary = {"images": n_ok, "skipped": n_bad, "detections": n_det, "per_class": per_class,
                "detections_file": str(jsonl), "annotated_dir": str(ann_dir) if annotate else None, "errors": errors}
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -20,14 +20,15 @@ def edge_cmd(
     once: bool = typer.Option(False, "--once", help="Process file sources to their end, try to deliver, print a JSON summary, exit."),
     print_default_config: bool = typer.Option(False, "--print-default-config", help="Print a full commented config and exit."),
     check: bool = typer.Option(False, "--check", help="Validate the config and exit."),
-    deliver_timeout: float | None = typer.Option(None, "--deliver-timeout", help="Seconds to keep trying to deliver at exit (default: storage.flush_timeout_s)."),
+    deliver_timeout: float | None = typer.Option(None, "--deliver-timeout", help="Seconds to keep trying to deliver at exit "
+                                                                                                "(default: storage.flush_timeout_s)."),
     log_level: str | None = typer.Option(None, "--log-level", help="DEBUG, INFO, WARNING or ERROR (default: the config's)."),
 ) -> None:
     """Watch cameras, detect, track, and push events to the server through an on-disk outbox.
 
     Runs until SIGTERM/SIGINT (graceful: finishes the current frame, ends open events,
     flushes the outbox for storage.flush_timeout_s, exits 0)."""
-    from edge.config import ConfigError, default_config_yaml, load_config
+    from heyan.edge.config import ConfigError, default_config_yaml, load_config
 
     if print_default_config:
         typer.echo(default_config_yaml(), nl=False)
@@ -45,7 +46,7 @@ def edge_cmd(
         return
     logging.basicConfig(level=(log_level or cfg.log_level).upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from edge.runner import EdgeRunner
+    from heyan.edge.runner import EdgeRunner
 
     try:
         runner = EdgeRunner(cfg, once=once, deliver_timeout_s=deliver_timeout)

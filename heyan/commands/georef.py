@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,14 +31,14 @@ def register(app: typer.Typer) -> None:
     def georef_cmd(
         file: Annotated[Path, typer.Argument(help="Photo (DJI JPEG) whose metadata gives the camera pose.")],
         pixel: Annotated[list[str], typer.Option("--pixel", "-p", help="Pixel X,Y in the image as stored; repeatable.")],
-        ground_height: Annotated[Optional[float], typer.Option(
+        ground_height: Annotated[float | None, typer.Option(
             "--ground-height", help="Ground (water) plane height in m relative to takeoff (default 0).")] = None,
-        dem: Annotated[Optional[Path], typer.Option("--dem", help="DEM/DSM GeoTIFF to intersect instead of a plane.")] = None,
-        takeoff_alt: Annotated[Optional[float], typer.Option(
+        dem: Annotated[Path | None, typer.Option("--dem", help="DEM/DSM GeoTIFF to intersect instead of a plane.")] = None,
+        takeoff_alt: Annotated[float | None, typer.Option(
             "--takeoff-alt", help="With --dem: takeoff altitude in the DEM's datum (else AbsoluteAltitude is used).")] = None,
         yaw_source: Annotated[str, typer.Option("--yaw-source", help="gimbal | flight: which yaw tag this airframe's camera follows.")] = "gimbal",
         max_range: Annotated[float, typer.Option("--max-range", help="No ground point farther than this (m).")] = 1000.0,
-        calibration: Annotated[Optional[Path], typer.Option(
+        calibration: Annotated[Path | None, typer.Option(
             "--calibration", help="Fixed camera: project with this calibration JSON (FILE's metadata is not read).")] = None,
     ) -> None:
         """Ground lat/lon and error (m) of photo pixels: one JSON object per line per pixel."""
@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
         px = np.array(pixels, dtype=float).reshape(-1, 2)
         if calibration is not None:
-            from pipeline.calibration import CalibrationError, load_calibration, project_with_calibration  # noqa: PLC0415
+            from heyan.pipeline.geo.calibration import CalibrationError, load_calibration, project_with_calibration  # noqa: PLC0415
 
             try:
                 res = project_with_calibration(load_calibration(calibration), px, ground_height)
@@ -61,10 +61,10 @@ def register(app: typer.Typer) -> None:
                 typer.echo(json.dumps(rec, ensure_ascii=False))
             return
 
-        from pipeline.camera_model import PoseError  # noqa: PLC0415
-        from pipeline.dem import Dem, DemError  # noqa: PLC0415
-        from pipeline.georef import GeorefSettings, GroundPlane, project_pixels  # noqa: PLC0415
-        from pipeline.metadata import MetadataError, read_pose  # noqa: PLC0415
+        from heyan.pipeline.geo.camera_model import PoseError  # noqa: PLC0415
+        from heyan.pipeline.geo.dem import Dem, DemError  # noqa: PLC0415
+        from heyan.pipeline.geo.georef import GeorefSettings, GroundPlane, project_pixels  # noqa: PLC0415
+        from heyan.pipeline.metadata import MetadataError, read_pose  # noqa: PLC0415
 
         try:
             pose = read_pose(file)
@@ -72,7 +72,7 @@ def register(app: typer.Typer) -> None:
             _fail(str(exc) if str(file) in str(exc) else f"{file}: {exc}")
         except OSError as exc:
             _fail(f"{file}: cannot read: {exc}")
-        settings = GeorefSettings(yaw_source=yaw_source, max_range_m=max_range, takeoff_alt_m=takeoff_alt)  # type: ignore[arg-type]
+        settings = GeorefSettings(yaw_source=yaw_source, max_range_m=max_range, takeoff_alt_m=takeoff_alt)
         try:
             ground = Dem(dem) if dem is not None else GroundPlane(ground_height or 0.0)
             res = project_pixels(pose, px, ground, settings)
@@ -89,12 +89,12 @@ def register(app: typer.Typer) -> None:
     def calibrate_cmd(
         points: Annotated[Path, typer.Argument(help='POINTS.json: {"image_size": [w, h], "points": [{"pixel": [x, y], '
                                                      '"lat": .., "lon": ..}, ...], optional "intrinsics"}.')],
-        out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the calibration JSON here (else to stdout).")] = None,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the calibration JSON here (else to stdout).")] = None,
         method: Annotated[str, typer.Option("--method", help="auto | homography | pnp (auto: pnp when intrinsics are given).")] = "auto",
-        max_range: Annotated[Optional[float], typer.Option("--max-range", help="Max projection range in m (default: from the points).")] = None,
+        max_range: Annotated[float | None, typer.Option("--max-range", help="Max projection range in m (default: from the points).")] = None,
     ) -> None:
         """Calibrate a fixed camera from >= 4 ground control points; reports leave-one-out error per point."""
-        from pipeline.calibration import (  # noqa: PLC0415
+        from heyan.pipeline.geo.calibration import (  # noqa: PLC0415
             CalibrationError,
             calibrate,
             load_control_points,
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("--method must be auto, homography or pnp")
         try:
             pts, size, intr = load_control_points(points)
-            cal = calibrate(pts, size, intr, method=method, max_range_m=max_range)  # type: ignore[arg-type]
+            cal = calibrate(pts, size, intr, method=method, max_range_m=max_range)
         except CalibrationError as exc:
             _fail(f"{points}: {exc}" if str(points) not in str(exc) else str(exc))
         if out is None:

@@ -28,7 +28,7 @@ def metadata_command(
     An unreadable photo prints {"file": ..., "error": ...} and the rest go on; the exit
     code is non-zero only when no photo could be read.
     """
-    from pipeline.metadata import MetadataError, read_pose
+    from heyan.pipeline.metadata import MetadataError, read_pose
 
     read = failed = 0
     for path in _expand(files):
@@ -61,8 +61,8 @@ def frames_command(
     quality: Annotated[int, typer.Option("--quality", min=30, max=100, help="JPEG quality.")] = 92,
 ) -> None:
     """Sample VIDEO every --every seconds into geotagged JPEGs plus frames.jsonl."""
-    from pipeline.frames import FRAMES_INDEX, FramesError, parse_interval, sample_frames
-    from pipeline.srt import SrtError, parse_srt
+    from heyan.pipeline.metadata.frames import FRAMES_INDEX, FramesError, parse_interval, sample_frames
+    from heyan.pipeline.metadata.srt import SrtError, parse_srt
 
     try:
         every_s = parse_interval(every)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,10 +18,13 @@ def register(app: typer.Typer) -> None:
 def train_cmd(
     data: Path = typer.Option(..., "--data", help="Ultralytics dataset YAML (e.g. from `heyan synth-dataset`)."),
     out: Path = typer.Option(Path("runs/train"), "--out", help="Run folder (weights, results.csv)."),
-    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help="Architecture file (random init; nothing is downloaded), a .pt checkpoint to fine-tune, a zoo model name (e.g. heyan-det-v1: its weights are rebuilt from the ONNX file and fine-tuned), or pretrained:NAME for weights shipped inside a package (pretrained:nudenet-320n; new class layer)."),
+    model_yaml: str = typer.Option("yolo11n.yaml", "--model-yaml", help=(
+        "Architecture file (random init; nothing is downloaded), a .pt checkpoint to fine-tune, "
+        "a zoo model name (e.g. heyan-det-v1: its weights are rebuilt from the ONNX file and fine-tuned), "
+        "or pretrained:NAME for weights shipped inside a package (pretrained:nudenet-320n; new class layer).")),
     imgsz: int = typer.Option(320, "--imgsz"),
     epochs: int = typer.Option(100, "--epochs"),
-    time_hours: Optional[float] = typer.Option(None, "--time-hours", help="Wall-clock budget; overrides --epochs."),
+    time_hours: float | None = typer.Option(None, "--time-hours", help="Wall-clock budget; overrides --epochs."),
     batch: int = typer.Option(16, "--batch"),
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(0, "--workers", help="Dataloader workers (0 is fastest on 2 cores)."),
@@ -31,9 +33,9 @@ def train_cmd(
 ) -> None:
     """Train a detector from scratch with Ultralytics, fully offline (needs `heyan[train]`)."""
     try:
-        from models.train import train
+        from heyan.models.train import train
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise typer.BadParameter(f"training needs the train extra: pip install 'heyan[train]' ({exc})")
+        raise typer.BadParameter(f"training needs the train extra: pip install 'heyan[train]' ({exc})") from exc
     res = train(data, out, model_yaml=model_yaml, imgsz=imgsz, epochs=epochs, batch=batch, seed=seed,
                 time_hours=time_hours, workers=workers, resume=resume, scale=scale)
     typer.echo(json.dumps({"run_dir": str(res.run_dir), "weights": str(res.best_pt), "epochs": res.epochs_done}))
@@ -42,15 +44,15 @@ def train_cmd(
 def export_cmd(
     weights: Path = typer.Argument(..., exists=True, dir_okay=False, help="Ultralytics .pt checkpoint."),
     name: str = typer.Option(..., "--name", help="Zoo name, e.g. heyan-det-v1."),
-    zoo: Optional[Path] = typer.Option(None, "--zoo", help="Zoo folder (default: the built-in models/zoo)."),
+    zoo: Path | None = typer.Option(None, "--zoo", help="Zoo folder (default: the built-in models/zoo)."),
     imgsz: int = typer.Option(320, "--imgsz"),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset YAML the model was trained on (recorded in the card)."),
+    data: Path | None = typer.Option(None, "--data", help="Dataset YAML the model was trained on (recorded in the card)."),
     command: str = typer.Option("", "--command", help="The command that reproduced the training, for the card."),
 ) -> None:
     """Export a checkpoint to ONNX (dynamic batch, simplified) and write its model card."""
-    from models.card import card_from_training
-    from models.registry import default_zoo_dir
-    from models.train import export_onnx
+    from heyan.models.card import card_from_training
+    from heyan.models.registry import default_zoo_dir
+    from heyan.models.train import export_onnx
 
     zoo_dir = zoo or default_zoo_dir()
     dest = zoo_dir / name
@@ -66,7 +68,7 @@ def _parse_source(spec: str, tile: bool, split: str, merge: str = "nms"):
     existing path (so `C:\\data\\d.yaml` and `runs/lr=0.01/data.yaml` work)."""
     import re
 
-    from models.evaluate import Source
+    from heyan.models.evaluate import Source
 
     name, rest = "", spec
     head, sep, tail = spec.partition("=")
@@ -94,21 +96,21 @@ def eval_cmd(
     data: list[str] = typer.Option(..., "--data", help="YOLO dataset YAML or folder with images/ and labels/; repeat for "
                                                        "several sources, each scored apart and pooled: [NAME=]PATH[:SPLIT][:tile]."),
     split: str = typer.Option("val", "--split"),
-    model: Optional[str] = typer.Option(None, "--model", help="Zoo name or path to an .onnx file."),
+    model: str | None = typer.Option(None, "--model", help="Zoo name or path to an .onnx file."),
     tile: bool = typer.Option(False, "--tile/--no-tile", help="Sliced inference on every image (for large labelled photos)."),
     merge: str = typer.Option("nms", "--merge", help="How sliced tiles are merged: nms, or nmm (greedy merging, the "
                                                      "production default; at mAP's low threshold it joins low-score boxes)."),
-    write: Optional[Path] = typer.Option(None, "--write", help="Also write the metrics JSON here."),
+    write: Path | None = typer.Option(None, "--write", help="Also write the metrics JSON here."),
     update_card: bool = typer.Option(False, "--update-card", help="Store the metrics in the model's card."),
     conf: float = typer.Option(0.001, "--conf", help="Score threshold for mAP (low, as is standard)."),
     confusion_conf: float = typer.Option(0.25, "--confusion-conf", help="Score threshold of the confusion summary and false positives."),
-    key: Optional[str] = typer.Option(None, "--key", help="Name of these metrics in the card (default: <dataset folder>:<split>; "
+    key: str | None = typer.Option(None, "--key", help="Name of these metrics in the card (default: <dataset folder>:<split>; "
                                                           "with several sources, a prefix)."),
 ) -> None:
     """mAP50, mAP50-95, per-class precision/recall, per source, and what is confused with what,
     with Heyan's own ONNX runtime."""
-    from heyan.commands.common import load_detector
-    from models.evaluate import confusion_lines, evaluate_sources
+    from heyan.commands.common import detector_settings
+    from heyan.models.evaluate import confusion_lines, evaluate_sources
 
     if merge not in ("nms", "nmm"):
         raise typer.BadParameter(f"--merge must be nms or nmm, not {merge!r}")
@@ -119,12 +121,12 @@ def eval_cmd(
             raise typer.BadParameter(f"two sources named {src.name!r} ({seen[src.name]!r} and {spec!r}): "
                                      "name them, e.g. --data NAME=PATH")
         seen[src.name] = spec
-    det = load_detector(model, conf=conf)
+    det = detector_settings(model).load(conf=conf)
     try:
         per, pooled = evaluate_sources(det, sources, progress=True, confusion_conf=confusion_conf)
     except ValueError as exc:
         typer.echo(f"heyan eval: {exc}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     for name, res in per.items():
         typer.echo(f"{name}: mAP50 {res.map50:.3f}  mAP50-95 {res.map50_95:.3f}  ({res.images} images, "
                    f"{res.instances} objects, {res.false_positives_per_image:.2f} false positives/image "
@@ -143,11 +145,12 @@ def eval_cmd(
     if write:
         write.write_text(text + "\n", encoding="utf-8")
     if update_card:
-        from heyan.settings import get_settings
-        from models.card import ModelCard
-        from models.registry import resolve_card_path
+        from heyan.commands.common import detector_settings
+        from heyan.models.card import ModelCard
+        from heyan.models.registry import resolve_card_path
 
-        card_path = resolve_card_path(model or get_settings().default_model)
+        chosen = detector_settings(model)
+        card_path = resolve_card_path(chosen.model, extra=chosen.zoo_dir)
         card = ModelCard.load(card_path)
         card.metrics.update(stored)
         card.save(card_path)
@@ -155,9 +158,9 @@ def eval_cmd(
 
 def models_cmd() -> None:
     """List the models in the zoo with their classes, input size and headline metrics."""
+    from heyan.models.registry import list_models
     from heyan.settings import get_settings
-    from models.registry import list_models
 
-    for card in list_models(get_settings().zoo_dir):
+    for card in list_models(get_settings().detector.zoo_dir):
         typer.echo(json.dumps({"name": card.name, "imgsz": card.imgsz, "classes": card.classes, "created": card.created,
                                "sha256": card.sha256[:12], "metrics": card.headline_metrics()}, ensure_ascii=False))

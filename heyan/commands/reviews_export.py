@@ -10,19 +10,19 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 if TYPE_CHECKING:
-    from serve.db import Database
+    from heyan.serve.db import Database
 
 
 def _since(value: str | None) -> datetime | None:
     if not value:
         return None
     # The server's own reading: zone-less times are local (+08:00), as offices write them.
-    from serve.importer import parse_time
+    from heyan.serve.importer import parse_time
 
     t = parse_time(value)
     if t is None:
@@ -35,8 +35,8 @@ def _open_db(url: str) -> Database:
     error, not something to create (make_engine would create the file)."""
     from sqlalchemy.engine import make_url
 
-    from serve.db import Database
-    from serve.migrate import current_revision
+    from heyan.serve.db import Database
+    from heyan.serve.migrate import current_revision
 
     u = make_url(url)
     if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") and not Path(u.database).is_file():
@@ -50,25 +50,24 @@ def _open_db(url: str) -> Database:
 
 def from_reviews_cmd(
     out: Path = typer.Option(..., "--out", help="New (or empty) folder for the dataset."),
-    db: Optional[str] = typer.Option(None, "--db", help="Server database URL (default: the server's, from settings)."),
-    store: Optional[Path] = typer.Option(None, "--store", help="Server blob store folder, the one holding blobs/ "
+    db: str | None = typer.Option(None, "--db", help="Server database URL (default: the server's, from settings)."),
+    store: Path | None = typer.Option(None, "--store", help="Server blob store folder, the one holding blobs/ "
                                                                "(default: <serve_data_dir>/store)."),
     size: int = typer.Option(320, "--size", min=32, help="Chip side in pixels, cut at native resolution (the model's input)."),
-    since: Optional[str] = typer.Option(None, "--since", help="Only tickets reviewed since this ISO date/time "
+    since: str | None = typer.Option(None, "--since", help="Only tickets reviewed since this ISO date/time "
                                                               "(zone-less: +08:00)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the chips' random offsets."),
 ) -> None:
     """Export reviewed tickets as training chips: confirmed -> labelled, rejected -> hard negatives."""
     from tqdm import tqdm
 
-    from datasets.export_yolo import write_yolo
-    from datasets.labels import LabelledPhoto
+    from heyan.datasets.export_yolo import write_yolo
+    from heyan.datasets.labelled import LabelledPhoto
+    from heyan.serve.label_export import ChipCutter, collect, summarise
+    from heyan.serve.storage import BlobStore
     from heyan.settings import get_settings
-    from serve.config import ServeConfig
-    from serve.label_export import ChipCutter, collect, summarise
-    from serve.storage import BlobStore
 
-    config = ServeConfig.from_settings(get_settings(), db=db)
+    config = get_settings().serve.with_overrides(db=db)
     store_dir = Path(store) if store else config.data_dir / "store"
     if not (store_dir / "blobs").is_dir():  # BlobStore() would create an empty store and report every photo missing
         raise typer.BadParameter(f"--store: {store_dir} is not a blob store (no blobs/ folder)")
@@ -76,7 +75,7 @@ def from_reviews_cmd(
         raise typer.BadParameter(f"--out: {out} is not empty")
     since_at = _since(since)
 
-    database = _open_db(config.db_url)
+    database = _open_db(config.database_url)
     try:
         with database.session(write=False) as session:
             col = collect(session, since_at)
@@ -106,11 +105,9 @@ def from_reviews_cmd(
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
-    tmp = path.with_suffix(".part")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    from heyan.vision.common import atomic_write
+
+    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 
 if __name__ == "__main__":  # `python -m heyan.commands.reviews_export`, before the CLI lists it

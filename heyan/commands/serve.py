@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,11 +12,11 @@ def register(app: typer.Typer) -> None:
 
 
 def serve_cmd(
-    db: Optional[str] = typer.Option(None, "--db", help="Database URL (default: SQLite heyan.db in the data folder; "
+    db: str | None = typer.Option(None, "--db", help="Database URL (default: SQLite heyan.db in the data folder; "
                                                       "postgresql://user:pass@host/db for PostgreSQL)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Data folder: photos, evidence, database file (default: settings serve_data_dir)."),
-    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
-    port: Optional[int] = typer.Option(None, "--port", help="Port (default 8000)."),
+    data: Path | None = typer.Option(None, "--data", help="Data folder: photos, evidence, database file (default: settings serve_data_dir)."),
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Port (default 8000)."),
 ) -> None:
     """Serve tickets: review workflow, flight uploads and processing, exports, the web viewer.
     First start creates user 'admin' (password from HEYAN_ADMIN_PASSWORD, or printed once)."""
@@ -25,16 +24,14 @@ def serve_cmd(
 
     import uvicorn
 
+    from heyan.serve.app import create_app
     from heyan.settings import get_settings
-    from serve.app import create_app
-    from serve.config import ServeConfig
 
-    s = get_settings()
-    config = ServeConfig.from_settings(s, db=db, data=data)
+    config = get_settings().serve.with_overrides(db=db, data=data)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(config)
-    h, p = host or s.serve_host, port or s.serve_port
-    typer.echo(f"heyan serve: data {config.data_dir}, database {_redact(config.db_url)}, http://{h}:{p}/", err=True)
+    h, p = host or config.host, port or config.port
+    typer.echo(f"heyan serve: data {config.data_dir}, database {_redact(config.database_url)}, http://{h}:{p}/", err=True)
     uvicorn.run(app, host=h, port=p, log_level="info", proxy_headers=False)
 
 

@@ -34,7 +34,7 @@ def simulate_flight_command(
     river network, the ground-truth objects and the true poses."""
     from tqdm import tqdm
 
-    from datasets.flight import FlightConfig, NoiseModel, simulate_flight
+    from heyan.datasets.flight import FlightConfig, NoiseModel, simulate_flight
 
     cfg = FlightConfig(photos=photos, width=width, height=height, altitude_m=altitude, oblique=oblique,
                        gimbal_pitch=pitch, pattern=route, seed=seed, corridor_margin_m=corridor_margin,
@@ -47,7 +47,7 @@ def simulate_flight_command(
         result = simulate_flight(out, cfg, progress=bar.update)
     summary = result.summary()
     if measure:
-        from datasets.flight.measure import measure_flight
+        from heyan.datasets.flight.measure import measure_flight
 
         summary["localisation"] = measure_flight(out).to_dict()
     typer.echo(json.dumps(summary, ensure_ascii=False))

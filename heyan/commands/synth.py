@@ -24,7 +24,7 @@ def synth_dataset_cmd(
     """Labelled synthetic river scenes (drone nadir/oblique and fixed camera) in YOLO format."""
     from tqdm import tqdm
 
-    from datasets.synthetic.dataset import generate_dataset
+    from heyan.datasets.synthetic.dataset import generate_dataset
 
     with tqdm(total=train + val, desc="rendering", unit="img") as bar:
         summary = generate_dataset(out, train, val, seed=seed, size=size, camera_fraction=camera_fraction,
@@ -47,9 +47,9 @@ def sample_photos_cmd(
     import numpy as np
     from tqdm import tqdm
 
-    from datasets.synthetic import render_camera_scene
-    from datasets.synthetic.large import render_large_photo
-    from vision.classes import class_names
+    from heyan.datasets.synthetic import render_camera_scene
+    from heyan.datasets.synthetic.large import render_large_photo
+    from heyan.vision.classes import class_names
 
     names = class_names()
     out.mkdir(parents=True, exist_ok=True)

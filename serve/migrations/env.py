@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from serve.models import Base
+from heyan.serve.tables import Base
 
 target_metadata = Base.metadata
 connection = context.config.attributes.get("connection")

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from serve.deps import DbId, CSRF_COOKIE, SESSION_COOKIE, Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import ApiToken, User, WebSession
-from serve.schemas import LoginIn, LoginOut, Ok, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
-from serve.security import PERSONAL_PREFIX, hash_password, new_token, token_hash, verify_password
+from heyan.serve.deps import CSRF_COOKIE, SESSION_COOKIE, DbId, Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.schemas import LoginIn, LoginOut, Ok, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
+from heyan.serve.security import PERSONAL_PREFIX, hash_password, new_token, token_hash, verify_password
+from heyan.serve.tables import ApiToken, User, WebSession
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -66,7 +66,7 @@ def me(p: Principal = Depends(require("self"))) -> UserOut:
 
 @router.post("/password", response_model=Ok, summary="Change one's own password")
 def change_password(body: PasswordChangeIn, p: Principal = Depends(require("self")), db: Session = Depends(get_db)) -> Ok:
-    user = db.get(User, p.user.id)  # type: ignore[union-attr]
+    user = db.get(User, p.user.id)
     assert user is not None
     if not verify_password(user.password_hash, body.old_password):
         raise ApiError(403, "the old password is wrong")
@@ -80,7 +80,7 @@ def change_password(body: PasswordChangeIn, p: Principal = Depends(require("self
 
 @router.get("/tokens", response_model=list[TokenOut], summary="Own personal API tokens")
 def list_tokens(p: Principal = Depends(require("self")), db: Session = Depends(get_db)) -> list[TokenOut]:
-    rows = db.scalars(sa.select(ApiToken).where(ApiToken.user_id == p.user.id).order_by(ApiToken.id))  # type: ignore[union-attr]
+    rows = db.scalars(sa.select(ApiToken).where(ApiToken.user_id == p.user.id).order_by(ApiToken.id))
     return [TokenOut.model_validate(t) for t in rows]
 
 
@@ -88,7 +88,7 @@ def list_tokens(p: Principal = Depends(require("self")), db: Session = Depends(g
 def create_token(body: TokenCreateIn, request: Request, p: Principal = Depends(require("self")),
                  db: Session = Depends(get_db)) -> TokenCreated:
     token = new_token(PERSONAL_PREFIX)
-    t = ApiToken(user_id=p.user.id, name=body.name, token_hash=token_hash(token), prefix=token[:8],  # type: ignore[union-attr]
+    t = ApiToken(user_id=p.user.id, name=body.name, token_hash=token_hash(token), prefix=token[:8],
                  created_at=app_state(request).clock.now())
     db.add(t)
     db.commit()
@@ -99,7 +99,7 @@ def create_token(body: TokenCreateIn, request: Request, p: Principal = Depends(r
 def revoke_token(token_id: DbId, request: Request, p: Principal = Depends(require("self")),
                  db: Session = Depends(get_db)) -> TokenOut:
     t = db.get(ApiToken, token_id)
-    if t is None or (t.user_id != p.user.id and p.role != "admin"):  # type: ignore[union-attr]
+    if t is None or (t.user_id != p.user.id and p.role != "admin"):
         raise ApiError(404, f"no token {token_id}")
     if t.revoked_at is None:
         t.revoked_at = app_state(request).clock.now()

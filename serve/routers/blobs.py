@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
-from serve.deps import Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import Blob
+from heyan.serve.deps import Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.tables import Blob
 
 router = APIRouter(prefix="/api/blobs", tags=["blobs"])
 

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from serve.deps import DbId, Principal, app_state, device_only, get_db, require
-from serve.edge_devices import device_out
-from serve.errors import ApiError
-from serve.models import Device
-from serve.schemas import DeviceCreateIn, DeviceOut, DeviceTokenOut
-from serve.security import DEVICE_PREFIX, new_token, token_hash
+from heyan.serve.deps import DbId, Principal, app_state, device_only, get_db, require
+from heyan.serve.edge.devices import device_out
+from heyan.serve.errors import ApiError
+from heyan.serve.schemas import DeviceCreateIn, DeviceOut, DeviceTokenOut
+from heyan.serve.security import DEVICE_PREFIX, new_token, token_hash
+from heyan.serve.tables import Device
 
 router = APIRouter(prefix="/api/devices", tags=["devices"])
 

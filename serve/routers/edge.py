@@ -15,12 +15,12 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from serve import edge_devices, edge_events
-from serve.blobdb import ensure_blobs
-from serve.deps import Principal, app_state, device_only, get_db, require
-from serve.errors import ApiError
-from serve.models import Device, EdgeEvent
-from serve.schemas import (
+import heyan.serve.edge.devices as edge_devices
+import heyan.serve.edge.events as edge_events
+from heyan.serve.blobdb import ensure_blobs
+from heyan.serve.deps import Principal, app_state, device_only, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.schemas import (
     EdgeEventIn,
     EdgeEventOut,
     EdgeEventPage,
@@ -30,9 +30,10 @@ from serve.schemas import (
     EdgeMediaStored,
     EventKind,
 )
-from serve.state import AppState
-from serve.storage import FileTooLarge
-from serve.ticket_views import url
+from heyan.serve.state import AppState
+from heyan.serve.storage import FileTooLarge
+from heyan.serve.tables import Device, EdgeEvent
+from heyan.serve.ticket_views import url
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])
 

@@ -18,13 +18,14 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from pipeline.exports import write_csv, write_geojson, write_kml, write_xlsx
-from pipeline.gcj02 import wgs84_to_gcj02
-from serve.deps import Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import AuditEntry, Evidence, Ticket
-from serve.ticket_query import TicketFilter, ticket_filter
-from serve.ticket_views import feature
+from heyan.pipeline.geo.gcj02 import wgs84_to_gcj02
+from heyan.pipeline.tickets.exports import write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.tickets.ticket import TicketRecord
+from heyan.serve.deps import Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.tables import AuditEntry, Evidence, Ticket
+from heyan.serve.ticket_query import TicketFilter, ticket_filter
+from heyan.serve.ticket_views import feature
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 MEDIA = {"geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml",
@@ -42,26 +43,26 @@ def export_tickets(fmt: Literal["geojson", "kml", "xlsx", "csv"], request: Reque
     n = db.scalar(sa.select(sa.func.count()).select_from(Ticket).where(*where)) or 0
     if n > MAX_EXPORT:
         raise ApiError(413, f"{n} tickets match; narrow the filter to at most {MAX_EXPORT}")
-    feats = []
+    tickets = []
     for t in db.scalars(sa.select(Ticket).where(*where).order_by(Ticket.found_at, Ticket.id)):
-        feat = feature(t)
+        rec = TicketRecord.from_feature(feature(t))
         if gcj02:
             glat, glon = wgs84_to_gcj02(t.lat, t.lon)
-            feat["properties"]["lat_gcj02"], feat["properties"]["lon_gcj02"] = round(float(glat), 7), round(float(glon), 7)
-        feats.append(feat)
+            rec.lat_gcj02, rec.lon_gcj02 = round(float(glat), 7), round(float(glon), 7)
+        tickets.append(rec)
     tmp_dir = app_state(request).store.tmp_dir
     fd, name = tempfile.mkstemp(dir=tmp_dir, prefix="export-", suffix=f".{fmt}")
     os.close(fd)
     path = Path(name)
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     if fmt == "geojson":
-        write_geojson(path, feats, name=f"河眼 tickets {stamp}")
+        write_geojson(path, [t.to_feature() for t in tickets], name=f"河眼 tickets {stamp}")
     elif fmt == "kml":
-        write_kml(path, feats, name=f"河眼 {stamp}")
+        write_kml(path, tickets, name=f"河眼 {stamp}")
     elif fmt == "xlsx":
-        write_xlsx(path, feats, gcj02=gcj02)
+        write_xlsx(path, tickets, gcj02=gcj02)
     else:
-        write_csv(path, feats, gcj02=gcj02)
+        write_csv(path, tickets, gcj02=gcj02)
     return FileResponse(path, media_type=MEDIA[fmt], filename=f"heyan-tickets-{stamp}.{fmt}",
                         background=BackgroundTask(path.unlink, missing_ok=True))
 

@@ -12,15 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pipeline.zipsafe import UnsafeZipError, ZipLimits, iter_zip_images
-from serve import jobs
-from serve.blobdb import content_type, ensure_blobs
-from serve.deps import Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import Flight, FlightPhoto, Job
-from serve.schemas import FlightDetail, FlightOut, FlightPage, FlightUploadOut, JobOut, PhotoOut
-from serve.state import AppState
-from serve.uploads import Received, receive_flight
+import heyan.serve.jobs as jobs
+from heyan.pipeline.zipsafe import UnsafeZipError, ZipLimits, iter_zip_images
+from heyan.serve.blobdb import content_type, ensure_blobs
+from heyan.serve.deps import Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.schemas import FlightDetail, FlightOut, FlightPage, FlightUploadOut, JobOut, PhotoOut
+from heyan.serve.state import AppState
+from heyan.serve.tables import Flight, FlightPhoto, Job
+from heyan.serve.uploads import Received, receive_flight
 
 router = APIRouter(prefix="/api/flights", tags=["flights"])
 

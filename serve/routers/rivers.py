@@ -1,4 +1,4 @@
-"""/api/rivers: the river network (GeoJSON, docs/rivers.md), validated by pipeline.rivers and
+"""/api/rivers: the river network (GeoJSON, docs/rivers.md), validated by pipeline.geo.rivers and
 versioned: each upload that differs from the one in force becomes a new version; tickets
 keep the version they were made on."""
 
@@ -14,11 +14,11 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from pipeline.rivers import RiverNetwork, RiverNetworkError
-from serve.deps import DbId, Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import RiverNetworkVersion
-from serve.schemas import RiverNetworkOut, SegmentOut
+from heyan.pipeline.geo.rivers import RiverNetwork, RiverNetworkError
+from heyan.serve.deps import DbId, Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.schemas import RiverNetworkOut, SegmentOut
+from heyan.serve.tables import RiverNetworkVersion
 
 router = APIRouter(prefix="/api/rivers", tags=["rivers"])
 log = logging.getLogger("heyan.serve.rivers")

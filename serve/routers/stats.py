@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from serve.deps import Principal, get_db, require
-from serve.models import Ticket
-from serve.schemas import AssessmentOut, AssessmentRow
-from serve.ticket_query import TicketFilter, ticket_filter
+from heyan.serve.deps import Principal, get_db, require
+from heyan.serve.schemas import AssessmentOut, AssessmentRow
+from heyan.serve.tables import Ticket
+from heyan.serve.ticket_query import TicketFilter, ticket_filter
 
 router = APIRouter(prefix="/api/stats", tags=["stats"])
 NOT_FOUND_STATES = ("pending_review", "rejected")

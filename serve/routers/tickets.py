@@ -11,17 +11,17 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy.orm import Session
 
-from serve.blobdb import content_type, ensure_blobs
-from serve.deps import Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.escalation import check_overdue
-from serve.models import Evidence, RiverNetworkVersion, Ticket
-from serve.schemas import EscalationOut, TicketDetail, TicketPage, TransitionIn
-from serve.storage import FileTooLarge
-from serve.uploads import clean_name
-from serve.ticket_query import TicketFilter, ticket_filter, visible
-from serve.ticket_views import LIST_COLUMNS, ticket_detail, ticket_out
-from serve.workflow import InvalidTransition, TransitionForbidden, TransitionNeedsInput, allowed_from, transition
+from heyan.serve.blobdb import content_type, ensure_blobs
+from heyan.serve.deps import Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.escalation import check_overdue
+from heyan.serve.schemas import EscalationOut, TicketDetail, TicketPage, TransitionIn
+from heyan.serve.storage import FileTooLarge
+from heyan.serve.tables import Evidence, RiverNetworkVersion, Ticket
+from heyan.serve.ticket_query import TicketFilter, ticket_filter, visible
+from heyan.serve.ticket_views import LIST_COLUMNS, ticket_detail, ticket_out
+from heyan.serve.uploads import clean_name
+from heyan.serve.workflow import InvalidTransition, TransitionForbidden, TransitionNeedsInput, allowed_from, transition
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
@@ -70,7 +70,7 @@ def get_ticket(ticket_id: str, p: Principal = Depends(require("tickets.read")), 
 
 def _apply(db: Session, t: Ticket, to: str, p: Principal, now: object, comment: str | None, **kw: object) -> None:
     try:
-        transition(db, t, to, p.actor, now, comment, **kw)  # type: ignore[arg-type]
+        transition(db, t, to, p.actor, now, comment, **kw)
     except InvalidTransition as exc:
         raise ApiError(409, str(exc), state=exc.state, requested=exc.to, allowed=exc.allowed,
                        allowed_for_you=allowed_from(exc.state, p.role)) from None

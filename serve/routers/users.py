@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from serve.deps import DbId, Principal, app_state, get_db, require
-from serve.errors import ApiError
-from serve.models import ApiToken, User, WebSession
-from serve.schemas import UserCreateIn, UserOut, UserPatchIn
-from serve.security import hash_password
+from heyan.serve.deps import DbId, Principal, app_state, get_db, require
+from heyan.serve.errors import ApiError
+from heyan.serve.schemas import UserCreateIn, UserOut, UserPatchIn
+from heyan.serve.security import hash_password
+from heyan.serve.tables import ApiToken, User, WebSession
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -47,7 +47,7 @@ def patch_user(user_id: DbId, body: UserPatchIn, request: Request, p: Principal 
     u = db.get(User, user_id)
     if u is None:
         raise ApiError(404, f"no user {user_id}")
-    if u.id == p.user.id and (body.active is False or (body.role and body.role != "admin")):  # type: ignore[union-attr]
+    if u.id == p.user.id and (body.active is False or (body.role and body.role != "admin")):
         raise ApiError(409, "an admin cannot demote or deactivate himself (keep one admin able to log in)")
     if body.role is not None:
         u.role = body.role

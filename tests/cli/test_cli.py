@@ -11,8 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from datasets.synthetic import render_scene
-from datasets.synthetic.large import render_large_photo
+from heyan.datasets.synthetic import render_scene
+from heyan.datasets.synthetic.large import render_large_photo
+from heyan.models import DEFAULT_MODEL
 
 HEYAN = [sys.executable, "-m", "heyan.cli"]
 
@@ -74,4 +75,4 @@ def test_models_lists_default(tmp_path):
     res = run(["models"], tmp_path)
     assert res.returncode == 0
     names = [json.loads(x)["name"] for x in res.stdout.splitlines()]
-    assert "heyan-det-v1" in names
+    assert DEFAULT_MODEL in names

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+from support.net import free_port, wait_until_healthy
 
 HEYAN = [sys.executable, "-m", "heyan.cli"]
 
@@ -22,12 +20,6 @@ def _run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout:
     # A wide terminal: Typer's error box would otherwise wrap the message mid-phrase.
     e = dict(os.environ, HEYAN_ORT_THREADS="2", COLUMNS="400", **(env or {}))
     return subprocess.run(HEYAN + args, cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +32,7 @@ def flight(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_server_processes_the_flight_through_the_api(flight: Path, tmp_path: Path) -> None:
     data = tmp_path / "server"
-    r = _run(["demo-server", "--flight", str(flight), "--data", str(data), "--port", str(_free_port()), "--no-serve"],
+    r = _run(["demo-server", "--flight", str(flight), "--data", str(data), "--port", str(free_port()), "--no-serve"],
              tmp_path)
     assert r.returncode == 0, r.stderr[-1500:]
     assert "log in as admin / heyan-demo" in r.stdout
@@ -56,7 +48,7 @@ def test_demo_server_processes_the_flight_through_the_api(flight: Path, tmp_path
     assert printed == n_tickets
 
     # A second run on the same data folder finds the flight (content hash) and users: no doubles.
-    r2 = _run(["demo-server", "--flight", str(flight), "--data", str(data), "--port", str(_free_port()), "--no-serve"],
+    r2 = _run(["demo-server", "--flight", str(flight), "--data", str(data), "--port", str(free_port()), "--no-serve"],
               tmp_path)
     assert r2.returncode == 0, r2.stderr[-1500:]
     assert "already uploaded" in r2.stderr
@@ -65,21 +57,13 @@ def test_demo_server_processes_the_flight_through_the_api(flight: Path, tmp_path
 
 
 def test_upload_streams_a_flight_to_a_running_server(flight: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = dict(os.environ, HEYAN_ADMIN_PASSWORD="admin-pass-123", HEYAN_ORT_THREADS="2")
     srv = subprocess.Popen(HEYAN + ["serve", "--data", str(tmp_path / "d"), "--port", str(port)], env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/api/health", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert srv.poll() is None, srv.stderr.read() if srv.stderr else ""
-                assert time.monotonic() < deadline, "server did not come up"
-                time.sleep(0.3)
+        wait_until_healthy(url, srv, lambda: srv.stderr.read() if srv.stderr and srv.poll() is not None else "")
         # Wrong password: the server's own message, exit 1, nothing uploaded.
         bad = _run(["upload", str(flight / "photos"), "--server", url, "--user", "admin"], tmp_path,
                    env={"HEYAN_PASSWORD": "nope-nope"})
@@ -104,5 +88,5 @@ def test_upload_reports_bad_arguments_clearly(tmp_path: Path) -> None:
     r = _run(["upload", str(empty), "--token", "x"], tmp_path)
     assert r.returncode != 0 and "no photos or zip" in r.stderr
     (empty / "a.jpg").write_bytes(b"x")
-    r = _run(["upload", str(empty), "--token", "x", "--server", f"http://127.0.0.1:{_free_port()}"], tmp_path)
+    r = _run(["upload", str(empty), "--token", "x", "--server", f"http://127.0.0.1:{free_port()}"], tmp_path)
     assert r.returncode == 1 and "cannot reach" in r.stderr

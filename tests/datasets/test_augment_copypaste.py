@@ -11,13 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-from datasets import augment as aug
-from datasets.compose import dataset_stats, write_mix
-from datasets.copypaste import (ComposeParams, Cutout, compose_chip, generated_cutout, match_colour, paste,
-                                real_cutout, water_land_masks)
-from datasets.export_yolo import write_yolo
-from datasets.labels import LabelledPhoto
-from datasets.yolo import iter_split
+from heyan.datasets import augment as aug
+from heyan.datasets.compose import dataset_stats, write_mix
+from heyan.datasets.copypaste import ComposeParams, Cutout, compose_chip, generated_cutout, match_colour, paste, real_cutout, water_land_masks
+from heyan.datasets.export_yolo import write_yolo
+from heyan.datasets.labelled import LabelledPhoto
+from heyan.datasets.yolo import iter_split
 
 
 def _lake(h: int = 400, w: int = 600, seed: int = 0) -> np.ndarray:
@@ -186,7 +185,7 @@ def test_compose_chip_places_water_classes_on_water_and_land_classes_on_land() -
     placed_water = placed_land = 0
     for _ in range(6):
         out, boxes, names = compose_chip(rng, img, np.zeros((0, 4), np.float32), [], 0.05, {}, p, masks=masks)
-        for (x1, y1, x2, y2), n in zip(boxes, names):
+        for (x1, _y1, x2, _y2), n in zip(boxes, names):
             cx = (x1 + x2) / 2
             if n in ("floating_debris", "sand_dredger", "boat"):
                 assert cx < 330, (n, cx)
@@ -248,7 +247,7 @@ def test_cli_compose_augment_stats(tmp_path: Path) -> None:
 
 
 def test_compose_reports_bad_backgrounds_and_goes_on(tmp_path: Path) -> None:
-    from datasets.compose import compose_dataset
+    from heyan.datasets.compose import compose_dataset
 
     good = tmp_path / "good.jpg"
     cv2.imwrite(str(good), _lake(200, 300))

@@ -14,18 +14,18 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from datasets.flight import FlightConfig, NoiseModel, load_poses, simulate_flight
-from datasets.flight.camera import MAVIC_3E
-from datasets.flight.exif_writer import build_exif, insert_metadata
-from datasets.flight.measure import error_model_for, measure_flight
-from datasets.flight.render import render_photo
-from datasets.flight.route import apply_noise, plan_route
-from datasets.flight.world import make_river, world_frame
-from pipeline.georef import GeorefSettings, footprint, ground_to_pixels
-from pipeline.metadata import read_pose
-from pipeline.pose import CameraPose
-from pipeline.utm import LocalFrame
-from vision.classes import class_names
+from heyan.datasets.flight import FlightConfig, NoiseModel, load_poses, simulate_flight
+from heyan.datasets.flight.build import make_river, world_frame
+from heyan.datasets.flight.camera import MAVIC_3E
+from heyan.datasets.flight.exif_writer import build_exif, insert_metadata
+from heyan.datasets.flight.measure import error_model_for, measure_flight
+from heyan.datasets.flight.render import render_photo
+from heyan.datasets.flight.route import apply_noise, plan_route
+from heyan.pipeline.geo.georef import GeorefSettings, footprint, ground_to_pixels
+from heyan.pipeline.geo.utm import LocalFrame
+from heyan.pipeline.metadata import read_pose
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.vision.classes import class_names
 
 W, H = 800, 600
 SEED = 3
@@ -211,7 +211,7 @@ def test_exif_southern_western_hemisphere(tmp_path):
                       gimbal_yaw=10.0)
     img = np.full((48, 64, 3), 128, np.uint8)
     ok, buf = cv2.imencode(".jpg", img)
-    from datasets.flight.exif_writer import build_xmp
+    from heyan.datasets.flight.exif_writer import build_xmp
 
     data = insert_metadata(buf.tobytes(), build_exif(pose, MAVIC_3E, 64, 48), build_xmp(pose, MAVIC_3E))
     path = tmp_path / "s.jpg"
@@ -258,8 +258,8 @@ def test_truth_geojson(nadir):
 
 
 def test_truth_agrees_with_river_network(nadir):
-    """The truth's segment / bank / zone labels are what pipeline.rivers says for the point."""
-    rivers = pytest.importorskip("pipeline.rivers")
+    """The truth's segment / bank / zone labels are what pipeline.geo.rivers says for the point."""
+    from heyan.pipeline.geo import rivers
     net = rivers.load_network(nadir.out_dir / "rivers.geojson")
     data = json.loads((nadir.out_dir / "truth.geojson").read_text(encoding="utf-8"))
     lons = [f["geometry"]["coordinates"][0] for f in data["features"]]
@@ -339,7 +339,7 @@ def test_overlapping_photos_see_the_same_ground(nadir):
 
 
 def test_rivers_geojson(nadir):
-    from pipeline.rivers_schema import parse_network
+    from heyan.pipeline.geo.rivers_schema import parse_network
 
     data = json.loads((nadir.out_dir / "rivers.geojson").read_text(encoding="utf-8"))
     segs = [f for f in data["features"] if f["properties"]["kind"] == "segment"]
@@ -391,7 +391,7 @@ def test_localisation_of_projected_true_objects(nadir, oblique):
 def test_localisation_pooled_over_flights():
     """The same figure pooled over several flights (poses only, nothing rendered): one
     flight has one GNSS offset and one compass bias, several give the distribution."""
-    from datasets.flight.measure import measure_seeds
+    from heyan.datasets.flight.measure import measure_seeds
 
     for name, oblique, med_max, p95_max in (("nadir", False, 4.0, 8.0), ("oblique", True, 7.0, 20.0)):
         cfg = FlightConfig(photos=12, oblique=oblique)

@@ -13,14 +13,14 @@ import cv2
 import numpy as np
 import pytest
 
-from datasets.classmap import apply_class_map, load_class_map
-from datasets.export_yolo import write_yolo
-from datasets.formats.coco import read_coco
-from datasets.formats.voc import read_voc
-from datasets.formats.yolo_import import read_yolo
-from datasets.labels import LabelledPhoto
-from datasets.split import group_of, split_by_group
-from datasets.yolo import iter_split
+from heyan.datasets.classmap import apply_class_map, load_class_map
+from heyan.datasets.export_yolo import write_yolo
+from heyan.datasets.formats.coco import read_coco
+from heyan.datasets.formats.voc import read_voc
+from heyan.datasets.formats.yolo_import import read_yolo
+from heyan.datasets.labelled import LabelledPhoto
+from heyan.datasets.split import group_of, split_by_group
+from heyan.datasets.yolo import iter_split
 
 ROOT = Path(__file__).resolve().parents[2]
 AERIAL = ROOT.parent / "shared" / "data" / "train" / "aerial-maritime"
@@ -80,7 +80,7 @@ def test_class_map_maps_drops_and_refuses_unknown_targets(tmp_path: Path) -> Non
     mapping = load_class_map(m)
     photos = [LabelledPhoto(Path("a.jpg"), 100, 100, [[0, 0, 10, 10], [5, 5, 20, 20], [1, 1, 2, 2]], ["jetski", "car", "boat"]),
               LabelledPhoto(Path("b.jpg"), 100, 100, [[0, 0, 10, 10]], ["pier"])]
-    from datasets.labels import ImportResult
+    from heyan.datasets.labelled import ImportResult
 
     out = apply_class_map(ImportResult(photos=photos), mapping)
     assert [p.names for p in out.photos] == [["boat", "boat"]]
@@ -130,8 +130,8 @@ def test_aerial_maritime_imports_and_splits_by_photo(tmp_path: Path) -> None:
 
 
 def test_chips_use_the_inference_grid_and_clip_boxes(tmp_path: Path) -> None:
-    from datasets.tiling import ChipParams, chip_boxes, tile_photos
-    from vision.slicing import tile_grid
+    from heyan.datasets.tiling import ChipParams, chip_boxes, tile_photos
+    from heyan.vision.slicing import tile_grid
 
     img = _jpg(tmp_path / "big.jpg", 700, 500)
     boxes = [[10, 10, 60, 60], [300, 200, 340, 240], [315, 100, 330, 110]]
@@ -153,8 +153,8 @@ def test_chips_use_the_inference_grid_and_clip_boxes(tmp_path: Path) -> None:
 
 
 def test_cvat_and_label_studio_exports(tmp_path: Path) -> None:
-    from datasets.formats.cvat import read_cvat
-    from datasets.formats.labelstudio import read_labelstudio
+    from heyan.datasets.formats.cvat import read_cvat
+    from heyan.datasets.formats.labelstudio import read_labelstudio
 
     _jpg(tmp_path / "a.jpg", 200, 100)
     (tmp_path / "cvat.xml").write_text(

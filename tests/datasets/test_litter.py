@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from datasets.litter.items import KINDS, reflection, render_item
-from datasets.litter.scenes import SceneParams, background_from, bank_scene, generated_water, overhead_scene
+from heyan.datasets.litter.items import KINDS, reflection, render_item
+from heyan.datasets.litter.scenes import SceneParams, background_from, bank_scene, generated_water, overhead_scene
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

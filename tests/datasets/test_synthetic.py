@@ -10,10 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from datasets.synthetic import SceneSample, render_camera_scene, render_drone_scene, render_scene
-from datasets.synthetic import large, textures
-from datasets.synthetic.large import render_large_photo
-from vision.classes import class_names
+from heyan.datasets.synthetic import SceneSample, large, render_camera_scene, render_drone_scene, render_scene, textures
+from heyan.datasets.synthetic.large import render_large_photo
+from heyan.vision.classes import class_names
 
 NC = len(class_names())
 MIN_BOX_PX = 4

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import yaml
 
-from datasets.synthetic import dataset as dataset_module
-from datasets.synthetic import render_scene
-from datasets.synthetic.dataset import generate_dataset, yolo_lines
-from datasets.yolo import iter_split, label_path, read_labels, split_images_dir
-from vision.classes import class_names
+from heyan.datasets.synthetic import dataset as dataset_module
+from heyan.datasets.synthetic import render_scene
+from heyan.datasets.synthetic.dataset import generate_dataset, yolo_lines
+from heyan.datasets.yolo import iter_split, label_path, read_labels, split_images_dir
+from heyan.vision.classes import class_names
 
 SEED, SIZE, N_TRAIN, N_VAL = 5, 160, 12, 4  # a seed whose scenes render quickly
 VAL_OFFSET = 10_000_000  # generate_dataset's documented per-split seed offset

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from edge_helpers import SCENES
 
-from edge.testing import write_video
+from heyan.datasets.synthetic.camera_video import write_video
 
 
 @pytest.fixture(scope="session")

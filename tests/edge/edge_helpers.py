@@ -11,24 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from support.blob_detector import BLOB_MODEL
 
-from edge.testing import MovingObject, OutfallSpec, SceneSpec
+from heyan.datasets.synthetic.camera_video import MovingObject, OutfallSpec, SceneSpec
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-token"
 
-# A standalone Typer app with only the edge command: used until heyan/cli.py lists
-# heyan.commands.edge, so these tests do not depend on that one-line edit.
-_WRAPPER = ("import typer\nfrom heyan.commands.edge import register\napp = typer.Typer()\n"
-            "app.callback()(lambda: None)\nregister(app)\napp()\n")
-
 
 def edge_argv() -> list[str]:
-    import heyan.cli
-
-    if "heyan.commands.edge" in heyan.cli.COMMAND_MODULES:
-        return [sys.executable, "-m", "heyan.cli", "edge"]
-    return [sys.executable, "-c", _WRAPPER, "edge"]
+    """`heyan edge`, through the wrapper that lets a config select the tests' blob detector."""
+    return [sys.executable, str(REPO / "tests" / "support" / "edge_main.py"), "edge"]
 
 
 def edge_env() -> dict[str, str]:
@@ -54,7 +47,7 @@ def last_json_line(stdout: str) -> dict[str, Any]:
 
 
 def write_config(path: Path, server_url: str, cameras: list[dict[str, Any]], token: str = TOKEN,
-                 model: str = "testing:blobs", **extra: Any) -> Path:
+                 model: str = BLOB_MODEL, **extra: Any) -> Path:
     cfg: dict[str, Any] = {
         "server": {"url": server_url, "token": token, "heartbeat_interval_s": 0.5, "retry_base_s": 0.2, "retry_max_s": 1.0,
                    "timeout_s": 5},
@@ -80,7 +73,7 @@ def fast_camera(cam_id: str, source: str, spec: SceneSpec, **over: Any) -> dict[
 
 
 # Scenes used by several tests. Objects are saturated orange so the ONNX-free BlobDetector
-# ("testing:blobs") finds them; each lives long enough to be confirmed and then ends.
+# (BLOB_MODEL) finds them; each lives long enough to be confirmed and then ends.
 SCENES: dict[str, SceneSpec] = {
     "objects": SceneSpec(seconds=10, fps=10, seed=3, objects=[
         MovingObject(0.5, 3.0, (0.15, 0.5), (0.35, 0.55), size=0.06, seed=1),

@@ -6,8 +6,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from edge.config import ConfigError, default_config_yaml, load_config, parse_config
-from models import DEFAULT_MODEL
+from heyan.edge.config import ConfigError, default_config_yaml, load_config, parse_config
+from heyan.models import DEFAULT_MODEL
 
 MINIMAL = """
 server: {url: "http://127.0.0.1:8000", token: "abc"}

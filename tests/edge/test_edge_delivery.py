@@ -8,18 +8,21 @@ import time
 
 import pytest
 from edge_helpers import SCENES, TOKEN, fast_camera, write_config
+from support.blob_detector import BlobDetector
+from support.fake_edge_server import FakeEdgeServer
+from support.net import free_port
 
-from edge.config import load_config
-from edge.heartbeat import Health
-from edge.outbox import Outbox
-from edge.runner import EdgeRunner
-from edge.testing import FakeEdgeServer, OutfallSpec, SceneSpec, free_port, write_video
-from edge.uploader import HttpClient, Uploader
+from heyan.datasets.synthetic.camera_video import OutfallSpec, SceneSpec, write_video
+from heyan.edge.config import load_config
+from heyan.edge.health import Health
+from heyan.edge.outbox import Outbox
+from heyan.edge.runner import EdgeRunner
+from heyan.edge.uploader import HttpClient, Uploader
 
 
 def _runner(tmp_path, url: str, cameras: list[dict], **kw) -> EdgeRunner:
     cfg = load_config(write_config(tmp_path / "box.yaml", url, cameras, **kw))
-    return EdgeRunner(cfg, once=True, deliver_timeout_s=20)
+    return EdgeRunner(cfg, once=True, deliver_timeout_s=20, detector=BlobDetector())
 
 
 def test_server_down_then_up_delivers_everything_exactly_once(tmp_path, videos):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from edge.config import GateConfig
-from edge.gate import MotionGate, roi_mask, small_grey
-from edge.testing import MovingObject, SceneRenderer, SceneSpec
+from heyan.datasets.synthetic.camera_video import MovingObject, SceneRenderer, SceneSpec
+from heyan.edge.config import GateConfig
+from heyan.edge.gate import MotionGate, roi_mask, small_grey
 
 
 def _frames(spec: SceneSpec):

@@ -7,7 +7,7 @@ import os
 import sqlite3
 import time
 
-from edge.outbox import Outbox, atomic_write
+from heyan.edge.outbox import Outbox, atomic_write
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import cv2
 
-from edge.config import OutfallConfig
-from edge.outfall import Hysteresis, OutfallWatch, mean_lab
-from edge.testing import OutfallSpec, SceneRenderer, SceneSpec
+from heyan.datasets.synthetic.camera_video import OutfallSpec, SceneRenderer, SceneSpec
+from heyan.edge.config import OutfallConfig
+from heyan.edge.outfall import Hysteresis, OutfallWatch, mean_lab
 
 BLACK_SEWAGE = (30, 35, 40)  # 黑臭: dark grey-black discharge
 

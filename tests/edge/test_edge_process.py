@@ -18,8 +18,7 @@ from edge_helpers import (
     run_edge,
     write_config,
 )
-
-from edge.testing import FakeEdgeServer
+from support.fake_edge_server import FakeEdgeServer
 
 SUMMARY_KEYS = {"frames", "detector_runs", "events", "delivered", "queued", "fps"}
 

@@ -9,9 +9,9 @@ import time
 import cv2
 import numpy as np
 
-from edge.config import CameraConfig
-from edge.heartbeat import CameraHealth
-from edge.sources import (
+from heyan.edge.config import CameraConfig
+from heyan.edge.health import CameraHealth
+from heyan.edge.sources import (
     Backoff,
     FrameReader,
     SourceError,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.config import TrackerConfig
-from edge.events import EventSink, ObjectEvents
-from edge.outbox import Outbox
-from edge.tracker import Tracker, iou_matrix
-from vision.detections import Detections
+from heyan.edge.config import TrackerConfig
+from heyan.edge.events import EventSink, ObjectEvents
+from heyan.edge.outbox import Outbox
+from heyan.edge.tracker import Tracker
+from heyan.vision.detections import Detections
+from heyan.vision.nms import pairwise_overlap
 
 
 def det(*rows: tuple[float, float, float, float, float, int]) -> Detections:
@@ -22,8 +23,8 @@ def det(*rows: tuple[float, float, float, float, float, int]) -> Detections:
 CFG = TrackerConfig(min_hits=3, window=5, end_after_s=10.0, iou_match=0.2, max_center_dist=1.5, max_speed=1.0)
 
 
-def test_iou_matrix():
-    m = iou_matrix(np.array([[0, 0, 10, 10]], np.float32), np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], np.float32))
+def test_tracker_overlap_is_iou():
+    m = pairwise_overlap(np.array([[0, 0, 10, 10]], np.float32), np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], np.float32))
     assert np.allclose(m, [[1.0, 1 / 3, 0.0]], atol=1e-6)
 
 

@@ -2,7 +2,7 @@
 data folder) and real ``heyan edge`` runners on a generated video whose floating debris are
 sprites of the synthetic dataset ``heyan-det-v1`` was trained on, so the real ONNX detector
 finds them (three objects, three events per pass over the video). The camera is calibrated
-onto a river network uploaded to the server (``edge.testing.DemoSite``), so events carry a
+onto a river network uploaded to the server (``datasets.demo_site.DemoSite``), so events carry a
 ground position and become tickets through the server's rules and de-duplication.
 
 (a) events arrive and become tickets; a second pass over the same video adds evidence to
@@ -31,8 +31,10 @@ from typing import Any
 import httpx
 import pytest
 from edge_helpers import REPO, fast_camera, last_json_line, popen_edge, run_edge, write_config
+from support.net import free_port
 
-from edge.testing import DemoSite, MovingObject, SceneSpec, free_port, write_video
+from heyan.datasets.demo_site import DemoSite
+from heyan.datasets.synthetic.camera_video import MovingObject, SceneSpec, write_video
 
 ADMIN_PASSWORD = "e2e-admin-password"
 SITE = DemoSite()

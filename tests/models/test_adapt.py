@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from datasets.labels import LabelledPhoto
-from models.evaluate import _Stats, f1_thresholds
+from heyan.datasets.labelled import LabelledPhoto
+from heyan.models.evaluate import _Stats, f1_thresholds
 
 pytest.importorskip("ultralytics", reason="adaptation needs the train extra: pip install 'heyan[train]'")
 
@@ -29,7 +29,7 @@ def test_f1_thresholds_pick_the_best_operating_point():
 
 
 def test_split_site_refuses_what_cannot_be_judged():
-    from models.adapt import AdaptError, AdaptParams, split_site
+    from heyan.models.adapt import AdaptError, AdaptParams, split_site
 
     one = [LabelledPhoto(Path("a.jpg"), 10, 10, np.zeros((0, 4)), [])]
     with pytest.raises(AdaptError, match="at least 2"):
@@ -44,7 +44,7 @@ def test_split_site_refuses_what_cannot_be_judged():
 
 
 def test_adapt_command_end_to_end(tmp_path, monkeypatch):
-    from datasets.synthetic.dataset import generate_dataset
+    from heyan.datasets.synthetic.dataset import generate_dataset
     from heyan.cli import app
 
     monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path / "yolo-config"))
@@ -66,7 +66,7 @@ def test_adapt_command_end_to_end(tmp_path, monkeypatch):
     assert card["thresholds"] == out["thresholds"]
     assert set(card["metrics"]) == {"site/test-site/holdout", "site/test-site/holdout-base"}
 
-    from models.registry import load_detector
+    from heyan.models.registry import load_detector
 
     det = load_detector("site-x", extra=zoo)  # the sha256 in its card matches its file
     assert det.imgsz == 320

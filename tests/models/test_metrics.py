@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.evaluate import IOU_THRESHOLDS, ap_per_class, compute_ap, confusion_summary, match_predictions
-from vision.detections import Detections
+from heyan.models.evaluate import IOU_THRESHOLDS, ap_per_class, compute_ap, confusion_summary, match_predictions
+from heyan.vision.detections import Detections
 
 NAMES = ["floating_debris", "sand_dredger", "boat"]
 

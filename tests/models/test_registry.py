@@ -5,10 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from models import DEFAULT_MODEL
-from models.card import ModelCard, sha256_file
-from models.registry import BUILTIN_ZOO, ModelNotFound, list_models, load_detector, resolve_model
-from vision.classes import class_names
+from heyan.models import DEFAULT_MODEL
+from heyan.models.card import ModelCard, sha256_file
+from heyan.models.registry import BUILTIN_ZOO, ModelNotFound, list_models, load_detector, resolve_model
+from heyan.vision.classes import class_names
 
 
 def test_default_model_is_committed_with_a_valid_card():
@@ -34,7 +34,7 @@ def test_every_zoo_model_has_a_card_that_matches_its_file():
 
 
 def test_list_models_includes_default():
-    assert "heyan-det-v1" in {c.name for c in list_models()}
+    assert DEFAULT_MODEL in {c.name for c in list_models()}
 
 
 def test_unknown_model_names_the_known_ones():
@@ -64,9 +64,9 @@ def test_onnx_path_without_card_is_refused(tmp_path):
 
 
 def test_default_detector_runs_batched_and_single_alike():
-    from datasets.synthetic import render_scene
+    from heyan.datasets.synthetic import render_scene
 
-    det = load_detector("heyan-det-v1", threads=2)
+    det = load_detector(DEFAULT_MODEL, threads=2)
     imgs = [render_scene(np.random.default_rng([5, i]), 320).image for i in range(4)]
     batch = det.predict_batch(imgs)
     for im, b in zip(imgs, batch):

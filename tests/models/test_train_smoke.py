@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from datasets.synthetic.dataset import generate_dataset
+from heyan.datasets.synthetic.dataset import generate_dataset
 
 pytest.importorskip("ultralytics", reason="training needs the train extra: pip install 'heyan[train]'")
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ def test_train_export_eval_offline(tmp_path, monkeypatch):
     assert card["imgsz"] == 96 and card["classes"][0] == "floating_debris"
     assert card["training"]["command"] == "pytest smoke" and card["training"]["epochs_done"] == 1
 
-    from models.registry import load_detector
+    from heyan.models.registry import load_detector
 
     det = load_detector("tiny", extra=zoo, conf=0.001)
     out = det.predict_batch([np.zeros((96, 96, 3), np.uint8), np.full((50, 80, 3), 128, np.uint8)])
@@ -65,8 +65,8 @@ def test_zoo_model_checkpoint_rebuilt_from_onnx_computes_the_same(tmp_path):
     import onnxruntime as ort
     import torch
 
-    from models.recover import checkpoint_for_zoo_model
-    from models.registry import resolve_model
+    from heyan.models.recover import checkpoint_for_zoo_model
+    from heyan.models.registry import resolve_model
 
     onnx_path, card = resolve_model("heyan-det-v1")
     pt = checkpoint_for_zoo_model("heyan-det-v1", tmp_path / "v1.pt")
@@ -83,8 +83,8 @@ def test_zoo_model_checkpoint_rebuilt_from_onnx_computes_the_same(tmp_path):
 
 
 def test_recover_refuses_a_model_of_another_architecture(tmp_path):
-    from models.recover import RecoverError, checkpoint_from_onnx
-    from models.registry import resolve_model
+    from heyan.models.recover import RecoverError, checkpoint_from_onnx
+    from heyan.models.registry import resolve_model
 
     onnx_path, card = resolve_model("heyan-det-v1")
     with pytest.raises(RecoverError, match="yolo11s"):
@@ -116,8 +116,8 @@ def test_pretrained_package_weights_carry_over_but_the_class_layer(tmp_path):
     import onnxruntime as ort
     import torch
 
-    from models.pretrained import PretrainedError, checkpoint_for_pretrained, pretrained_onnx
-    from vision.classes import class_names
+    from heyan.models.pretrained import PretrainedError, checkpoint_for_pretrained, pretrained_onnx
+    from heyan.vision.classes import class_names
 
     try:
         onnx_path, src = pretrained_onnx("nudenet-320n")

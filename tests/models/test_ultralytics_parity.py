@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from datasets.synthetic import render_scene
-from datasets.synthetic.dataset import generate_dataset
-from models.evaluate import evaluate_dataset
-from models.registry import resolve_model
-from vision.detector import DetectorSpec, OnnxDetector
+from heyan.datasets.synthetic import render_scene
+from heyan.datasets.synthetic.dataset import generate_dataset
+from heyan.models.evaluate import evaluate_dataset
+from heyan.models.registry import resolve_model
+from heyan.vision.detector import DetectorSpec, OnnxDetector
 
 ultralytics = pytest.importorskip("ultralytics", reason="Ultralytics parity needs the train extra: pip install 'heyan[train]'")
 
@@ -26,7 +26,7 @@ def model_path() -> tuple[Path, object]:
 
 @pytest.fixture(scope="module")
 def yolo(model_path):
-    from models.offline import prepare_offline_ultralytics
+    from heyan.models.offline import prepare_offline_ultralytics
 
     prepare_offline_ultralytics()
     from ultralytics import YOLO

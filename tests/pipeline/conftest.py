@@ -2,17 +2,17 @@
 and a tiny EXIF/TIFF/XMP writer to build photos with exactly the metadata a test needs.
 
 The writer is deliberately independent of the code under test (it shares nothing with
-``pipeline.exif`` / ``pipeline.frames``), so a bug cannot cancel itself out.
+``pipeline.metadata.exif`` / ``pipeline.metadata.frames``), so a bug cannot cancel itself out.
 """
 
 from __future__ import annotations
 
 import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.calibration import (
+from heyan.pipeline.geo.calibration import (
     CalibrationError,
     ControlPoint,
     calibrate,
@@ -18,8 +18,8 @@ from pipeline.calibration import (
     project_with_calibration,
     save_calibration,
 )
-from pipeline.camera_model import Intrinsics, normalized_to_pixels, rotation_enu_from_camera
-from pipeline.utm import LocalFrame
+from heyan.pipeline.geo.camera_model import Intrinsics, normalized_to_pixels, rotation_enu_from_camera
+from heyan.pipeline.geo.utm import LocalFrame
 
 LAT, LON = 30.52, 114.31
 FRAME = LocalFrame(LON, LAT)

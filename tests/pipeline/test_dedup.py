@@ -1,7 +1,7 @@
 """De-duplication: synthetic survey flights with known objects and seeded Gaussian georef noise.
 
 The survey simulator below is independent of the code under test: it converts metres to
-degrees with its own equirectangular formulas (not pipeline.utm), cuts boxes at the photo
+degrees with its own equirectangular formulas (not pipeline.geo.utm), cuts boxes at the photo
 edge (so partial views move the box centre, as in real photos) and shares part of the
 position error between the finds of one photo (a camera pose error moves them together).
 """
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
-from pipeline.dedup import DedupParams, OpenTicket, TicketDraft, dedup_flight, view_quality
-from pipeline.finds import Find
+from heyan.pipeline.tickets.dedup import DedupParams, OpenTicket, TicketDraft, dedup_flight, view_quality
+from heyan.pipeline.tickets.finds import Find
 
 LAT0, LON0 = 30.28, 120.15  # Hangzhou
 _PHI = math.radians(LAT0)
@@ -288,8 +288,8 @@ def test_ticket_fields():
 
 def test_best_view_is_near_nadir_then_high_score():
     lon, lat = to_lonlat(0, 0)
-    mk = lambda i, score, ang: Find(f"v{i}", f"v{i}.JPG", "boat", score, (0, 0, 10, 10), lat, lon, 1.0,
-                                    off_nadir_deg=ang)
+    def mk(i: int, score: float, ang: float | None) -> Find:
+        return Find(f"v{i}", f"v{i}.JPG", "boat", score, (0, 0, 10, 10), lat, lon, 1.0, off_nadir_deg=ang)
     views = [mk(0, 0.95, 40.0), mk(1, 0.70, 3.0), mk(2, 0.72, 12.0), mk(3, 0.99, None), mk(4, 0.40, 0.0)]
     t = dedup_flight(views, "F1").new_tickets[0]
     # quality = score * cos^2(off-nadir): 0.557, 0.698, 0.689, 0.495 (unknown = 45 deg), 0.40

@@ -6,11 +6,16 @@ import json
 import numpy as np
 from defusedxml import ElementTree
 
-from pipeline.exports import LEDGER_COLUMNS, write_csv, write_geojson, write_kml, write_xlsx
-from pipeline.gcj02 import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+from heyan.pipeline.geo.gcj02 import gcj02_to_wgs84, out_of_china, wgs84_to_gcj02
+from heyan.pipeline.tickets.exports import LEDGER_COLUMNS, write_csv, write_geojson, write_kml, write_xlsx
+from heyan.pipeline.tickets.ticket import TicketRecord
 
 
 def _features():
+    return [TicketRecord.from_feature(f) for f in _feature_dicts()]
+
+
+def _feature_dicts():
     return [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [119.97, 30.52]},
          "properties": {"id": "tk-1", "category_zh": "漂浮物", "class": "floating_debris", "segment_name": "东苕溪A段",
@@ -55,7 +60,7 @@ def test_kml_is_valid_xml_with_escaped_text(tmp_path):
 
 
 def test_geojson_round_trip(tmp_path):
-    p = write_geojson(tmp_path / "t.geojson", _features(), flight_id="f1")
+    p = write_geojson(tmp_path / "t.geojson", _feature_dicts(), flight_id="f1")
     doc = json.loads(p.read_text())
     assert doc["type"] == "FeatureCollection" and doc["flight_id"] == "f1" and len(doc["features"]) == 2
 

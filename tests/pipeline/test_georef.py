@@ -13,14 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import Polygon
 
-from pipeline.camera_model import PoseError, attitude_from_pose, intrinsics_from_pose, parse_dewarp_data
-from pipeline.dem import Dem
-from pipeline.errors_model import ErrorModel
-from pipeline.georef import (
+from heyan.pipeline.geo.camera_model import PoseError, attitude_from_pose, intrinsics_from_pose, parse_dewarp_data
+from heyan.pipeline.geo.dem import Dem
+from heyan.pipeline.geo.errors_model import ErrorModel
+from heyan.pipeline.geo.georef import (
     GeorefSettings,
     GroundPlane,
     footprint,
@@ -28,8 +30,8 @@ from pipeline.georef import (
     ground_to_pixels,
     project_pixels,
 )
-from pipeline.pose import CameraPose
-from pipeline.utm import LocalFrame, lonlat_to_utm, utm_epsg
+from heyan.pipeline.geo.utm import LocalFrame, lonlat_to_utm, utm_epsg
+from heyan.pipeline.metadata.pose import CameraPose
 
 GEOD = Geod(ellps="WGS84")
 W, H, F = 4000, 3000, 2800.0
@@ -356,7 +358,7 @@ def test_real_m300_photo_if_available() -> None:
     path = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dji-thermal-xmp" / "H20N_DJI_0006_R.JPG"
     if not path.is_file():
         pytest.skip(f"shared real data not found at {path}")
-    metadata = pytest.importorskip("pipeline.metadata", reason="pipeline.metadata not written yet")
+    from heyan.pipeline import metadata
     pose = metadata.read_pose(path)
     res = project_pixels(pose, np.array([[pose.width / 2, pose.height / 2]]))
     az, d = ground_offset(pose.lat, pose.lon, res.lat, res.lon)
@@ -373,7 +375,7 @@ def cli(monkeypatch: pytest.MonkeyPatch):
 
     from heyan.commands import georef as cmd
 
-    fake = types.ModuleType("pipeline.metadata")
+    fake = types.ModuleType("heyan.pipeline.metadata")
 
     class MetadataError(ValueError):
         pass
@@ -387,7 +389,7 @@ def cli(monkeypatch: pytest.MonkeyPatch):
 
     fake.MetadataError = MetadataError
     fake.read_pose = read_pose
-    monkeypatch.setitem(sys.modules, "pipeline.metadata", fake)
+    monkeypatch.setitem(sys.modules, "heyan.pipeline.metadata", fake)
     app = typer.Typer()
     cmd.register(app)
     return app, CliRunner()

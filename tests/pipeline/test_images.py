@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.images import ImageReadError, decode_image, expand_inputs, read_image
+from heyan.pipeline.images import ImageReadError, decode_image, expand_inputs, read_image
 
 
 def photo(h: int = 240, w: int = 320, seed: int = 0) -> np.ndarray:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from heyan.commands.common import slice_params
-from models.registry import load_detector
-from pipeline.flight_score import score_tickets
-from pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
-from pipeline.rivers import load_network
-from pipeline.rules import load_rules
+from heyan.datasets.flight.score import score_tickets
+from heyan.models.registry import load_detector
+from heyan.models.settings import DetectorSettings
+from heyan.pipeline.geo.rivers import load_network
+from heyan.pipeline.ingest import FlightIngest, IngestOptions, load_open_tickets
+from heyan.pipeline.tickets.rules import load_rules
 
 HEYAN = [sys.executable, "-m", "heyan.cli"]
 
@@ -50,7 +50,7 @@ def ingested(flight, detector, tmp_path_factory) -> tuple[Path, object]:
 
     cv2.imwrite(str(photos / "zz_no_gps.jpg"), np.full((300, 400, 3), 90, np.uint8))
     out = tmp_path_factory.mktemp("out")
-    ing = FlightIngest(load_network(flight / "rivers.geojson"), load_rules(), detector, slice_params(detector), IngestOptions())
+    ing = FlightIngest(load_network(flight / "rivers.geojson"), load_rules(), detector, DetectorSettings().slice_params(detector.imgsz), IngestOptions())
     summary = ing.run(photos, out, progress=False)
     return out, summary
 
@@ -112,7 +112,7 @@ def test_tickets_match_ground_truth(ingested, flight):
 def test_second_flight_over_the_same_place_is_seen_again_not_new(ingested, flight, detector, tmp_path):
     out, summary = ingested
     earlier = load_open_tickets(out / "tickets.geojson")
-    again = FlightIngest(load_network(flight / "rivers.geojson"), load_rules(), detector, slice_params(detector),
+    again = FlightIngest(load_network(flight / "rivers.geojson"), load_rules(), detector, DetectorSettings().slice_params(detector.imgsz),
                          IngestOptions(flight_id="flight-b")).run(flight / "photos", tmp_path / "b", earlier, progress=False)
     assert again.seen_again >= max(1, summary.tickets // 2)
     assert again.tickets <= summary.tickets // 3, "the same objects became new tickets instead of evidence"

@@ -14,10 +14,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.exif import read_container
-from pipeline.metadata import SENSORS, MetadataError, read_pose
-from pipeline.xmp import parse_xmp
-
+from heyan.pipeline.metadata import SENSORS, MetadataError, read_pose
+from heyan.pipeline.metadata.exif import read_container
+from heyan.pipeline.metadata.xmp import parse_xmp
 
 THERMAL = ["DJI_H20T.jpg", "DJI_XT2.jpg", "DJI_XTR.jpg", "DJI_XTS.jpg", "H20N_DJI_0006_R.JPG"]
 ANGLES = {

@@ -18,14 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.metadata import MetadataError, read_pose
-from pipeline.pose import CameraPose
-from pipeline.srt import SrtError, SrtTrack, parse_srt_bytes
+from heyan.pipeline.metadata import MetadataError, read_pose
+from heyan.pipeline.metadata.pose import CameraPose
+from heyan.pipeline.metadata.srt import SrtError, SrtTrack, parse_srt_bytes
 
 _DEEP = os.environ.get("HEYAN_FUZZ_EXAMPLES")
 FUZZ = settings(max_examples=int(_DEEP or 60), deadline=2000, database=None, derandomize=not _DEEP,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-pytestmark = pytest.mark.timeout(120)
 
 PREFIXES = [b"", b"\xff\xd8", b"\xff\xd8\xff\xe1", b"\xff\xd8\xff\xe1\x00\x40Exif\x00\x00II*\x00",
             b"II*\x00", b"MM\x00*", b"II*\x00\x08\x00\x00\x00"]

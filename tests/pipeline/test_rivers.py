@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon, box
 
-from pipeline.rivers import Place, RiverNetwork, RiverNetworkError, load_network
-from pipeline.utm import LocalFrame
+from heyan.pipeline.geo.rivers import Place, RiverNetwork, RiverNetworkError, load_network
+from heyan.pipeline.geo.utm import LocalFrame
 
 ROOT = Path(__file__).resolve().parents[2]
 LON0, LAT0 = 120.0, 30.5  # Zhejiang

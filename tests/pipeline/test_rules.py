@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from pipeline.finds import Find
-from pipeline.rivers import Place, RiverNetwork
-from pipeline.rivers_schema import Chiefs
-from pipeline.rules import DEFAULT_RULES_PATH, RulesError, RuleSet, evaluate, load_rules, rules_from_dict
-from pipeline.utm import LocalFrame
+from heyan.pipeline.geo.rivers import Place, RiverNetwork
+from heyan.pipeline.geo.rivers_schema import Chiefs
+from heyan.pipeline.geo.utm import LocalFrame
+from heyan.pipeline.tickets.finds import Find
+from heyan.pipeline.tickets.rules import DEFAULT_RULES_PATH, RulesError, RuleSet, evaluate, load_rules, rules_from_dict
 
 F = LocalFrame(120.0, 30.5)
 CST = timezone(timedelta(hours=8))
@@ -169,7 +169,7 @@ def test_sand_dredger_cases(network):
 
 def test_time_zone_and_find_time(network):
     # 2025-10-15 17:00 UTC is 10-16 01:00 in Beijing: the closed season is over, the permit valid.
-    utc = datetime(2025, 10, 15, 17, 0, tzinfo=timezone.utc)
+    utc = datetime(2025, 10, 15, 17, 0, tzinfo=UTC)
     assert decide(network, "sand_dredger", 0, -500, utc).rule_id == "mining-permitted"
     assert decide(network, "sand_dredger", 0, -500, utc - timedelta(hours=2)).rule_id == "mining-closed-season"
     naive_local = datetime(2025, 10, 16, 0, 30)

@@ -13,9 +13,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.frames import parse_interval, sample_frames
-from pipeline.metadata import read_pose
-from pipeline.srt import SrtError, parse_srt, parse_srt_text
+from heyan.pipeline.metadata import read_pose
+from heyan.pipeline.metadata.frames import parse_interval, sample_frames
+from heyan.pipeline.metadata.srt import SrtError, parse_srt, parse_srt_text
 
 # file -> (cues, samples with a position, first (lat, lon), first t_s, what else the format has)
 EXPECTED = {

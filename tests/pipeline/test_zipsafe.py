@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.zipsafe import UnsafeZipError, ZipLimits, check_zip, extract_images, iter_zip_images
+from heyan.pipeline.zipsafe import UnsafeZipError, ZipLimits, check_zip, extract_images, iter_zip_images
 
 
 def _jpeg(seed: int = 0) -> bytes:

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from serve_helpers import (
     PG_STATUS,
     LiveServer,
@@ -39,7 +38,11 @@ def pg_server() -> Iterator[PgServer | None]:
     shutil.rmtree(server.root, ignore_errors=True)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# PostgreSQL cases carry the `postgres` mark: `make test-fast` leaves them out.
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=ENGINES)
 def db_url(request: pytest.FixtureRequest, pg_server: PgServer | None, tmp_path: Path) -> str:
     return make_db_url(request.param, pg_server, tmp_path)
 
@@ -51,7 +54,7 @@ def live(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     srv.stop()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=ENGINES)
 def live_module(request: pytest.FixtureRequest, pg_server: PgServer | None,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("live")
@@ -71,10 +74,6 @@ def live_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 @pytest.fixture(scope="session")
 def sim_flight(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``heyan simulate-flight --photos 6``: photos, rivers.geojson, truth."""
-    try:
-        import datasets.flight  # noqa: F401
-    except ImportError:
-        pytest.skip("datasets.flight (the flight simulator) is not available yet")
     out = tmp_path_factory.mktemp("flight") / "sim"
     cmd = [sys.executable, "-m", "heyan.cli", "simulate-flight", "--out", str(out), "--photos", "6", "--seed", "7",
            "--width", "1000", "--height", "750"]

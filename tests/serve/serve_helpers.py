@@ -10,7 +10,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -23,26 +22,22 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from support.net import free_port
 
-from pipeline.ingest import IngestOptions
-from serve.app import create_app
-from serve.clock import SettableClock
-from serve.config import ServeConfig
-from serve.models import Evidence, Ticket
-from serve.processing import FlightProcessor
-from vision.detections import Detections
+from heyan.models.settings import DetectorSettings
+from heyan.pipeline.ingest import IngestOptions
+from heyan.serve.app import create_app
+from heyan.serve.clock import SettableClock
+from heyan.serve.config import ServeConfig
+from heyan.serve.processing import FlightProcessor
+from heyan.serve.tables import Evidence, Ticket
+from heyan.vision.detections import Detections
 
 ADMIN_PASSWORD = "admin-test-password"
 ROLES = ("admin", "reviewer", "chief", "operator", "viewer")
 
 
 PG_STATUS = {"why": "no PostgreSQL test server"}  # set by the pg_server fixture
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --------------------------------------------------------------------------- PostgreSQL
@@ -134,7 +129,7 @@ class CentreDetector:
 
 
 def fake_processor() -> FlightProcessor:
-    return FlightProcessor("centre-fake", detector_loader=lambda _: CentreDetector(),
+    return FlightProcessor(DetectorSettings(model="centre-fake"), detector_loader=lambda _: CentreDetector(),
                            options=lambda fid: IngestOptions(flight_id=fid, tile=False))
 
 

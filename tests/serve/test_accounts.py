@@ -4,9 +4,9 @@ segments managed by the admin, personal tokens and device tokens stored hashed, 
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from serve_helpers import ADMIN_PASSWORD, LiveServer
-from serve.models import ApiToken, Device, User
+
+from heyan.serve.tables import ApiToken, Device, User
 
 
 def test_login_rate_limit(live_module: LiveServer) -> None:

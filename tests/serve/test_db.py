@@ -5,7 +5,7 @@ the state machine's table, and the content-addressed store."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from serve import jobs
-from serve.db import Database
-from serve.migrate import current_revision, head_revision, upgrade
-from serve.models import Base, Flight, Job
-from serve.storage import BlobStore
-from serve.workflow import TRANSITIONS
+from heyan.serve import jobs
+from heyan.serve.db import Database
+from heyan.serve.migrate import current_revision, head_revision, upgrade
+from heyan.serve.storage import BlobStore
+from heyan.serve.tables import Base, Flight, Job
+from heyan.serve.workflow import TRANSITIONS
 
-NOW = datetime(2025, 6, 18, 12, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 18, 12, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -43,8 +43,8 @@ def test_upgrade_from_0001_keeps_data_and_downgrades(db_url: str) -> None:
     """0002 (edge events, devices' heartbeat) on a database that already has devices."""
     from alembic import command
 
-    from serve.migrate import alembic_config
-    from serve.models import Device
+    from heyan.serve.migrate import alembic_config
+    from heyan.serve.tables import Device
 
     d = Database(db_url)
     try:

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from serve_helpers import LiveServer, seed_ticket
 
-from edge.testing import DemoSite
+from heyan.datasets.demo_site import DemoSite
 
 SITE = DemoSite()
 T0 = "2026-11-23T08:15:02.120Z"

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from serve_helpers import LiveServer, fake_processor, seed_ticket, serve_config
-from serve.models import Evidence, Job, Ticket
+
+from heyan.serve.tables import Evidence, Job, Ticket
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "zoo" / "heyan-det-v1" / "model.onnx"
 

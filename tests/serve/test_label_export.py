@@ -5,28 +5,28 @@ real workflow, and the dataset read back from disk."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import typer
+from serve_helpers import CHIEFS
 from typer.testing import CliRunner
 
 from heyan.commands.reviews_export import from_reviews_cmd
-from serve.db import Database
-from serve.label_export import ChipCutter, collect, place_chip
-from serve.migrate import upgrade
-from serve.models import Blob, Evidence, Ticket
-from serve.storage import BlobStore
-from serve.workflow import Actor, transition
-from serve_helpers import CHIEFS
-from vision.classes import class_index
+from heyan.serve.db import Database
+from heyan.serve.label_export import ChipCutter, collect, place_chip
+from heyan.serve.migrate import upgrade
+from heyan.serve.storage import BlobStore
+from heyan.serve.tables import Blob, Evidence, Ticket
+from heyan.serve.workflow import Actor, transition
+from heyan.vision.classes import class_index
 
 REVIEWER = Actor("rev-wang", "reviewer")
-MAY = datetime(2024, 5, 1, 9, tzinfo=timezone.utc)
-JUNE = datetime(2024, 6, 1, 9, tzinfo=timezone.utc)
+MAY = datetime(2024, 5, 1, 9, tzinfo=UTC)
+JUNE = datetime(2024, 6, 1, 9, tzinfo=UTC)
 W, H = 640, 480
 # Photo P1: A and B are confirmed, C rejected, D pending, E confirmed but outside the photo.
 # The layout makes B fall inside every chip cut around A or C (a 320 chip must contain the
@@ -178,7 +178,7 @@ def test_reviewed_tickets_become_chips_labels_and_a_manifest(reviewed: dict[str,
     assert images == sorted(m["chip"] for m in manifest)
     assert all(not (out / "images" / "train" / n).is_symlink() for n in images)
     assert not (out / "chips").exists()
-    from datasets.compose import dataset_stats
+    from heyan.datasets.compose import dataset_stats
 
     stats = dataset_stats(out / "data.yaml")  # `heyan dataset stats`: the three chips come from one photo
     assert stats["splits"]["train"]["images"] == 3 and stats["splits"]["train"]["sources"] == 1
@@ -270,8 +270,9 @@ def test_place_chip_keeps_the_box_inside_the_chip_and_the_chip_inside_the_photo(
 def test_a_processed_flight_reviewed_through_the_api(live_sqlite, sim_flight: Path, tmp_path: Path) -> None:
     """End to end: the real pipeline stores the boxes (stand-in detector), reviewers decide
     through the API, and the chips line up with the photos as uploaded (native scale)."""
-    from pipeline.images import read_image
     from test_flights import photos_of, tickets_of, upload_photos, upload_rivers
+
+    from heyan.pipeline.images import read_image
 
     live = live_sqlite
     admin, rev = live.client("admin"), live.client("reviewer")
@@ -287,7 +288,7 @@ def test_a_processed_flight_reviewed_through_the_api(live_sqlite, sim_flight: Pa
         ev = {e.id: e for e in db.query(Evidence).filter(Evidence.ticket_id.in_([yes, no]), Evidence.kind == "detection")}
 
     out = tmp_path / "flight-ds"
-    summary, _ = _run({"url": live.config.db_url, "store": live.config.data_dir / "store"}, out)
+    summary, _ = _run({"url": live.config.database_url, "store": live.config.data_dir / "store"}, out)
     rows = [json.loads(line) for line in (out / "reviews.jsonl").read_text().splitlines()]
     # One chip per detection view of the two reviewed tickets, nothing for the pending ones.
     assert sorted(r["evidence_id"] for r in rows) == sorted(ev) and summary["skipped"] == 0

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from fastapi.routing import APIRoute
-
 from serve_helpers import ROLES, LiveServer
 
 ALL = set(ROLES)

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import FlightIngest
-from pipeline.rivers import RiverNetwork
-from serve.processing import FlightProcessor, JobAborted, PhotoRef
+from heyan.models.settings import DetectorSettings
+from heyan.pipeline.geo.rivers import RiverNetwork
+from heyan.pipeline.ingest import FlightIngest
+from heyan.serve.processing import FlightProcessor, JobAborted, PhotoRef
 
 
 def _photos(flight: Path) -> list[PhotoRef]:
@@ -29,7 +30,7 @@ def test_interrupted_job_resumes_where_it_stopped(sim_flight: Path, tmp_path: Pa
     network = RiverNetwork.from_geojson(geo, source="river network v1")
     photos = _photos(sim_flight)
     assert len(photos) >= 5
-    proc = FlightProcessor("heyan-det-v1")
+    proc = FlightProcessor(DetectorSettings(model="heyan-det-v1"))
     runs: list[str] = []
     base = FlightIngest.process_photo
     monkeypatch.setattr(FlightIngest, "process_photo", lambda self, path: (runs.append(Path(path).name), base(self, path))[1])
@@ -66,7 +67,7 @@ def test_interrupted_job_resumes_where_it_stopped(sim_flight: Path, tmp_path: Pa
 def test_checkpoints_of_another_network_are_not_used(sim_flight: Path, tmp_path: Path) -> None:
     geo = json.loads((sim_flight / "rivers.geojson").read_text(encoding="utf-8"))
     photos = _photos(sim_flight)[:2]
-    proc = FlightProcessor("heyan-det-v1")
+    proc = FlightProcessor(DetectorSettings(model="heyan-det-v1"))
     work = tmp_path / "work"
     proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v1"), [], work, lambda: None)
     proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v1"), [], work, lambda: None)

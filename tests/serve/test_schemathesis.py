@@ -11,7 +11,6 @@ import pytest
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
-
 from serve_helpers import LiveServer  # noqa: E402
 
 # Revoking tokens would revoke the admin token this run authenticates with.

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+from serve_helpers import ADMIN_PASSWORD, LiveServer
+from support.net import free_port
 
-from serve.migrate import head_revision
-from serve_helpers import ADMIN_PASSWORD, LiveServer, free_port
+from heyan.serve.migrate import head_revision
 
 
 def test_starts_and_serves(live: LiveServer) -> None:

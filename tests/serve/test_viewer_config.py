@@ -8,7 +8,6 @@ import httpx
 from serve_helpers import LiveServer, fake_processor, serve_config
 
 from heyan.settings import Settings
-from serve.config import ServeConfig
 
 
 def test_tile_url_reaches_the_viewer(tmp_path: Path) -> None:
@@ -24,5 +23,5 @@ def test_tile_url_reaches_the_viewer(tmp_path: Path) -> None:
 
 def test_tile_url_setting_flows_into_the_server_config(tmp_path: Path) -> None:
     s = Settings(serve_tile_url="http://t/{z}/{x}/{y}.png", serve_data_dir=tmp_path)
-    assert ServeConfig.from_settings(s).tile_url == "http://t/{z}/{x}/{y}.png"
-    assert ServeConfig.from_settings(Settings(serve_data_dir=tmp_path)).tile_url is None
+    assert s.serve.tile_url == "http://t/{z}/{x}/{y}.png" and s.serve.data_dir == tmp_path
+    assert Settings(serve_data_dir=tmp_path).serve.tile_url is None

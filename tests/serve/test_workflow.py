@@ -9,13 +9,14 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import openpyxl
 import pytest
+from serve_helpers import LiveServer
+from serve_helpers import seed_ticket as seed
 
-from serve_helpers import LiveServer, seed_ticket as seed
 
 def move(c: Any, tid: str, to: str, comment: str | None = None) -> Any:
     return c.post(f"/api/tickets/{tid}/transition", json={"to": to, "comment": comment})
@@ -106,7 +107,7 @@ def test_escalation_with_clock(live_module: LiveServer) -> None:
     stats = rev.get("/api/stats/assessment").json()
     village = next(r for r in stats["by_chief"] if r["key"] == "村长甲")
     assert village["overdue"] >= 1 and village["open_overdue"] >= 1
-    live.clock.set(datetime.now(timezone.utc))
+    live.clock.set(datetime.now(UTC))
 
 
 def test_chief_sees_only_his_segments(live_module: LiveServer) -> None:
@@ -125,7 +126,7 @@ def test_chief_sees_only_his_segments(live_module: LiveServer) -> None:
 
 def test_filters_pagination_and_exports(live_module: LiveServer) -> None:
     live = live_module
-    base = datetime(2025, 6, 1, 4, tzinfo=timezone.utc)
+    base = datetime(2025, 6, 1, 4, tzinfo=UTC)
     for i in range(12):
         seed(live, f"tk-f{i:02d}", segment="seg-f", category="illegal_dumping" if i % 3 == 0 else "floating_debris",
              lat=30.0 + i * 0.01, lon=121.0 + i * 0.01, found=base + timedelta(days=i))

@@ -7,18 +7,16 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
+from support.net import free_port, wait_until_healthy
 from viewer_helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
     HEYAN,
     PASSWORD,
     Server,
-    _free_port,
     _need_browser,
 )
 
@@ -31,20 +29,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     sim = subprocess.run(HEYAN + ["simulate-flight", "--out", str(tmp / "flight"), "--photos", "6", "--seed", "1"],
                          env=env, capture_output=True, text=True, timeout=300)
     assert sim.returncode == 0, sim.stderr[-1000:]
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(HEYAN + ["serve", "--data", str(tmp / "data"), "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=open(tmp / "server.log", "w"))
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/api/health", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None, (tmp / "server.log").read_text()[-2000:]
-                assert time.monotonic() < deadline, "heyan serve did not start"
-                time.sleep(0.3)
+        wait_until_healthy(url, proc, lambda: (tmp / "server.log").read_text())
         rivers = json.loads((tmp / "flight" / "rivers.geojson").read_text(encoding="utf-8"))
         segments = [f["properties"]["id"] for f in rivers["features"] if f["properties"].get("kind") == "segment"]
         srv = Server(url, tmp / "flight", segments)

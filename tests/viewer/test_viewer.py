@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from viewer_helpers import Server, login, logout, shot
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def _wait_processed(server: Server, timeout_s: float = 240) -> dict:

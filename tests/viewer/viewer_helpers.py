@@ -4,10 +4,9 @@ and page steps (log in, log out, screenshots)."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-import socket
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +33,6 @@ def _need_browser() -> None:
         if os.environ.get("HEYAN_REQUIRE_CHROMIUM"):
             pytest.fail(f"browser tests required (HEYAN_REQUIRE_CHROMIUM) but {why}")
         pytest.skip(f"browser tests skipped: {why}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

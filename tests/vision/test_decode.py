@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision.detections import Detections
-from vision.detector import DetectorSpec, OnnxDetector, decode_yolo, unletterbox
-from vision.inference import detect_image
-from vision.preprocess import letterbox
-from vision.slicing import SliceParams, SliceReport
+from heyan.vision.detections import Detections
+from heyan.vision.detector import DetectorSpec, OnnxDetector, decode_yolo, unletterbox
+from heyan.vision.inference import detect_image
+from heyan.vision.preprocess import letterbox
+from heyan.vision.slicing import SliceParams, SliceReport
 
 
 def yolo_output(anchors: list[tuple[float, float, float, float, dict[int, float]]], nc: int) -> np.ndarray:

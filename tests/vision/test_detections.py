@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from vision.classes import class_names
-from vision.detections import Detection, Detections
+from heyan.vision.classes import class_names
+from heyan.vision.detections import Detection, Detections
 
 
 def make(n: int = 5, seed: int = 0) -> Detections:

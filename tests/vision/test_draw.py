@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vision.classes import CLASSES, class_names
-from vision.detections import Detections
-from vision.draw import draw_detections
+from heyan.vision.classes import CLASSES, class_names
+from heyan.vision.detections import Detections
+from heyan.vision.draw import draw_detections
 
 GREY = 90
 

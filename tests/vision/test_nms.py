@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vision.nms import greedy_nmm, nms, pairwise_overlap
-
+from heyan.vision.nms import greedy_nmm, nms, pairwise_overlap
 
 # --------------------------------------------------------------------------- references
 
@@ -212,7 +211,7 @@ def test_greedy_nmm_does_not_merge_classes_with_negative_coordinates():
 
 
 def test_greedy_nmm_large_input_matches_the_matrix_path_without_the_matrix(monkeypatch) -> None:
-    import vision.nms as nms_mod
+    import heyan.vision.nms as nms_mod
 
     rng = np.random.default_rng(5)
     n = 1500
@@ -228,7 +227,7 @@ def test_greedy_nmm_large_input_matches_the_matrix_path_without_the_matrix(monke
 
 
 def test_greedy_nmm_handles_tens_of_thousands_of_boxes() -> None:
-    from vision.nms import greedy_nmm
+    from heyan.vision.nms import greedy_nmm
 
     rng = np.random.default_rng(6)
     n = 30000  # the full matrix would be 7 GB

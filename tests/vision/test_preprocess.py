@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vision.preprocess import PAD_VALUE, letterbox, to_input
+from heyan.vision.preprocess import PAD_VALUE, letterbox, to_input
 
 
 def content_rows_cols(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

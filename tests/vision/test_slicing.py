@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from vision.detections import Detections
-from vision.slicing import (
+from heyan.vision.detections import Detections
+from heyan.vision.slicing import (
     SliceParams,
     SliceReport,
     merge_detections,
@@ -87,7 +87,7 @@ def test_tiles_touching_full_resolution_band_is_exact():
     np.testing.assert_array_equal(keep, exact_touching(grid, mask))
     assert 0 < keep.sum() < len(grid)
     # Each kept tile's rows reach the band; each dropped tile's rows do not.
-    for (x1, y1, x2, y2), k in zip(grid, keep):
+    for (_x1, y1, _x2, y2), k in zip(grid, keep):
         assert k == (y1 < 470 and y2 > 430)
 
 

@@ -1,0 +1,344 @@
+"""Database tables (SQLAlchemy 2 ORM). The schema itself is created and changed only by the
+Alembic migrations in ``serve/migrations``; a test checks they agree with these classes.
+
+Times are stored as naive UTC (``UTCDateTime``) so SQLite and PostgreSQL behave the same,
+and come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+# --------------------------------------------------------------------------- people and machines
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16))  # admin | reviewer | chief | operator | viewer
+    full_name: Mapped[str | None] = mapped_column(sa.String(128))
+    segments: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # a chief's river segments
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    """Personal bearer token of an API client; only the sha256 of the token is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(128))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class WebSession(Base):
+    """Browser session: the cookie carries a random token, the table its sha256."""
+
+    __tablename__ = "sessions"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Device(Base):
+    """An edge box. Its token (sha256 stored) authenticates the edge API (/api/edge)."""
+
+    __tablename__ = "devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    token_prefix: Mapped[str | None] = mapped_column(sa.String(16))
+    token_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # server time of the latest heartbeat
+    health: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the latest heartbeat body, as the box sent it
+
+
+class EdgeEvent(Base):
+    """One event of an edge box: its newest state (highest ``seq``; the box sends each change
+    again with a higher one) and what the server made of it (``outcome``, ``ticket_id``).
+    ``event_id`` is the box's UUID, unique per device: a retried upload finds its row."""
+
+    __tablename__ = "edge_events"
+    __table_args__ = (
+        sa.UniqueConstraint("device_id", "event_id"),
+        sa.Index("ix_edge_events_device_id_camera_id", "device_id", "camera_id", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"))  # from the token, not from the body
+    event_id: Mapped[str] = mapped_column(sa.String(64))
+    seq: Mapped[int] = mapped_column(sa.Integer)
+    reported_device: Mapped[str | None] = mapped_column(sa.String(256))  # the box's own name for itself (body device_id)
+    camera_id: Mapped[str] = mapped_column(sa.String(256))
+    kind: Mapped[str] = mapped_column(sa.String(32), index=True)  # object | dry_weather_discharge | abnormal_colour | stream_frozen
+    phase: Mapped[str] = mapped_column(sa.String(8))  # start | update | end
+    class_name: Mapped[str | None] = mapped_column(sa.String(64))
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    box: Mapped[list[float] | None] = mapped_column(sa.JSON)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+    error_m: Mapped[float | None] = mapped_column(sa.Float)
+    outfall_id: Mapped[str | None] = mapped_column(sa.String(256))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the box's clock
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snapshot_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    crop_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # first POST (server clock)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # newest state stored
+    posts: Mapped[int] = mapped_column(sa.Integer, default=1)  # POSTs received, repeats included (at-least-once on the wire)
+    # What became of it: ticket | seen_again | no_ticket | no_position | no_network | health
+    outcome: Mapped[str | None] = mapped_column(sa.String(16), index=True)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    rule: Mapped[str | None] = mapped_column(sa.String(64))
+    category: Mapped[str | None] = mapped_column(sa.String(64))
+    segment_id: Mapped[str | None] = mapped_column(sa.String(128))
+    network_version: Mapped[int | None] = mapped_column(sa.ForeignKey("river_networks.version"))
+    ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+
+
+# --------------------------------------------------------------------------- files, rivers, flights
+
+
+class Blob(Base):
+    """A file in the content-addressed store (photos, evidence crops, rectification photos)."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    content_type: Mapped[str] = mapped_column(sa.String(64), default="application/octet-stream")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RiverNetworkVersion(Base):
+    __tablename__ = "river_networks"
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    name: Mapped[str | None] = mapped_column(sa.String(256))
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    geojson: Mapped[str] = mapped_column(sa.Text)
+    n_segments: Mapped[int] = mapped_column(sa.Integer)
+    warnings: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=False, index=True)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Flight(Base):
+    __tablename__ = "flights"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(256))
+    content_key: Mapped[str] = mapped_column(sa.String(64), unique=True)  # sha256 of the zip / of the photo set
+    source: Mapped[str] = mapped_column(sa.String(16))  # zip | photos
+    n_photos: Mapped[int] = mapped_column(sa.Integer)
+    bytes: Mapped[int] = mapped_column(sa.BigInteger)
+    uploaded_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    network_version: Mapped[int | None] = mapped_column(sa.ForeignKey("river_networks.version"))
+    summary: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    photos: Mapped[list[FlightPhoto]] = relationship(back_populates="flight", order_by="FlightPhoto.name",
+                                                     cascade="all, delete-orphan")
+
+
+class FlightPhoto(Base):
+    __tablename__ = "flight_photos"
+    __table_args__ = (sa.UniqueConstraint("flight_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flight_id: Mapped[str] = mapped_column(sa.ForeignKey("flights.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(512))
+    sha256: Mapped[str] = mapped_column(sa.ForeignKey("blobs.sha256"), index=True)
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    rejected: Mapped[str | None] = mapped_column(sa.Text)  # why the pipeline refused it
+    flight: Mapped[Flight] = relationship(back_populates="photos")
+
+
+class Job(Base):
+    """One unit of background work, pulled by a worker. ``lease_until`` is the heartbeat:
+    a running job whose lease ran out belongs to a dead worker and is requeued."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32), default="ingest")
+    flight_id: Mapped[str] = mapped_column(sa.ForeignKey("flights.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)  # queued|running|done|failed
+    photos_done: Mapped[int] = mapped_column(sa.Integer, default=0)
+    photos_total: Mapped[int] = mapped_column(sa.Integer, default=0)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    worker_id: Mapped[str | None] = mapped_column(sa.String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        # List order is (found_at, id): both indexes end in it so a page needs no sort.
+        sa.Index("ix_tickets_found_at_id", "found_at", "id"),
+        sa.Index("ix_tickets_state_found_at", "state", "found_at", "id"),
+        sa.Index("ix_tickets_category_state", "category", "state", "found_at", "id"),
+        sa.Index("ix_tickets_lon_lat", "lon", "lat"),
+    )
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)  # the pipeline's deterministic id
+    flight_id: Mapped[str | None] = mapped_column(sa.ForeignKey("flights.id", ondelete="SET NULL"), index=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending_review")
+    category: Mapped[str | None] = mapped_column(sa.String(64))
+    category_zh: Mapped[str | None] = mapped_column(sa.String(64))
+    class_name: Mapped[str] = mapped_column(sa.String(64))
+    severity: Mapped[str | None] = mapped_column(sa.String(16))
+    score: Mapped[float] = mapped_column(sa.Float)
+    lat: Mapped[float] = mapped_column(sa.Float)
+    lon: Mapped[float] = mapped_column(sa.Float)
+    error_m: Mapped[float] = mapped_column(sa.Float)
+    size_m: Mapped[float | None] = mapped_column(sa.Float)
+    segment_id: Mapped[str | None] = mapped_column(sa.String(128), index=True)
+    segment_name: Mapped[str | None] = mapped_column(sa.String(256))
+    river: Mapped[str | None] = mapped_column(sa.String(256))
+    network_version: Mapped[int | None] = mapped_column(sa.ForeignKey("river_networks.version"))
+    chainage_km: Mapped[float | None] = mapped_column(sa.Float)
+    bank: Mapped[str | None] = mapped_column(sa.String(8))
+    chiefs: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  # the segment's chiefs, per level
+    chief_level: Mapped[str | None] = mapped_column(sa.String(16))  # level now responsible
+    chief_name: Mapped[str | None] = mapped_column(sa.String(128), index=True)  # chief now responsible
+    dispatched_chief: Mapped[str | None] = mapped_column(sa.String(128), index=True)  # first chief dispatched to
+    rule: Mapped[str | None] = mapped_column(sa.String(64))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    deadline_days: Mapped[int | None] = mapped_column(sa.Integer)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    overdue: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    was_overdue: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    escalations: Mapped[int] = mapped_column(sa.Integer, default=0)
+    n_views: Mapped[int] = mapped_column(sa.Integer, default=1)
+    best_image: Mapped[str | None] = mapped_column(sa.String(512))
+    best_photo_sha: Mapped[str | None] = mapped_column(sa.String(64))
+    best_crop_sha: Mapped[str | None] = mapped_column(sa.String(64))
+    best_box: Mapped[list[float] | None] = mapped_column(sa.JSON)
+    properties: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)  # the pipeline's Feature properties
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    not_seen_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class Evidence(Base):
+    """Everything that backs a ticket: the views that made it, later flights' seen again /
+    not seen, the chief's rectification photo."""
+
+    __tablename__ = "ticket_evidence"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "kind", "flight_id", "find_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))  # detection | seen_again | not_seen | rectification
+    flight_id: Mapped[str | None] = mapped_column(sa.String(64))
+    find_id: Mapped[str | None] = mapped_column(sa.String(256))
+    image_name: Mapped[str | None] = mapped_column(sa.String(512))
+    photo_sha: Mapped[str | None] = mapped_column(sa.String(64))
+    crop_sha: Mapped[str | None] = mapped_column(sa.String(64))
+    box: Mapped[list[float] | None] = mapped_column(sa.JSON)
+    score: Mapped[float | None] = mapped_column(sa.Float)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+    error_m: Mapped[float | None] = mapped_column(sa.Float)
+    taken_at: Mapped[str | None] = mapped_column(sa.String(64))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(64), default="system")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(32))  # created | transition | escalate | seen_again | not_seen | ...
+    from_state: Mapped[str | None] = mapped_column(sa.String(16))
+    to_state: Mapped[str | None] = mapped_column(sa.String(16))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+
+
+class DetectionRow(Base):
+    """Every detection of a processed flight (detections.jsonl), ticket or not: training data."""
+
+    __tablename__ = "detections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flight_id: Mapped[str] = mapped_column(sa.ForeignKey("flights.id", ondelete="CASCADE"), index=True)
+    image_name: Mapped[str] = mapped_column(sa.String(512))
+    photo_sha: Mapped[str | None] = mapped_column(sa.String(64))
+    class_name: Mapped[str] = mapped_column(sa.String(64))
+    score: Mapped[float] = mapped_column(sa.Float)
+    box: Mapped[list[float]] = mapped_column(sa.JSON)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+    error_m: Mapped[float | None] = mapped_column(sa.Float)
+    ticket_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    rule: Mapped[str | None] = mapped_column(sa.String(64))
+    category: Mapped[str | None] = mapped_column(sa.String(64))
+    segment_id: Mapped[str | None] = mapped_column(sa.String(128))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+def as_date(d: datetime | None) -> date | None:
+    return d.date() if d else None
