@@ -24,7 +24,7 @@ import benchlib as bl  # noqa: E402
 
 TAG = "model_sizes"
 AREA = 640
-VARIANTS = [("yolo11n", 320), ("yolo11n", 640), ("yolo11s", 640)]
+VARIANTS = [("yolo11n", 320), ("yolo11n", 640), ("yolov8n", 320), ("yolov8n", 640), ("yolo11s", 640)]
 
 
 def export(arch: str, imgsz: int, nc: int, out_dir: Path) -> Path:
