@@ -20,7 +20,7 @@ from serve.bootstrap import ensure_admin
 from serve.clock import Clock
 from serve.config import ServeConfig
 from serve.db import Database
-from serve.deps import no_nul
+from serve.deps import _networks, no_nul
 from serve.migrate import current_revision, upgrade
 from serve.processing import FlightProcessor
 from serve.ratelimit import LoginLimiter
@@ -37,8 +37,10 @@ log = logging.getLogger("heyan.serve")
 def create_app(config: ServeConfig, clock: Clock | None = None, processor: FlightProcessor | None = None,
                announce: bool = True) -> FastAPI:
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    _networks(config.trusted_proxies)  # a bad serve_trusted_proxies entry fails the start, not a login
     st = AppState(config=config, db=Database(config.db_url), store=BlobStore(config.data_dir / "store"),
-                  clock=clock or Clock(), limiter=LoginLimiter(config.login_max_failures, config.login_window_s),
+                  clock=clock or Clock(), limiter=LoginLimiter(config.login_max_failures, config.login_window_s,
+                                       config.login_max_address_failures),
                   processor=processor or FlightProcessor(config.model, config.rules_path))
 
     @asynccontextmanager

@@ -28,6 +28,9 @@ class ServeConfig:
     cookie_secure: bool = False
     login_max_failures: int = 5
     login_window_s: float = 60.0
+    login_max_address_failures: int = 20
+    trusted_proxies: tuple[str, ...] = ()  # addresses or CIDR networks whose X-Forwarded-For is believed
+    db_busy_timeout_s: float = 30.0
     escalation_interval_s: float = 300.0
     rules_path: Path | None = None
     model: str = DEFAULT_MODEL
@@ -58,6 +61,9 @@ class ServeConfig:
             cookie_secure=s.serve_cookie_secure,
             login_max_failures=s.serve_login_max_failures,
             login_window_s=s.serve_login_window_s,
+            login_max_address_failures=s.serve_login_max_address_failures,
+            trusted_proxies=tuple(x.strip() for x in s.serve_trusted_proxies.split(",") if x.strip()),
+            db_busy_timeout_s=s.serve_db_busy_timeout_s,
             escalation_interval_s=s.serve_escalation_interval_s,
             rules_path=s.serve_rules,
             model=s.serve_model or s.default_model,

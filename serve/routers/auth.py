@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from serve.deps import DbId, CSRF_COOKIE, SESSION_COOKIE, Principal, app_state, get_db, require
+from serve.deps import DbId, CSRF_COOKIE, SESSION_COOKIE, Principal, app_state, client_ip, get_db, require
 from serve.errors import ApiError
 from serve.models import ApiToken, User, WebSession
 from serve.schemas import LoginIn, LoginOut, Ok, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
@@ -18,23 +18,19 @@ from serve.security import PERSONAL_PREFIX, hash_password, new_token, token_hash
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post("/login", response_model=LoginOut, summary="Log in: sets the session and CSRF cookies")
 def login(body: LoginIn, request: Request, response: Response, db: Session = Depends(get_db)) -> LoginOut:
     st = app_state(request)
-    keys = (f"user:{body.username.lower()}", f"ip:{_client_ip(request)}")
-    wait = st.limiter.retry_after(*keys)
-    if wait > 0:
+    keys = (f"user:{body.username.lower()}", f"ip:{client_ip(request)}")
+    # Check and count in one step: this attempt counts as a failure until it succeeds.
+    wait, attempt = st.limiter.begin(*keys)
+    if attempt is None:
         raise ApiError(429, f"too many failed logins; try again in {int(wait) + 1} s",
                        {"Retry-After": str(int(wait) + 1)})
     user = db.scalar(sa.select(User).where(User.username == body.username))
     if not verify_password(user.password_hash if user else None, body.password) or user is None or not user.active:
-        st.limiter.failed(*keys)
         raise ApiError(401, "wrong username or password")
-    st.limiter.reset(keys[0])
+    st.limiter.succeeded(attempt, reset=(keys[0],))
     now = st.clock.now()
     cookie, csrf = new_token(), new_token()
     expires = now + timedelta(hours=st.config.session_hours)

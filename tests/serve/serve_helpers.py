@@ -151,7 +151,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on"))
+                                                    lifespan="on", proxy_headers=False))  # as `heyan serve` runs it
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.tokens: dict[str, str] = {}
 
