@@ -38,7 +38,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                announce: bool = True) -> FastAPI:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     _networks(config.trusted_proxies)  # a bad serve_trusted_proxies entry fails the start, not a login
-    st = AppState(config=config, db=Database(config.db_url), store=BlobStore(config.data_dir / "store"),
+    st = AppState(config=config, db=Database(config.db_url, config.db_busy_timeout_s), store=BlobStore(config.data_dir / "store"),
                   clock=clock or Clock(), limiter=LoginLimiter(config.login_max_failures, config.login_window_s,
                                        config.login_max_address_failures),
                   processor=processor or FlightProcessor(config.model, config.rules_path))
