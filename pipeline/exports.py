@@ -40,6 +40,18 @@ LEDGER_COLUMNS: list[tuple[str, str, str]] = [
 GCJ_COLUMNS = [("lat_gcj02", "纬度(GCJ-02)", "latitude GCJ-02"), ("lon_gcj02", "经度(GCJ-02)", "longitude GCJ-02")]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula: text starting with = + - @ (or
+    their full-width forms, a tab or a line break) gets a leading apostrophe, as Excel's
+    own "text" marker (photo names and reasons come from uploads). Numbers are kept."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def ledger_rows(features: Sequence[dict[str, Any]], gcj02: bool = False) -> tuple[list[str], list[list[Any]]]:
     cols = LEDGER_COLUMNS + (GCJ_COLUMNS if gcj02 else [])
     rows = []
@@ -48,7 +60,7 @@ def ledger_rows(features: Sequence[dict[str, Any]], gcj02: bool = False) -> tupl
         lon, lat = f["geometry"]["coordinates"][:2]
         p.setdefault("lat", round(lat, 7))
         p.setdefault("lon", round(lon, 7))
-        rows.append([p.get(key, "") if p.get(key) is not None else "" for key, _, _ in cols])
+        rows.append([safe_cell(p.get(key, "")) if p.get(key) is not None else "" for key, _, _ in cols])
     return [zh for _, zh, _ in cols], rows
 
 
@@ -79,6 +91,9 @@ def write_xlsx(path: Path, features: Sequence[dict[str, Any]], gcj02: bool = Fal
         cell.alignment = Alignment(horizontal="center")
     for r in rows:
         ws.append(r)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text (openpyxl reads "=..." as one)
     ws.freeze_panes = "A2"
     for i, h in enumerate(header, 1):
         width = max([len(str(h)) * 2] + [len(str(r[i - 1])) for r in rows[:200]] + [6])
