@@ -3,7 +3,7 @@ API tokens."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
@@ -61,17 +61,27 @@ def me(p: Principal = Depends(require("self"))) -> UserOut:
 
 
 @router.post("/password", response_model=Ok, summary="Change one's own password")
-def change_password(body: PasswordChangeIn, p: Principal = Depends(require("self")), db: Session = Depends(get_db)) -> Ok:
+def change_password(body: PasswordChangeIn, request: Request, p: Principal = Depends(require("self")),
+                    db: Session = Depends(get_db)) -> Ok:
     user = db.get(User, p.user.id)  # type: ignore[union-attr]
     assert user is not None
     if not verify_password(user.password_hash, body.old_password):
         raise ApiError(403, "the old password is wrong")
     user.password_hash = hash_password(body.new_password)
-    # Other sessions of this user end: a changed password is often a suspected leak.
+    # Other sessions and every personal API token of this user end: a changed password is
+    # often a suspected leak, and a token made with the old one must not outlive it.
     db.execute(sa.delete(WebSession).where(WebSession.user_id == user.id,
                                            WebSession.id != (p.session.id if p.session else "")))
+    revoke_tokens(db, user.id, app_state(request).clock.now())
     db.commit()
     return Ok()
+
+
+def revoke_tokens(db: Session, user_id: int, now: datetime) -> int:
+    """Revoke every live personal API token of a user; returns how many."""
+    r = db.execute(sa.update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                   .values(revoked_at=now))
+    return int(r.rowcount or 0)
 
 
 @router.get("/tokens", response_model=list[TokenOut], summary="Own personal API tokens")

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from serve.deps import DbId, Principal, app_state, get_db, require
 from serve.errors import ApiError
 from serve.models import ApiToken, User, WebSession
-from serve.schemas import UserCreateIn, UserOut, UserPatchIn
+from serve.routers.auth import revoke_tokens
+from serve.schemas import TokenOut, UserCreateIn, UserOut, UserPatchIn
 from serve.security import hash_password
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -63,8 +64,25 @@ def patch_user(user_id: DbId, body: UserPatchIn, request: Request, p: Principal 
         u.active = body.active
     if body.active is False or body.password is not None:  # end what the old credentials opened
         db.execute(sa.delete(WebSession).where(WebSession.user_id == u.id))
-        if body.active is False:
-            db.execute(sa.update(ApiToken).where(ApiToken.user_id == u.id, ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=app_state(request).clock.now()))
+        revoke_tokens(db, u.id, app_state(request).clock.now())
     db.commit()
     return UserOut.model_validate(u)
+
+
+@router.get("/{user_id}/tokens", response_model=list[TokenOut], summary="A user's personal API tokens (revoked ones too)")
+def user_tokens(user_id: DbId, _: Principal = Depends(require("users.admin")), db: Session = Depends(get_db)) -> list[TokenOut]:
+    if db.get(User, user_id) is None:
+        raise ApiError(404, f"no user {user_id}")
+    rows = db.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+    return [TokenOut.model_validate(t) for t in rows]
+
+
+@router.delete("/{user_id}/tokens", response_model=list[TokenOut], summary="Revoke all of a user's personal API tokens")
+def revoke_user_tokens(user_id: DbId, request: Request, _: Principal = Depends(require("users.admin")),
+                       db: Session = Depends(get_db)) -> list[TokenOut]:
+    if db.get(User, user_id) is None:
+        raise ApiError(404, f"no user {user_id}")
+    revoke_tokens(db, user_id, app_state(request).clock.now())
+    db.commit()
+    rows = db.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+    return [TokenOut.model_validate(t) for t in rows]
