@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 import heyan
 from serve import errors
+from serve.bodylimit import BodyLimit
 from serve.bootstrap import ensure_admin
 from serve.clock import Clock
 from serve.config import ServeConfig
@@ -25,6 +26,7 @@ from serve.migrate import current_revision, upgrade
 from serve.processing import FlightProcessor
 from serve.ratelimit import LoginLimiter
 from serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
+from serve.routers.edge import EDGE_JSON_LIMIT
 from serve.schemas import Health, ViewerConfig
 from serve.state import AppState
 from serve.storage import BlobStore
@@ -32,6 +34,26 @@ from serve.worker import WorkerPool
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("heyan.serve")
+
+
+DEFAULT_BODY_LIMIT = 4 * 1024 * 1024  # JSON of people's requests: logins, transitions, users (10,000 segments)
+
+
+def body_limits(config: ServeConfig) -> Callable[[str, str], int | None]:
+    """The largest body each endpoint accepts (None: the route limits its own stream)."""
+
+    def limit(method: str, path: str) -> int | None:
+        if path == "/api/flights" or path.startswith("/api/edge/media/"):
+            return None  # streamed to disk with max_upload_bytes / max_photo_bytes (serve.uploads, routers.edge)
+        if path.startswith("/api/edge/"):
+            return EDGE_JSON_LIMIT
+        if path == "/api/rivers":
+            return config.max_json_bytes
+        if path.startswith("/api/tickets/") and path.endswith("/rectify"):
+            return config.max_photo_bytes + 64 * 1024
+        return DEFAULT_BODY_LIMIT
+
+    return limit
 
 
 def create_app(config: ServeConfig, clock: Clock | None = None, processor: FlightProcessor | None = None,
@@ -69,6 +91,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                   description="JSON API of `heyan serve`; see docs/serve.md.", dependencies=[Depends(no_nul)])
     app.state.heyan = st
     errors.install(app)
+    app.add_middleware(BodyLimit, limit_for=body_limits(config))
 
     @app.get("/api/health", response_model=Health, tags=["health"], summary="Liveness and schema revision (no login)")
     def health(request: Request) -> Health:
