@@ -13,7 +13,7 @@ from serve.deps import DbId, CSRF_COOKIE, SESSION_COOKIE, Principal, app_state, 
 from serve.errors import ApiError
 from serve.models import ApiToken, User, WebSession
 from serve.schemas import LoginIn, LoginOut, Ok, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
-from serve.security import PERSONAL_PREFIX, hash_password, new_token, token_hash, verify_password
+from serve.security import PERSONAL_PREFIX, hash_password, new_token, password_problem, token_hash, verify_password
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -67,6 +67,8 @@ def change_password(body: PasswordChangeIn, request: Request, p: Principal = Dep
     assert user is not None
     if not verify_password(user.password_hash, body.old_password):
         raise ApiError(403, "the old password is wrong")
+    if (why := password_problem(body.new_password, user.username, user.full_name)) is not None:
+        raise ApiError(422, f"password refused: {why}")
     user.password_hash = hash_password(body.new_password)
     # Other sessions and every personal API token of this user end: a changed password is
     # often a suspected leak, and a token made with the old one must not outlive it.

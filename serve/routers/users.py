@@ -11,7 +11,7 @@ from serve.errors import ApiError
 from serve.models import ApiToken, User, WebSession
 from serve.routers.auth import revoke_tokens
 from serve.schemas import TokenOut, UserCreateIn, UserOut, UserPatchIn
-from serve.security import hash_password
+from serve.security import hash_password, password_problem
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -26,6 +26,8 @@ def create_user(body: UserCreateIn, request: Request, _: Principal = Depends(req
                 db: Session = Depends(get_db)) -> UserOut:
     if db.scalar(sa.select(User.id).where(sa.func.lower(User.username) == body.username.lower())) is not None:
         raise ApiError(409, f"user {body.username!r} exists")
+    if (why := password_problem(body.password, body.username, body.full_name)) is not None:
+        raise ApiError(422, f"password refused: {why}")
     u = User(username=body.username, password_hash=hash_password(body.password), role=body.role,
              full_name=body.full_name, segments=body.segments if body.role == "chief" else [], active=True,
              created_at=app_state(request).clock.now())
@@ -59,6 +61,8 @@ def patch_user(user_id: DbId, body: UserPatchIn, request: Request, p: Principal 
     if u.role != "chief":
         u.segments = []
     if body.password is not None:
+        if (why := password_problem(body.password, u.username, u.full_name)) is not None:
+            raise ApiError(422, f"password refused: {why}")
         u.password_hash = hash_password(body.password)
     if body.active is not None:
         u.active = body.active

@@ -28,7 +28,7 @@ def test_login_rate_limit(live_module: LiveServer) -> None:
 def test_users_roles_and_secrets_hashed(live_module: LiveServer) -> None:
     live = live_module
     admin = live.client("admin")
-    r = admin.post("/api/users", json={"username": "chief2", "password": "chief2-password", "role": "chief",
+    r = admin.post("/api/users", json={"username": "chief2", "password": "patrol-the-reach", "role": "chief",
                                        "segments": ["seg-a"], "full_name": "王河长"})
     assert r.status_code == 201
     uid = r.json()["id"]
@@ -39,12 +39,12 @@ def test_users_roles_and_secrets_hashed(live_module: LiveServer) -> None:
     assert r.json()["segments"] == ["seg-a", "seg-b"]
     me = admin.get("/api/auth/me").json()
     assert admin.patch(f"/api/users/{me['id']}", json={"role": "viewer"}).status_code == 409
-    c = live.login("chief2", "chief2-password")
+    c = live.login("chief2", "patrol-the-reach")
     tok = c.post("/api/auth/tokens", json={"name": "script"}).json()["token"]
     assert tok.startswith("hyp_")
     with live.state.db.session() as db:
         user = db.scalar(sa.select(User).where(User.username == "chief2"))
-        assert user.password_hash.startswith("$argon2id$") and "chief2-password" not in user.password_hash
+        assert user.password_hash.startswith("$argon2id$") and "patrol-the-reach" not in user.password_hash
         stored = db.scalars(sa.select(ApiToken.token_hash).where(ApiToken.user_id == uid)).all()
         assert stored and tok not in stored and all(len(h) == 64 for h in stored)
     # Deactivating a user ends his sessions and revokes his tokens.
