@@ -18,6 +18,7 @@ import heyan
 from serve import errors
 from serve.bodylimit import BodyLimit
 from serve.bootstrap import ensure_admin
+from serve.headers import SecurityHeaders
 from serve.clock import Clock
 from serve.config import ServeConfig
 from serve.db import Database
@@ -92,6 +93,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
     app.state.heyan = st
     errors.install(app)
     app.add_middleware(BodyLimit, limit_for=body_limits(config))
+    app.add_middleware(SecurityHeaders, config=config)  # outermost of ours: every answer gets them
 
     @app.get("/api/health", response_model=Health, tags=["health"], summary="Liveness and schema revision (no login)")
     def health(request: Request) -> Health:
