@@ -8,9 +8,10 @@ import math
 from datetime import date, datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from pipeline.rules import EDGE_EVENT_KINDS
+from serve.permissions import PERMISSIONS
 
 Role = Literal["admin", "reviewer", "chief", "operator", "viewer"]
 State = Literal["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"]
@@ -55,6 +56,11 @@ class UserOut(BaseModel):
     segments: list[str]
     active: bool
     created_at: datetime
+
+    @computed_field(description="What this role may do (serve.permissions): the viewer shows only these actions.")  # type: ignore[prop-decorator]
+    @property
+    def permissions(self) -> list[str]:
+        return sorted(p for p, roles in PERMISSIONS.items() if self.role in roles)
 
 
 class LoginOut(BaseModel):
