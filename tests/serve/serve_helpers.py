@@ -220,6 +220,15 @@ def serve_config(tmp: Path, db_url: str, **kw: Any) -> ServeConfig:
     return ServeConfig(**base)
 
 
+def tiny_jpeg(seed: int = 0) -> bytes:
+    """A real (decodable) 32x32 JPEG: rectification photos are checked by decoding."""
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", np.random.default_rng(seed).integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    assert ok
+    return bytes(buf.tobytes())
+
+
 # --------------------------------------------------------------------------- tickets without a flight
 
 
