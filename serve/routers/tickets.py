@@ -113,9 +113,10 @@ def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., desc
             comment: str | None = Form(None, max_length=4000), p: Principal = Depends(require("tickets.rectify")),
             db: Session = Depends(get_db)) -> TicketDetail:
     st = app_state(request)
-    t = _ticket(db, ticket_id, p, lock=True)
+    t = _ticket(db, ticket_id, p)
     if t.state != "dispatched":  # check before storing anything
         _apply(db, t, "rectified", p, st.clock.now(), comment, rectification_evidence=True)
+    db.rollback()  # no transaction (no write lock) while the photo is stored and decoded
     name = clean_name(photo.filename or "rectification.jpg")
     comment = comment.replace("\x00", "") if comment else comment
     with st.store.writer(limit=st.config.max_photo_bytes) as w:
@@ -131,6 +132,7 @@ def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., desc
     try:
         ctype = image_type(staged.path, name)  # decoded, not trusted by its name
         sha = staged.sha256
+        t = _ticket(db, ticket_id, p, lock=True)  # the write transaction starts here, and is short
         now = st.clock.now()
         ensure_blobs(db, [(sha, staged.size, ctype)])
         _apply(db, t, "rectified", p, now, comment, rectification_evidence=True, data={"photo": sha})
