@@ -22,7 +22,7 @@ from serve.headers import SecurityHeaders
 from serve.clock import Clock
 from serve.config import ServeConfig
 from serve.db import Database
-from serve.deps import _networks, no_nul
+from serve.deps import no_nul, trusted_networks
 from serve.migrate import current_revision, upgrade
 from serve.processing import FlightProcessor
 from serve.ratelimit import LoginLimiter
@@ -60,7 +60,7 @@ def body_limits(config: ServeConfig) -> Callable[[str, str], int | None]:
 def create_app(config: ServeConfig, clock: Clock | None = None, processor: FlightProcessor | None = None,
                announce: bool = True) -> FastAPI:
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    _networks(config.trusted_proxies)  # a bad serve_trusted_proxies entry fails the start, not a login
+    trusted_networks(config.trusted_proxies)  # a bad serve_trusted_proxies entry fails the start, not a login
     st = AppState(config=config, db=Database(config.db_url, config.db_busy_timeout_s), store=BlobStore(config.data_dir / "store"),
                   clock=clock or Clock(), limiter=LoginLimiter(config.login_max_failures, config.login_window_s,
                                        config.login_max_address_failures),

@@ -38,7 +38,7 @@ def app_state(request: Request) -> AppState:
 
 
 @lru_cache(maxsize=16)
-def _networks(trusted: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def trusted_networks(trusted: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(t, strict=False) for t in trusted)
 
 
@@ -55,7 +55,7 @@ def client_ip(request: Request) -> str:
     (``serve_trusted_proxies``); then the nearest address in X-Forwarded-For that is not
     itself a trusted proxy (what a client puts further left is not believed)."""
     peer = request.client.host if request.client else "unknown"
-    nets = _networks(app_state(request).config.trusted_proxies)
+    nets = trusted_networks(app_state(request).config.trusted_proxies)
     if not nets or not _trusted(peer, nets):
         return peer
     hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",") if h.strip()]

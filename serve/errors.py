@@ -47,9 +47,11 @@ def busy_response() -> JSONResponse:
                         status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+DISK_FULL = "the server's disk is full: nothing of this request was stored; tell the administrator"
+
+
 def disk_full_response() -> JSONResponse:
-    return JSONResponse({"detail": "the server's disk is full: nothing was stored; tell the administrator"},
-                        status_code=507)
+    return JSONResponse({"detail": DISK_FULL}, status_code=507)
 
 
 class ApiError(Exception):

@@ -13,13 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from pipeline.images import IMAGE_SUFFIXES
-from serve.errors import ApiError
+from serve.errors import DISK_FULL, ApiError
 from serve.storage import BlobStore, BlobWriter, FileTooLarge, Staged, disk_full, keep_temp
 
 MAX_FIELD_BYTES = 64 * 1024
-
-
-DISK_FULL = "the server's disk is full: the upload was refused and nothing of it was kept; tell the administrator"
 
 
 def disk_full_error(exc: BaseException) -> ApiError:
