@@ -175,3 +175,29 @@ def test_busy_database_answers_503_with_retry_after(live_small: LiveServer) -> N
         holder.execute("ROLLBACK")
         holder.close()
     assert admin.post("/api/tickets/escalate").status_code == 200
+
+
+def test_postgres_lock_timeout_answers_503(pg_server: Any, tmp_path: Path) -> None:
+    """PostgreSQL: a row lock held longer than serve_db_busy_timeout_s is a 503, not a wait without end."""
+    from serve_helpers import make_db_url
+
+    url = make_db_url("postgresql", pg_server, tmp_path)
+    live = LiveServer(serve_config(tmp_path, url, db_busy_timeout_s=1.0, workers=0), fake_processor()).start()
+    try:
+        from serve_helpers import seed_ticket
+
+        seed_ticket(live, "tk-locked", state="pending_review")
+        rev = live.client("reviewer")
+        import psycopg
+
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn) as holder:
+            holder.execute("SELECT id FROM tickets WHERE id = 'tk-locked' FOR UPDATE")  # another reviewer mid-way
+            t0 = time.monotonic()
+            r = rev.post("/api/tickets/tk-locked/transition", json={"to": "confirmed"})
+            assert r.status_code == 503 and r.headers.get("Retry-After"), r.text
+            assert time.monotonic() - t0 < 10
+            holder.rollback()
+        assert rev.post("/api/tickets/tk-locked/transition", json={"to": "confirmed"}).status_code == 200
+    finally:
+        live.stop()
