@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,6 +29,11 @@ class ZipLimits:
     max_total_bytes: int = 64 * 1024**3  # uncompressed
     max_member_bytes: int = 2 * 1024**3
     max_ratio: float = 200.0  # JPEGs barely compress; 1000:1 is a bomb
+    # The whole archive: many small members each under the per-member check add up (1,000
+    # members of 1 MB of zeros is a 1 MB zip). Photos barely compress, so the total may be
+    # at most this many times the archive's size (plus a small allowance for tiny zips).
+    max_total_ratio: float = 20.0
+    total_ratio_allowance: int = 64 * 1024**2
 
 
 def _check_name(zip_path: Path, name: str) -> PurePosixPath:
@@ -53,6 +59,8 @@ def check_zip(zip_path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.Z
         raise UnsafeZipError(zip_path, f"{len(infos)} members exceed the limit of {limits.max_members}")
     total = 0
     images = []
+    archive_size = Path(zip_path).stat().st_size
+    ratio_cap = archive_size * limits.max_total_ratio + limits.total_ratio_allowance
     for info in infos:
         _check_name(zip_path, info.filename)
         # Unix mode in the high 16 bits; many tools store permission bits without a file
@@ -69,6 +77,9 @@ def check_zip(zip_path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.Z
         total += info.file_size
         if total > limits.max_total_bytes:
             raise UnsafeZipError(zip_path, f"archive inflates to more than {limits.max_total_bytes} bytes")
+        if total > ratio_cap:
+            raise UnsafeZipError(zip_path, f"archive of {archive_size} bytes inflates to more than {int(ratio_cap)} bytes "
+                                           f"({limits.max_total_ratio:.0f}x its size): a decompression bomb")
         if PurePosixPath(info.filename).suffix.lower() in IMAGE_SUFFIXES and not PurePosixPath(info.filename).name.startswith("._"):
             images.append(info)
     return sorted(images, key=lambda i: i.filename)
@@ -78,15 +89,22 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ZipLimits = 
     """Inflate one member, stopping as soon as it exceeds its declared size (a lying header)."""
     cap = min(info.file_size, limits.max_member_bytes)
     chunks, got = [], 0
-    with zf.open(info) as fh:
-        while True:
-            block = fh.read(1 << 20)
-            if not block:
-                break
-            got += len(block)
-            if got > cap:
-                raise UnsafeZipError(zf.filename or "<zip>", f"member {info.filename!r} inflates beyond its declared size")
-            chunks.append(block)
+    try:
+        with zf.open(info) as fh:
+            while True:
+                block = fh.read(1 << 20)
+                if not block:
+                    break
+                got += len(block)
+                if got > cap:
+                    raise UnsafeZipError(zf.filename or "<zip>", f"member {info.filename!r} inflates beyond its declared size")
+                chunks.append(block)
+    except UnsafeZipError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        # A damaged member (bad CRC, truncated or corrupt deflate data), an encrypted one, or
+        # an unsupported compression method: the archive is refused, naming the member.
+        raise UnsafeZipError(zf.filename or "<zip>", f"member {info.filename!r} is damaged or unreadable ({exc})") from None
     return b"".join(chunks)
 
 

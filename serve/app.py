@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -15,15 +15,18 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 import heyan.serve.errors as errors
+from heyan.serve.bodylimit import BodyLimit
 from heyan.serve.bootstrap import ensure_admin
 from heyan.serve.clock import Clock
 from heyan.serve.config import HEYAN_VERSION, ServeConfig
 from heyan.serve.db import Database
-from heyan.serve.deps import no_nul
+from heyan.serve.deps import no_nul, trusted_networks
+from heyan.serve.headers import SecurityHeaders
 from heyan.serve.migrate import current_revision, upgrade
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.ratelimit import LoginLimiter
 from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
+from heyan.serve.routers.edge import EDGE_JSON_LIMIT
 from heyan.serve.schemas import Health, ViewerConfig
 from heyan.serve.state import AppState
 from heyan.serve.storage import BlobStore
@@ -33,11 +36,34 @@ STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("heyan.serve")
 
 
+DEFAULT_BODY_LIMIT = 4 * 1024 * 1024  # JSON of people's requests: logins, transitions, users (10,000 segments)
+
+
+def body_limits(config: ServeConfig) -> Callable[[str, str], int | None]:
+    """The largest body each endpoint accepts (None: the route limits its own stream)."""
+
+    def limit(method: str, path: str) -> int | None:
+        if path == "/api/flights" or path.startswith("/api/edge/media/"):
+            return None  # streamed to disk with max_upload_bytes / max_photo_bytes (serve.uploads, routers.edge)
+        if path.startswith("/api/edge/"):
+            return EDGE_JSON_LIMIT
+        if path == "/api/rivers":
+            return config.max_json_bytes
+        if path.startswith("/api/tickets/") and path.endswith("/rectify"):
+            return config.max_photo_bytes + 64 * 1024
+        return DEFAULT_BODY_LIMIT
+
+    return limit
+
+
 def create_app(config: ServeConfig, clock: Clock | None = None, processor: FlightProcessor | None = None,
                announce: bool = True) -> FastAPI:
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    st = AppState(config=config, db=Database(config.database_url), store=BlobStore(config.data_dir / "store"),
-                  clock=clock or Clock(), limiter=LoginLimiter(config.login_max_failures, config.login_window_s),
+    trusted_networks(config.trusted_proxies)  # a bad serve_trusted_proxies entry fails the start, not a login
+    st = AppState(config=config, db=Database(config.database_url, config.db_busy_timeout_s),
+                  store=BlobStore(config.data_dir / "store"), clock=clock or Clock(),
+                  limiter=LoginLimiter(config.login_max_failures, config.login_window_s,
+                                       config.login_max_address_failures),
                   processor=processor or FlightProcessor(config.detector, config.rules_path))
 
     @asynccontextmanager
@@ -66,6 +92,8 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                   description="JSON API of `heyan serve`; see docs/serve.md.", dependencies=[Depends(no_nul)])
     app.state.heyan = st
     errors.install(app)
+    app.add_middleware(BodyLimit, limit_for=body_limits(config))
+    app.add_middleware(SecurityHeaders, config=config)  # outermost of ours: every answer gets them
 
     @app.get("/api/health", response_model=Health, tags=["health"], summary="Liveness and schema revision (no login)")
     def health(request: Request) -> Health:

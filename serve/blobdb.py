@@ -3,12 +3,17 @@ the same photo at the same time must both succeed."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.serve.tables import Blob, utcnow
+
+if TYPE_CHECKING:
+    from heyan.serve.state import AppState
 
 
 def ensure_blobs(db: Session, rows: Iterable[tuple[str, int, str]]) -> None:
@@ -29,6 +34,23 @@ def ensure_blobs(db: Session, rows: Iterable[tuple[str, int, str]]) -> None:
     for i in range(0, len(rows), 500):
         chunk = [{"sha256": s, "size": n, "content_type": c, "created_at": now} for s, n, c in rows[i:i + 500]]
         db.execute(insert(Blob).values(chunk).on_conflict_do_nothing(index_elements=["sha256"]))
+
+
+def take_back(st: AppState, created: Iterable[str]) -> None:
+    """After a failed write: remove the files this request put into the store, unless a row
+    references them by now (another upload of the same photo). Never raises."""
+    created = list(created)
+    if not created:
+        return
+    try:
+        with st.db.session(write=False) as db:
+            kept = set(db.scalars(sa.select(Blob.sha256).where(Blob.sha256.in_(created))))
+    except Exception:  # noqa: BLE001 - the database is the problem: keep the files (harmless duplicates)
+        logging.getLogger("heyan.serve").warning("could not check %d new files after a failed upload", len(created))
+        return
+    for sha in created:
+        if sha not in kept:
+            st.store.remove(sha)
 
 
 def content_type(name: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from importlib.metadata import version
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from heyan.models.settings import DetectorSettings
 
@@ -34,9 +34,12 @@ class ServeConfig(BaseModel):
     job_lease_s: float = Field(120.0, gt=0, description="A running job whose worker has not renewed its lease for this long is requeued.")
     job_max_attempts: int = Field(3, ge=1, description="A job that failed (or whose worker died) this many times stays failed.")
     session_hours: float = Field(12.0, gt=0, description="Browser session lifetime, hours.")
-    cookie_secure: bool = Field(False, description="Mark the session cookie Secure (set when served over HTTPS).")
-    login_max_failures: int = Field(5, ge=1, description="Failed logins per user or per IP within login_window_s before 429.")
+    cookie_secure: bool = Field(False, description="The server is reached over HTTPS (behind a TLS proxy): cookies are marked Secure and browsers are told to keep to HTTPS (Strict-Transport-Security).")
+    login_max_failures: int = Field(5, ge=1, description="Failed logins for one account within login_window_s before that account gets 429.")
     login_window_s: float = Field(60.0, gt=0, description="Login rate-limit window, seconds.")
+    login_max_address_failures: int = Field(20, ge=1, description="Failed logins from one client address (any account) within login_window_s before that address gets 429.")
+    trusted_proxies: tuple[str, ...] = Field((), description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed for the client address (settings: serve_trusted_proxies, comma-separated); empty: the peer address is the client.")
+    db_busy_timeout_s: float = Field(30.0, gt=0, description="How long a request waits for a busy database (SQLite write lock, PostgreSQL lock) before answering 503 with Retry-After.")
     escalation_interval_s: float = Field(300.0, ge=0, description="How often the server checks for overdue tickets to escalate (0: only via the API).")
     rules_path: Path | None = Field(None, description="Rules YAML used by the server's flight processing (default: the shipped table).")
     detector: DetectorSettings = Field(default_factory=DetectorSettings,
@@ -44,6 +47,14 @@ class ServeConfig(BaseModel):
     tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps, e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none; the river network is the map).")
     edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
     edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        # The environment and the flat settings give one comma-separated text.
+        if isinstance(value, str):
+            return tuple(x.strip() for x in value.split(",") if x.strip())
+        return value
 
     @property
     def model(self) -> str:

@@ -3,9 +3,11 @@ check, personal bearer token, or device token), and role checks by permission na
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import ipaddress
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -32,6 +34,37 @@ DbId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 def app_state(request: Request) -> AppState:
     return request.app.state.heyan
+
+
+@lru_cache(maxsize=16)
+def trusted_networks(trusted: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(t, strict=False) for t in trusted)
+
+
+def _trusted(addr: str, nets: Iterable[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr.strip())
+    except ValueError:
+        return False
+    return any(ip in n for n in nets)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address: the peer's, unless the peer is a configured trusted proxy
+    (``serve_trusted_proxies``); then the nearest address in X-Forwarded-For that is not
+    itself a trusted proxy (what a client puts further left is not believed)."""
+    peer = request.client.host if request.client else "unknown"
+    nets = trusted_networks(app_state(request).config.trusted_proxies)
+    if not nets or not _trusted(peer, nets):
+        return peer
+    hops = [h.strip() for v in request.headers.getlist("x-forwarded-for") for h in v.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, nets):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # garbage from the proxy chain: fall back to the proxy itself
+    return hops[0] if hops else peer
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:

@@ -5,7 +5,9 @@ The detector is loaded once per server and shared by the worker threads."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -16,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from heyan.models.settings import DetectorSettings
 from heyan.pipeline.geo.rivers import RiverNetwork
@@ -192,6 +196,30 @@ class FlightProcessor:
             st = os.stat(path)
             model_id = f"{path}:{st.st_size}:{st.st_mtime_ns}"
         rules = Path(self.rules_path) if self.rules_path else DEFAULT_RULES_PATH
-        parts = [HEYAN_VERSION, str(model_id), repr(self.settings), hashlib.sha256(rules.read_bytes()).hexdigest(),
-                 network.source, repr(options)]
+        parts = [HEYAN_VERSION, str(model_id), canonical(self.settings), hashlib.sha256(rules.read_bytes()).hexdigest(),
+                 network.source, canonical(options)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _plain(v: Any) -> Any:
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {"__type__": type(v).__name__, **{f.name: _plain(getattr(v, f.name)) for f in dataclasses.fields(v)}}
+    if isinstance(v, BaseModel):  # the detector settings
+        return {"__type__": type(v).__name__, **{name: _plain(getattr(v, name)) for name in type(v).model_fields}}
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(v, (set, frozenset)):  # iteration order differs between processes (hash seed)
+        return sorted((_plain(x) for x in v), key=lambda x: json.dumps(x, sort_keys=True, default=str))
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, float):
+        return repr(v)
+    if v is None or isinstance(v, (str, int, bool)):
+        return v
+    return str(v)  # paths, enums
+
+
+def canonical(options: Any) -> str:
+    """The same text for equal options (or settings) in every process: sets sorted, keys sorted (``repr``
+    of a frozenset follows the process's hash seed, so a restarted server saw a new key)."""
+    return json.dumps(_plain(options), sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -3,13 +3,15 @@ contract with the web viewer and API clients: change them only with docs/serve.m
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from heyan.pipeline.tickets.rules import EDGE_EVENT_KINDS
+from heyan.serve.permissions import PERMISSIONS
 
 Role = Literal["admin", "reviewer", "chief", "operator", "viewer"]
 State = Literal["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"]
@@ -54,6 +56,11 @@ class UserOut(BaseModel):
     segments: list[str]
     active: bool
     created_at: datetime
+
+    @computed_field(description="What this role may do (serve.permissions): the viewer shows only these actions.")  # type: ignore[prop-decorator]
+    @property
+    def permissions(self) -> list[str]:
+        return sorted(p for p, roles in PERMISSIONS.items() if self.role in roles)
 
 
 class LoginOut(BaseModel):
@@ -158,6 +165,20 @@ def clean_json(v: Any, depth: int = 0) -> Any:
     return v
 
 
+# Stored sizes: an event's details and a heartbeat are kept as sent, within these bounds.
+EDGE_DETAILS_MAX = 16 * 1024
+EDGE_HEALTH_MAX = 64 * 1024
+EDGE_TEXT_MAX = 2000
+
+
+def json_size(v: Any) -> int:
+    return len(json.dumps(v, ensure_ascii=False, default=str).encode("utf-8"))
+
+
+def _cap_text(v: Any) -> Any:
+    return v[:EDGE_TEXT_MAX] if isinstance(v, str) else v
+
+
 class EdgeIn(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -210,6 +231,13 @@ class EdgeEventIn(EdgeIn):
     def _details(cls, v: Any) -> Any:
         return {} if v is None else v
 
+    @field_validator("details")
+    @classmethod
+    def _details_size(cls, v: dict[str, Any]) -> dict[str, Any]:
+        # Kept, not refused (a box drops a refused event for good): too big, only its size is.
+        n = json_size(v)
+        return v if n <= EDGE_DETAILS_MAX else {"truncated": True, "bytes": n, "limit": EDGE_DETAILS_MAX}
+
     @model_validator(mode="after")
     def _position(self) -> EdgeEventIn:
         # An impossible position is no position: the event is kept (as "no_position").
@@ -246,6 +274,23 @@ class EdgeHeartbeatIn(EdgeIn):
     auth_error: str | None = None
     uploader_error: str | None = None
     cameras: dict[str, dict[str, Any]] | None = None
+
+    @field_validator("last_error", "auth_error", "uploader_error", mode="before")
+    @classmethod
+    def _texts(cls, v: Any) -> Any:
+        return _cap_text(v)
+
+    @model_validator(mode="after")
+    def _health_size(self) -> EdgeHeartbeatIn:
+        # Stored as sent and shown in GET /api/devices: past the cap, only the checked
+        # scalar fields are kept, with a note of the size.
+        n = json_size(self.model_dump(mode="json"))
+        if n > EDGE_HEALTH_MAX:
+            if self.__pydantic_extra__:
+                self.__pydantic_extra__.clear()
+            self.cameras = None
+            self.__pydantic_extra__ = {"truncated": True, "bytes": n, "limit": EDGE_HEALTH_MAX}
+        return self
 
 
 class EdgeHeartbeatOut(BaseModel):

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -29,6 +33,54 @@ def verify_password(stored: str | None, password: str) -> bool:
         return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt"
+PASSPHRASE = 20  # this long, a password is a passphrase: common words in it are fine
+_SEQUENCES = ("0123456789", "abcdefghijklmnopqrstuvwxyz", "qwertyuiop", "asdfghjkl", "zxcvbnm", "1qaz2wsx3edc")
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(x.strip().lower() for x in lines if x.strip() and not x.startswith("#"))
+
+
+def _norm(s: str) -> str:
+    """Lower case, letters and digits only (so 'Admin-2024!' and 'admin2024' compare equal)."""
+    s = unicodedata.normalize("NFKC", s).lower()
+    return "".join(ch for ch in s if ch.isalnum())
+
+
+def _sequence(s: str) -> bool:
+    """Runs along the digits, the alphabet or a keyboard row, either way ('12345678', 'zyxwvuts')."""
+    return len(s) >= 4 and any(s in seq or s in seq[::-1] for seq in _SEQUENCES)
+
+
+def password_problem(password: str, username: str = "", full_name: str | None = None) -> str | None:
+    """Why a new password is refused, or None. Length at least MIN_PASSWORD; not one of the
+    commonly guessed passwords (``data/common-passwords.txt``, also with digits and symbols
+    added at the end); not a run or a repetition; not made from the user's own name. No
+    composition rules: a long passphrase of plain words is the best password there is."""
+    if len(password) < MIN_PASSWORD:
+        return f"the password must have at least {MIN_PASSWORD} characters"
+    low = password.strip().lower()
+    norm = _norm(password)
+    stem = re.sub(r"[\d\W_]+$", "", low)
+    common = common_passwords()
+    if len(password) < PASSPHRASE:
+        if low in common or norm in common or (stem and stem in common):
+            return "this password is on the list of commonly guessed passwords; choose another (a few unrelated words make a good one)"
+        if len(set(norm)) <= 2 or _sequence(norm) or (norm and norm.isdigit() and len(norm) < 12):
+            return "the password is a run, a repetition or a short number; choose another (a few unrelated words make a good one)"
+    for name in (username, full_name or ""):
+        n = _norm(name)
+        if len(n) < 3:
+            continue
+        rest = norm.replace(n, "") if n in norm else None
+        if norm == n[::-1] or (rest is not None and (len(rest) < 6 or rest in common or len(set(rest)) <= 2)):
+            return "the password is made from the user's own name; choose another"
+    return None
 
 
 def new_token(prefix: str = "") -> str:

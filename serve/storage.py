@@ -8,10 +8,12 @@ the same methods (see DESIGN.md, "Growing past one machine")."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -21,8 +23,28 @@ _SHA = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1 << 20
 
 
+@dataclass
+class Staged:
+    """A file written and hashed but not yet in the store (a temporary file under the
+    store's tmp folder): ``BlobStore.publish`` moves it in, ``discard`` drops it. Uploads
+    stage everything first and publish only with the database rows that reference it, so a
+    refused or interrupted upload leaves no file behind."""
+
+    sha256: str
+    size: int
+    path: Path
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 class BlobWriter:
-    """Write a file in chunks while hashing it; ``commit`` moves it to its content address."""
+    """Write a file in chunks while hashing it; ``commit`` moves it to its content address,
+    ``stage`` keeps it aside for ``BlobStore.publish``."""
 
     def __init__(self, store: BlobStore, limit: int | None = None) -> None:
         self.store = store
@@ -46,19 +68,18 @@ class BlobWriter:
         """The hash of what was written so far (to check a claimed hash before committing)."""
         return self._hash.hexdigest()
 
-    def commit(self) -> tuple[str, int]:
+    def stage(self) -> Staged:
+        """Finish writing (flushed to disk) without storing: the caller publishes or discards it."""
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
         self.closed = True
-        sha = self._hash.hexdigest()
-        target = self.store.path(sha)
-        if target.exists():  # already stored: the content is the same by definition
-            self._tmp.unlink(missing_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._tmp, target)
-        return sha, self.size
+        return Staged(self._hash.hexdigest(), self.size, self._tmp)
+
+    def commit(self) -> tuple[str, int]:
+        staged = self.stage()
+        self.store.publish(staged)
+        return staged.sha256, staged.size
 
     def abort(self) -> None:
         if not self.closed:
@@ -104,6 +125,31 @@ class BlobStore:
 
     def writer(self, limit: int | None = None) -> BlobWriter:
         return BlobWriter(self, limit)
+
+    def stage_bytes(self, data: bytes) -> Staged:
+        with self.writer() as w:
+            w.write(data)
+            return w.stage()
+
+    def publish(self, staged: Staged) -> bool:
+        """Move a staged file to its content address; True if this created the stored file
+        (False: the store had it already, the staged copy is dropped)."""
+        target = self.path(staged.sha256)
+        if target.exists():  # already stored: the content is the same by definition
+            staged.discard()
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged.path, target)
+        return True
+
+    def remove(self, sha: str) -> None:
+        """Take back a file this process just published (its database rows were not written)."""
+        if self.valid(sha):
+            self.path(sha).unlink(missing_ok=True)
+
+    def files(self) -> list[str]:
+        """Every stored file's sha256 (tests, checks)."""
+        return sorted(p.name for p in self.blob_dir.glob("*/*/*") if p.is_file())
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         with self.writer() as w:

@@ -134,8 +134,8 @@ class EdgeEvent(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the box's clock
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    snapshot_sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    crop_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    snapshot_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    crop_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # first POST (server clock)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # newest state stored
@@ -148,6 +148,16 @@ class EdgeEvent(Base):
     segment_id: Mapped[str | None] = mapped_column(sa.String(128))
     network_version: Mapped[int | None] = mapped_column(sa.ForeignKey("river_networks.version"))
     ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+
+
+class DeviceMedia(Base):
+    """Which device uploaded which snapshot: an event may attach only media its own box sent
+    (blobs are shared by content, so the blob row cannot say)."""
+
+    __tablename__ = "device_media"
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.ForeignKey("blobs.sha256"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # --------------------------------------------------------------------------- files, rivers, flights
@@ -267,8 +277,8 @@ class Ticket(Base):
     escalations: Mapped[int] = mapped_column(sa.Integer, default=0)
     n_views: Mapped[int] = mapped_column(sa.Integer, default=1)
     best_image: Mapped[str | None] = mapped_column(sa.String(512))
-    best_photo_sha: Mapped[str | None] = mapped_column(sa.String(64))
-    best_crop_sha: Mapped[str | None] = mapped_column(sa.String(64))
+    best_photo_sha: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    best_crop_sha: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     best_box: Mapped[list[float] | None] = mapped_column(sa.JSON)
     properties: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)  # the pipeline's Feature properties
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -293,8 +303,8 @@ class Evidence(Base):
     flight_id: Mapped[str | None] = mapped_column(sa.String(64))
     find_id: Mapped[str | None] = mapped_column(sa.String(256))
     image_name: Mapped[str | None] = mapped_column(sa.String(512))
-    photo_sha: Mapped[str | None] = mapped_column(sa.String(64))
-    crop_sha: Mapped[str | None] = mapped_column(sa.String(64))
+    photo_sha: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    crop_sha: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     box: Mapped[list[float] | None] = mapped_column(sa.JSON)
     score: Mapped[float | None] = mapped_column(sa.Float)
     lat: Mapped[float | None] = mapped_column(sa.Float)

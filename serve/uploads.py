@@ -13,10 +13,14 @@ from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from heyan.pipeline.images import IMAGE_SUFFIXES
-from heyan.serve.errors import ApiError
-from heyan.serve.storage import BlobStore, BlobWriter, FileTooLarge, keep_temp
+from heyan.serve.errors import DISK_FULL, ApiError
+from heyan.serve.storage import BlobStore, BlobWriter, FileTooLarge, Staged, disk_full, keep_temp
 
 MAX_FIELD_BYTES = 64 * 1024
+
+
+def disk_full_error(exc: BaseException) -> ApiError:
+    return ApiError(507, DISK_FULL)
 
 
 @dataclass
@@ -24,6 +28,7 @@ class ReceivedPhoto:
     name: str
     sha256: str
     size: int
+    staged: Staged  # not in the store until the flight's rows are written (serve.routers.flights)
 
 
 @dataclass
@@ -43,8 +48,11 @@ class Received:
     total_bytes: int = 0
 
     def cleanup(self) -> None:
+        """Drop the temporary files (a published photo's is gone already)."""
         for z in self.zips:
             z.path.unlink(missing_ok=True)
+        for ph in self.photos:
+            ph.staged.discard()
 
 
 def clean_name(raw: str) -> str:
@@ -129,6 +137,10 @@ async def receive_flight(request: Request, store: BlobStore, max_total: int, max
                 part.writer.write(chunk)
             except FileTooLarge as exc:
                 fail(ApiError(413, f"{part.filename}: larger than the limit of {exc.limit} bytes"))
+            except OSError as exc:
+                if not disk_full(exc):
+                    raise
+                fail(disk_full_error(exc))
         elif part.kind == "field":
             part.value += chunk
             if len(part.value) > MAX_FIELD_BYTES:
@@ -141,8 +153,15 @@ async def receive_flight(request: Request, store: BlobStore, max_total: int, max
                 part.writer.abort()
             return
         if part.kind == "photo" and part.writer is not None:
-            sha, size = part.writer.commit()
-            got.photos.append(ReceivedPhoto(part.filename or "photo", sha, size))
+            try:
+                staged = part.writer.stage()
+            except OSError as exc:
+                part.writer.abort()
+                if not disk_full(exc):
+                    raise
+                fail(disk_full_error(exc))
+                return
+            got.photos.append(ReceivedPhoto(part.filename or "photo", staged.sha256, staged.size, staged))
         elif part.kind == "zip" and part.writer is not None:
             sha, size, tmp = keep_temp(part.writer)
             got.zips.append(ReceivedZip(part.filename or "flight.zip", sha, size, tmp))
@@ -171,8 +190,13 @@ async def receive_flight(request: Request, store: BlobStore, max_total: int, max
                 fail(ApiError(400, "the upload ended in the middle of a file (connection cut?)"))
     except ApiError:
         raise
+    except OSError as exc:
+        fail(disk_full_error(exc) if disk_full(exc) else ApiError(400, f"upload failed: {exc}"))
     except Exception as exc:  # python-multipart raises its own errors on a malformed body
         fail(ApiError(400, f"malformed multipart body: {exc}"))
+    except BaseException:  # cancelled: nothing received is kept
+        got.cleanup()
+        raise
     finally:
         part = state["part"]
         if isinstance(part, _Part) and part.writer is not None and not part.writer.closed:

@@ -43,9 +43,21 @@ LEDGER_COLUMNS: list[tuple[str, str, str]] = [
 GCJ_COLUMNS = [("lat_gcj02", "纬度(GCJ-02)", "latitude GCJ-02"), ("lon_gcj02", "经度(GCJ-02)", "longitude GCJ-02")]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula: text starting with = + - @ (or
+    their full-width forms, a tab or a line break) gets a leading apostrophe, as Excel's
+    own "text" marker (photo names and reasons come from uploads). Numbers are kept."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _cell(t: TicketRecord, key: str) -> Any:
     value = round(getattr(t, key), 7) if key in ("lat", "lon") else t.value(key)
-    return "" if value is None else value
+    return "" if value is None else safe_cell(value)
 
 
 def ledger_rows(tickets: Sequence[TicketRecord], gcj02: bool = False) -> tuple[list[str], list[list[Any]]]:
@@ -79,6 +91,9 @@ def write_xlsx(path: Path, tickets: Sequence[TicketRecord], gcj02: bool = False,
         cell.alignment = Alignment(horizontal="center")
     for r in rows:
         ws.append(r)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text (openpyxl reads "=..." as one)
     ws.freeze_panes = "A2"
     for i, h in enumerate(header, 1):
         width = max([len(str(h)) * 2] + [len(str(r[i - 1])) for r in rows[:200]] + [6])

@@ -30,7 +30,7 @@ from heyan.pipeline.tickets.finds import Find
 from heyan.pipeline.tickets.rules import EVENT_CLASSES, Decision, RuleSet
 from heyan.serve.importer import seen_again_note, ticket_values
 from heyan.serve.processing import FlightProcessor
-from heyan.serve.tables import Blob, Device, EdgeEvent, Evidence, RiverNetworkVersion, Ticket
+from heyan.serve.tables import Device, DeviceMedia, EdgeEvent, Evidence, RiverNetworkVersion, Ticket
 from heyan.serve.workflow import OPEN_STATES, SYSTEM_ACTOR, record
 
 _FLIGHT = IngestOptions()  # the flights' settings: the same river distance and dedup gate
@@ -98,9 +98,10 @@ def _last_time(ev: EdgeEvent) -> datetime:
     return max(t for t in (ev.started_at, ev.updated_at, ev.ended_at) if t is not None)
 
 
-def _media(db: Session, sha: str | None) -> str | None:
-    """A snapshot the server has (the box PUTs it before the event; one refused is absent)."""
-    return sha if sha and db.get(Blob, sha) is not None else None
+def _media(db: Session, device: Device, sha: str | None) -> str | None:
+    """A snapshot this box uploaded (it PUTs it before the event; one refused is absent). A
+    hash of someone else's file (a flight photo, another box's snapshot) is not attached."""
+    return sha if sha and db.get(DeviceMedia, (device.id, sha)) is not None else None
 
 
 def _serialize(db: Session) -> None:
@@ -148,8 +149,8 @@ def _evidence(db: Session, ticket_id: str, ev: EdgeEvent, device: Device, kind: 
         db.add(row)
     label = camera_label(device, ev)
     row.image_name = label
-    row.photo_sha = _media(db, ev.snapshot_sha256)
-    row.crop_sha = _media(db, ev.crop_sha256)
+    row.photo_sha = _media(db, device, ev.snapshot_sha256)
+    row.crop_sha = _media(db, device, ev.crop_sha256)
     row.box = ev.box
     row.score = ev.score
     row.lat, row.lon, row.error_m = pos
@@ -169,7 +170,7 @@ def _create(db: Session, ev: EdgeEvent, device: Device, draft: TicketDraft, deci
                                           "event_id": ev.event_id, "outfall_id": ev.outfall_id})
     t = Ticket(id=draft.id, flight_id=None, state="pending_review", found_at=ev.started_at, created_at=ctx.now,
                updated_at=ctx.now, last_seen_at=_last_time(ev), best_image=label,
-               best_photo_sha=_media(db, ev.snapshot_sha256), best_crop_sha=_media(db, ev.crop_sha256),
+               best_photo_sha=_media(db, device, ev.snapshot_sha256), best_crop_sha=_media(db, device, ev.crop_sha256),
                **ticket_values(rec, ctx.version))
     db.add(t)
     db.flush()

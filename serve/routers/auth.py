@@ -3,38 +3,34 @@ API tokens."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from heyan.serve.deps import CSRF_COOKIE, SESSION_COOKIE, DbId, Principal, app_state, get_db, require
+from heyan.serve.deps import CSRF_COOKIE, SESSION_COOKIE, DbId, Principal, app_state, client_ip, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas import LoginIn, LoginOut, Ok, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
-from heyan.serve.security import PERSONAL_PREFIX, hash_password, new_token, token_hash, verify_password
+from heyan.serve.security import PERSONAL_PREFIX, hash_password, new_token, password_problem, token_hash, verify_password
 from heyan.serve.tables import ApiToken, User, WebSession
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post("/login", response_model=LoginOut, summary="Log in: sets the session and CSRF cookies")
 def login(body: LoginIn, request: Request, response: Response, db: Session = Depends(get_db)) -> LoginOut:
     st = app_state(request)
-    keys = (f"user:{body.username.lower()}", f"ip:{_client_ip(request)}")
-    wait = st.limiter.retry_after(*keys)
-    if wait > 0:
+    keys = (f"user:{body.username.lower()}", f"ip:{client_ip(request)}")
+    # Check and count in one step: this attempt counts as a failure until it succeeds.
+    wait, attempt = st.limiter.begin(*keys)
+    if attempt is None:
         raise ApiError(429, f"too many failed logins; try again in {int(wait) + 1} s",
                        {"Retry-After": str(int(wait) + 1)})
     user = db.scalar(sa.select(User).where(User.username == body.username))
     if not verify_password(user.password_hash if user else None, body.password) or user is None or not user.active:
-        st.limiter.failed(*keys)
         raise ApiError(401, "wrong username or password")
-    st.limiter.reset(keys[0])
+    st.limiter.succeeded(attempt, reset=(keys[0],))
     now = st.clock.now()
     cookie, csrf = new_token(), new_token()
     expires = now + timedelta(hours=st.config.session_hours)
@@ -65,17 +61,29 @@ def me(p: Principal = Depends(require("self"))) -> UserOut:
 
 
 @router.post("/password", response_model=Ok, summary="Change one's own password")
-def change_password(body: PasswordChangeIn, p: Principal = Depends(require("self")), db: Session = Depends(get_db)) -> Ok:
+def change_password(body: PasswordChangeIn, request: Request, p: Principal = Depends(require("self")),
+                    db: Session = Depends(get_db)) -> Ok:
     user = db.get(User, p.user.id)
     assert user is not None
     if not verify_password(user.password_hash, body.old_password):
         raise ApiError(403, "the old password is wrong")
+    if (why := password_problem(body.new_password, user.username, user.full_name)) is not None:
+        raise ApiError(422, f"password refused: {why}")
     user.password_hash = hash_password(body.new_password)
-    # Other sessions of this user end: a changed password is often a suspected leak.
+    # Other sessions and every personal API token of this user end: a changed password is
+    # often a suspected leak, and a token made with the old one must not outlive it.
     db.execute(sa.delete(WebSession).where(WebSession.user_id == user.id,
                                            WebSession.id != (p.session.id if p.session else "")))
+    revoke_tokens(db, user.id, app_state(request).clock.now())
     db.commit()
     return Ok()
+
+
+def revoke_tokens(db: Session, user_id: int, now: datetime) -> int:
+    """Revoke every live personal API token of a user; returns how many."""
+    r = db.execute(sa.update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                   .values(revoked_at=now))
+    return int(r.rowcount or 0)
 
 
 @router.get("/tokens", response_model=list[TokenOut], summary="Own personal API tokens")

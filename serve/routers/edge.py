@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import heyan.serve.edge.devices as edge_devices
 import heyan.serve.edge.events as edge_events
-from heyan.serve.blobdb import ensure_blobs
+from heyan.serve.blobdb import ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, device_only, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas import (
@@ -31,8 +31,8 @@ from heyan.serve.schemas import (
     EventKind,
 )
 from heyan.serve.state import AppState
-from heyan.serve.storage import FileTooLarge
-from heyan.serve.tables import Device, EdgeEvent
+from heyan.serve.storage import FileTooLarge, Staged
+from heyan.serve.tables import Device, DeviceMedia, EdgeEvent
 from heyan.serve.ticket_views import url
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])
@@ -55,10 +55,25 @@ def edge_json_size(request: Request) -> None:
 # --------------------------------------------------------------------------- snapshots
 
 
-def _register_blob(st: AppState, sha: str, size: int, ctype: str) -> None:
-    with st.db.session() as db:
-        ensure_blobs(db, [(sha, size, ctype)])
-        db.commit()
+def _register_media(st: AppState, staged: Staged, ctype: str, device_id: int) -> bool:
+    """The blob row, this device's claim on it, and the file into the store, in one short
+    transaction (the file is taken back if the rows are not written). True: a new file."""
+    created = False
+    try:
+        with st.db.session() as db:
+            ensure_blobs(db, [(staged.sha256, staged.size, ctype)])
+            if db.get(DeviceMedia, (device_id, staged.sha256)) is None:
+                db.add(DeviceMedia(device_id=device_id, sha256=staged.sha256, created_at=st.clock.now()))
+            db.flush()
+            created = st.store.publish(staged)
+            db.commit()
+    except BaseException:
+        if created:
+            take_back(st, [staged.sha256])
+        raise
+    finally:
+        staged.discard()
+    return created
 
 
 @router.put("/media/{sha256}", response_model=EdgeMediaStored, status_code=201, openapi_extra={"requestBody": _MEDIA_BODY},
@@ -69,6 +84,7 @@ def _register_blob(st: AppState, sha: str, size: int, ctype: str) -> None:
 async def put_media(request: Request, response: Response, sha256: str = Path(pattern="^[0-9a-f]{64}$"),
                     p: Principal = Depends(device_only)) -> EdgeMediaStored:
     st = app_state(request)
+    assert p.device is not None
     limit = st.config.max_photo_bytes
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
@@ -84,13 +100,13 @@ async def put_media(request: Request, response: Response, sha256: str = Path(pat
         if w.sha256 != sha256:
             raise ApiError(422, f"the body's sha256 is {w.sha256}, not {sha256} as named in the path: "
                                 "the file changed or was cut short on the way")
-        existed = st.store.exists(sha256)
-        sha, size = await run_in_threadpool(w.commit)
+        staged = await run_in_threadpool(w.stage)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    await run_in_threadpool(_register_blob, st, sha, size, ctype if ctype in IMAGE_TYPES else "application/octet-stream")
-    if existed:
+    created = await run_in_threadpool(_register_media, st, staged, ctype if ctype in IMAGE_TYPES else "application/octet-stream",
+                                      p.device.id)
+    if not created:
         response.status_code = 200
-    return EdgeMediaStored(stored=not existed, sha256=sha, size=size)
+    return EdgeMediaStored(stored=created, sha256=staged.sha256, size=staged.size)
 
 
 # --------------------------------------------------------------------------- events

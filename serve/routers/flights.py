@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 import heyan.serve.jobs as jobs
 from heyan.pipeline.zipsafe import UnsafeZipError, ZipLimits, iter_zip_images
-from heyan.serve.blobdb import content_type, ensure_blobs
+from heyan.serve.blobdb import content_type, ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas import FlightDetail, FlightOut, FlightPage, FlightUploadOut, JobOut, PhotoOut
 from heyan.serve.state import AppState
+from heyan.serve.storage import Staged, disk_full
 from heyan.serve.tables import Flight, FlightPhoto, Job
-from heyan.serve.uploads import Received, receive_flight
+from heyan.serve.uploads import Received, ReceivedZip, disk_full_error, receive_flight
 
 router = APIRouter(prefix="/api/flights", tags=["flights"])
 
@@ -57,65 +58,108 @@ def _existing(db: Session, key: str) -> Flight | None:
     return db.scalar(sa.select(Flight).where(Flight.content_key == key))
 
 
-def _register(st: AppState, got: Received, who: str) -> tuple[FlightOut, bool]:
-    """Runs in a worker thread: unpack a zip into the store, then record the flight and its job."""
+def _unpack(st: AppState, z: ReceivedZip) -> list[tuple[str, Staged]]:
+    """Unpack and hash a zip's photos into staged files: no database session is open here
+    (a big zip takes many seconds and must not hold the write lock), and nothing enters the
+    store until the flight's rows are written. Refused or failed: nothing is left behind."""
     cfg = st.config
+    # Members: the photos plus some folders and stray files. Expanded size: at most the
+    # largest upload (and zipsafe's ratio to the zip's own size).
+    limits = ZipLimits(max_members=cfg.max_files + 1000, max_member_bytes=cfg.max_photo_bytes,
+                       max_total_bytes=max(cfg.max_upload_bytes, cfg.max_photo_bytes))
+    staged: list[tuple[str, Staged]] = []
+    try:
+        for name, data in iter_zip_images(z.path, limits):  # checked whole first; one photo in memory
+            staged.append((name, st.store.stage_bytes(data)))
+            if len(staged) > cfg.max_files:
+                raise ApiError(413, f"zip {z.name} holds more than {cfg.max_files} photos, the limit")
+    except BaseException as exc:
+        for _, s in staged:
+            s.discard()
+        if isinstance(exc, UnsafeZipError):
+            raise ApiError(422, f"refused zip {z.name}: {exc.reason}") from None
+        if disk_full(exc):
+            raise disk_full_error(exc) from None
+        raise
+    if not staged:
+        raise ApiError(422, f"zip {z.name} holds no photos")
+    return staged
+
+
+def _existing_out(st: AppState, key: str) -> FlightOut | None:
+    with st.db.session(write=False) as db:  # a read: takes no write lock
+        old = _existing(db, key)
+        return flight_out(db, old) if old is not None else None
+
+
+def _register(st: AppState, got: Received, who: str) -> tuple[FlightOut, bool]:
+    """Runs in a worker thread: unpack a zip (outside any transaction), then record the flight,
+    its photos and its job in one short write transaction that also moves the photos into the
+    store; if that fails, the files it moved in are taken back."""
     if len(got.zips) > 1 or (got.zips and got.photos):
         raise ApiError(422, "send either photos or exactly one .zip, not both", skipped=got.skipped)
     if not got.zips and not got.photos:
         raise ApiError(422, "no photos in the upload: send them (or one .zip) in the multipart field 'files'",
                        skipped=got.skipped)
-    photos: list[tuple[str, str, int]] = []  # (name, sha256, size)
-    with st.db.session() as db:
-        if got.zips:
-            z = got.zips[0]
-            key, source, total, default_name = z.sha256, "zip", z.size, z.name.rsplit(".", 1)[0]
-            if (old := _existing(db, key)) is not None:
-                return flight_out(db, old), True
-            limits = ZipLimits(max_members=cfg.max_files * 2 + 1000, max_member_bytes=cfg.max_photo_bytes)
+    photos: list[tuple[str, Staged]] = []  # (name, staged file)
+    if got.zips:
+        z = got.zips[0]
+        key, source, total, default_name = z.sha256, "zip", z.size, z.name.rsplit(".", 1)[0]
+        if (old := _existing_out(st, key)) is not None:
+            return old, True
+        photos = _unpack(st, z)
+    else:
+        seen: set[str] = set()
+        names: set[str] = set()
+        for ph in got.photos:
+            if ph.sha256 in seen:  # the same photo twice in one upload: once is enough
+                continue
+            seen.add(ph.sha256)
+            name = ph.name
+            if name in names:  # two different photos with one name (from two folders)
+                name = f"{ph.sha256[:8]}_{name}"
+            names.add(name)
+            photos.append((name, ph.staged))
+        key = hashlib.sha256("\n".join(sorted(seen)).encode()).hexdigest()
+        source, total = "photos", sum(s.size for _, s in photos)
+        default_name = f"flight {datetime.now().strftime('%Y-%m-%d %H:%M')}"
+        if (old := _existing_out(st, key)) is not None:
+            return old, True
+    created: list[str] = []
+    try:
+        with st.db.session() as db:
+            now = st.clock.now()
+            flight = Flight(id=f"fl-{key[:16]}", name=(got.fields.get("name") or default_name)[:256], content_key=key,
+                            source=source, n_photos=len(photos), bytes=total, uploaded_by=who, created_at=now)
             try:
-                for name, data in iter_zip_images(z.path, limits):  # checked whole first; one photo in memory
-                    sha, size = st.store.put_bytes(data)
-                    photos.append((name, sha, size))
-            except UnsafeZipError as exc:
-                raise ApiError(422, f"refused zip {z.name}: {exc.reason}") from None
-            if not photos:
-                raise ApiError(422, f"zip {z.name} holds no photos")
-            if len(photos) > cfg.max_files:
-                raise ApiError(413, f"zip {z.name} holds {len(photos)} photos; the limit is {cfg.max_files}")
-        else:
-            seen: set[str] = set()
-            names: set[str] = set()
-            for ph in got.photos:
-                if ph.sha256 in seen:  # the same photo twice in one upload: once is enough
-                    continue
-                seen.add(ph.sha256)
-                name = ph.name
-                if name in names:  # two different photos with one name (from two folders)
-                    name = f"{ph.sha256[:8]}_{name}"
-                names.add(name)
-                photos.append((name, ph.sha256, ph.size))
-            key = hashlib.sha256("\n".join(sorted(seen)).encode()).hexdigest()
-            source, total = "photos", sum(p[2] for p in photos)
-            default_name = f"flight {datetime.now().strftime('%Y-%m-%d %H:%M')}"
-            if (old := _existing(db, key)) is not None:
-                return flight_out(db, old), True
-        now = st.clock.now()
-        flight = Flight(id=f"fl-{key[:16]}", name=(got.fields.get("name") or default_name)[:256], content_key=key,
-                        source=source, n_photos=len(photos), bytes=total, uploaded_by=who, created_at=now)
-        try:
-            ensure_blobs(db, [(sha, size, content_type(name)) for name, sha, size in photos])
-            db.add(flight)
-            db.flush()
-            db.add_all(FlightPhoto(flight_id=flight.id, name=n, sha256=s, size=sz) for n, s, sz in photos)
-            jobs.enqueue(db, flight.id, len(photos), now)
-            db.commit()
-        except IntegrityError:  # the same content uploaded at the same moment by another request
-            db.rollback()
-            if (old := _existing(db, key)) is not None:
-                return flight_out(db, old), True
-            raise
-        out = flight_out(db, flight)
+                ensure_blobs(db, [(s.sha256, s.size, content_type(name)) for name, s in photos])
+                db.add(flight)
+                db.flush()
+                db.add_all(FlightPhoto(flight_id=flight.id, name=n, sha256=s.sha256, size=s.size) for n, s in photos)
+                jobs.enqueue(db, flight.id, len(photos), now)
+                db.flush()
+                for _, s in photos:  # into the store before the job can be seen by a worker
+                    if st.store.publish(s):
+                        created.append(s.sha256)
+                db.commit()
+            except IntegrityError:  # the same content uploaded at the same moment by another request
+                db.rollback()
+                created.clear()  # the other upload's rows reference these very files
+                if (old := _existing(db, key)) is not None:
+                    return flight_out(db, old), True
+                raise
+            out = flight_out(db, flight)
+    except BaseException as exc:
+        take_back(st, created)
+        for _, s in photos:
+            s.discard()
+        if disk_full(exc):
+            raise disk_full_error(exc) from None
+        raise
+    finally:
+        if got.zips:
+            for _, s in photos:
+                s.discard()
     if st.workers is not None:
         st.workers.wake()
     return out, False

@@ -5,13 +5,15 @@ the overdue/escalation check."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy.orm import Session
 
-from heyan.serve.blobdb import content_type, ensure_blobs
+from heyan.pipeline.images import ImageReadError, read_image
+from heyan.serve.blobdb import ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.escalation import check_overdue
@@ -111,9 +113,10 @@ def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., desc
             comment: str | None = Form(None, max_length=4000), p: Principal = Depends(require("tickets.rectify")),
             db: Session = Depends(get_db)) -> TicketDetail:
     st = app_state(request)
-    t = _ticket(db, ticket_id, p, lock=True)
+    t = _ticket(db, ticket_id, p)
     if t.state != "dispatched":  # check before storing anything
         _apply(db, t, "rectified", p, st.clock.now(), comment, rectification_evidence=True)
+    db.rollback()  # no transaction (no write lock) while the photo is stored and decoded
     name = clean_name(photo.filename or "rectification.jpg")
     comment = comment.replace("\x00", "") if comment else comment
     with st.store.writer(limit=st.config.max_photo_bytes) as w:
@@ -124,11 +127,42 @@ def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., desc
             raise ApiError(413, f"photo larger than {exc.limit} bytes") from None
         if w.size == 0:
             raise ApiError(422, "the photo is empty")
-        sha, size = w.commit()
-    now = st.clock.now()
-    ensure_blobs(db, [(sha, size, content_type(name))])
-    _apply(db, t, "rectified", p, now, comment, rectification_evidence=True, data={"photo": sha})
-    db.add(Evidence(ticket_id=t.id, kind="rectification", image_name=name[:512], photo_sha=sha, comment=comment,
-                    created_by=p.name, created_at=now))
-    db.commit()
+        staged = w.stage()
+    created = False
+    try:
+        ctype = image_type(staged.path, name)  # decoded, not trusted by its name
+        sha = staged.sha256
+        t = _ticket(db, ticket_id, p, lock=True)  # the write transaction starts here, and is short
+        now = st.clock.now()
+        ensure_blobs(db, [(sha, staged.size, ctype)])
+        _apply(db, t, "rectified", p, now, comment, rectification_evidence=True, data={"photo": sha})
+        db.add(Evidence(ticket_id=t.id, kind="rectification", image_name=name[:512], photo_sha=sha, comment=comment,
+                        created_by=p.name, created_at=now))
+        db.flush()
+        created = st.store.publish(staged)  # into the store with its rows, not before
+        db.commit()
+    except BaseException:
+        db.rollback()
+        if created:
+            take_back(st, [staged.sha256])
+        raise
+    finally:
+        staged.discard()
     return ticket_detail(db, t, p.role)
+
+
+_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"II*\x00", "image/tiff"),
+          (b"MM\x00*", "image/tiff"), (b"BM", "image/bmp"))
+
+
+def image_type(path: Path, name: str) -> str:
+    """The image type of a file that decodes as an image (422 otherwise)."""
+    try:
+        read_image(path, reduce=8)
+    except ImageReadError as exc:
+        raise ApiError(422, f"{name}: not a photo ({exc.reason})") from None
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return next((t for magic, t in _MAGIC if head.startswith(magic)), "application/octet-stream")

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from heyan.serve.deps import DbId, Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas import UserCreateIn, UserOut, UserPatchIn
-from heyan.serve.security import hash_password
+from heyan.serve.routers.auth import revoke_tokens
+from heyan.serve.schemas import TokenOut, UserCreateIn, UserOut, UserPatchIn
+from heyan.serve.security import hash_password, password_problem
 from heyan.serve.tables import ApiToken, User, WebSession
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -25,6 +26,8 @@ def create_user(body: UserCreateIn, request: Request, _: Principal = Depends(req
                 db: Session = Depends(get_db)) -> UserOut:
     if db.scalar(sa.select(User.id).where(sa.func.lower(User.username) == body.username.lower())) is not None:
         raise ApiError(409, f"user {body.username!r} exists")
+    if (why := password_problem(body.password, body.username, body.full_name)) is not None:
+        raise ApiError(422, f"password refused: {why}")
     u = User(username=body.username, password_hash=hash_password(body.password), role=body.role,
              full_name=body.full_name, segments=body.segments if body.role == "chief" else [], active=True,
              created_at=app_state(request).clock.now())
@@ -58,13 +61,32 @@ def patch_user(user_id: DbId, body: UserPatchIn, request: Request, p: Principal 
     if u.role != "chief":
         u.segments = []
     if body.password is not None:
+        if (why := password_problem(body.password, u.username, u.full_name)) is not None:
+            raise ApiError(422, f"password refused: {why}")
         u.password_hash = hash_password(body.password)
     if body.active is not None:
         u.active = body.active
     if body.active is False or body.password is not None:  # end what the old credentials opened
         db.execute(sa.delete(WebSession).where(WebSession.user_id == u.id))
-        if body.active is False:
-            db.execute(sa.update(ApiToken).where(ApiToken.user_id == u.id, ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=app_state(request).clock.now()))
+        revoke_tokens(db, u.id, app_state(request).clock.now())
     db.commit()
     return UserOut.model_validate(u)
+
+
+@router.get("/{user_id}/tokens", response_model=list[TokenOut], summary="A user's personal API tokens (revoked ones too)")
+def user_tokens(user_id: DbId, _: Principal = Depends(require("users.admin")), db: Session = Depends(get_db)) -> list[TokenOut]:
+    if db.get(User, user_id) is None:
+        raise ApiError(404, f"no user {user_id}")
+    rows = db.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+    return [TokenOut.model_validate(t) for t in rows]
+
+
+@router.delete("/{user_id}/tokens", response_model=list[TokenOut], summary="Revoke all of a user's personal API tokens")
+def revoke_user_tokens(user_id: DbId, request: Request, _: Principal = Depends(require("users.admin")),
+                       db: Session = Depends(get_db)) -> list[TokenOut]:
+    if db.get(User, user_id) is None:
+        raise ApiError(404, f"no user {user_id}")
+    revoke_tokens(db, user_id, app_state(request).clock.now())
+    db.commit()
+    rows = db.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id))
+    return [TokenOut.model_validate(t) for t in rows]

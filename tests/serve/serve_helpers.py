@@ -146,7 +146,7 @@ class LiveServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on"))
+                                                    lifespan="on", proxy_headers=False))  # as `heyan serve` runs it
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.tokens: dict[str, str] = {}
 
@@ -213,6 +213,15 @@ def serve_config(tmp: Path, db_url: str, **kw: Any) -> ServeConfig:
                                 job_lease_s=30.0, escalation_interval_s=0.0, login_max_failures=5, login_window_s=60.0)
     base.update(kw)
     return ServeConfig(**base)
+
+
+def tiny_jpeg(seed: int = 0) -> bytes:
+    """A real (decodable) 32x32 JPEG: rectification photos are checked by decoding."""
+    import cv2
+
+    ok, buf = cv2.imencode(".jpg", np.random.default_rng(seed).integers(0, 255, (32, 32, 3), dtype=np.uint8))
+    assert ok
+    return bytes(buf.tobytes())
 
 
 # --------------------------------------------------------------------------- tickets without a flight

@@ -32,7 +32,7 @@ def database(db_url: str) -> Database:
 
 
 def test_migrations_match_models(database: Database) -> None:
-    assert current_revision(database.engine) == head_revision() == "0002"
+    assert current_revision(database.engine) == head_revision() == "0003"
     upgrade(database.engine)  # a second start changes nothing
     with database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
@@ -53,7 +53,7 @@ def test_upgrade_from_0001_keeps_data_and_downgrades(db_url: str) -> None:
             c.execute(sa.text("INSERT INTO devices (name, created_by, created_at) VALUES ('box-1', 'admin', :t)"),
                       {"t": NOW.replace(tzinfo=None)})
         upgrade(d.engine)
-        assert current_revision(d.engine) == "0002"
+        assert current_revision(d.engine) == "0003"
         with d.session() as db:
             dev = db.scalar(sa.select(Device))
             assert dev.name == "box-1" and dev.health is None and dev.last_heartbeat_at is None
@@ -66,7 +66,37 @@ def test_upgrade_from_0001_keeps_data_and_downgrades(db_url: str) -> None:
         assert current_revision(d.engine) == "0001"
         assert "edge_events" not in sa.inspect(d.engine).get_table_names()
         upgrade(d.engine)
-        assert current_revision(d.engine) == "0002"
+        assert current_revision(d.engine) == "0003"
+    finally:
+        d.dispose()
+
+
+def test_upgrade_0003_records_which_box_sent_each_snapshot(db_url: str) -> None:
+    """0003 (device_media, indexes on blob references): snapshots already named by events
+    are their box's; downgrade drops the table."""
+    from alembic import command
+
+    from heyan.serve.migrate import alembic_config
+
+    d = Database(db_url)
+    t = NOW.replace(tzinfo=None)
+    try:
+        upgrade(d.engine, "0002")
+        with d.engine.begin() as c:
+            c.execute(sa.text("INSERT INTO devices (id, name, created_by, created_at) VALUES (1, 'box-1', 'admin', :t)"), {"t": t})
+            c.execute(sa.text("INSERT INTO blobs (sha256, size, content_type, created_at) VALUES (:s, 3, 'image/jpeg', :t)"),
+                      {"s": "a" * 64, "t": t})
+            c.execute(sa.text("INSERT INTO edge_events (device_id, event_id, seq, camera_id, kind, phase, started_at, "
+                              "snapshot_sha256, crop_sha256, details, received_at, stored_at, posts) VALUES "
+                              "(1, 'e1', 1, 'c', 'object', 'start', :t, :s, :s, '{}', :t, :t, 1)"), {"s": "a" * 64, "t": t})
+        upgrade(d.engine)
+        with d.engine.connect() as c:
+            assert c.execute(sa.text("SELECT device_id, sha256 FROM device_media")).all() == [(1, "a" * 64)]
+        cfg = alembic_config()
+        with d.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+        assert "device_media" not in sa.inspect(d.engine).get_table_names()
     finally:
         d.dispose()
 

@@ -83,7 +83,9 @@ def test_media_is_content_addressed_and_idempotent(live: LiveServer) -> None:
     assert r.status_code == 201 and r.json() == {"stored": True, "sha256": sha, "size": len(data)}
     again = c.put(f"/api/edge/media/{sha}", content=data, headers={"Content-Type": "image/jpeg"})
     assert again.status_code == 200 and again.json()["stored"] is False
-    got = live.client("viewer").get(f"/api/blobs/{sha}")
+    # Nothing references it yet: only an admin may fetch it (a viewer may once an event does).
+    assert live.client("viewer").get(f"/api/blobs/{sha}").status_code == 404
+    got = live.client("admin").get(f"/api/blobs/{sha}")
     assert got.status_code == 200 and got.content == data and got.headers["content-type"] == "image/jpeg"
     # A body that is not what its name says, an empty one, a bad name: refused with the reason.
     r = c.put(f"/api/edge/media/{'0' * 64}", content=data)
@@ -96,7 +98,7 @@ def test_media_is_content_addressed_and_idempotent(live: LiveServer) -> None:
     html = b"<script>alert(1)</script>"
     r = c.put(f"/api/edge/media/{hashlib.sha256(html).hexdigest()}", content=html, headers={"Content-Type": "text/html"})
     assert r.status_code == 201
-    got = live.client("viewer").get(f"/api/blobs/{hashlib.sha256(html).hexdigest()}")
+    got = live.client("admin").get(f"/api/blobs/{hashlib.sha256(html).hexdigest()}")
     assert got.headers["content-type"] == "application/octet-stream"
 
 

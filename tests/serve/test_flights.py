@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from serve_helpers import LiveServer, fake_processor, seed_ticket, serve_config
+from serve_helpers import LiveServer, fake_processor, seed_ticket, serve_config, tiny_jpeg
 
 from heyan.serve.tables import Evidence, Job, Ticket
 
@@ -96,7 +96,7 @@ def test_upload_process_and_cross_flight(live: LiveServer, sim_flight: Path) -> 
         assert rev.post(f"/api/tickets/{first['id']}/transition", json={"to": to}).status_code == 200, to
     segment = rev.get(f"/api/tickets/{first['id']}").json()["segment_id"]
     admin.patch(f"/api/users/{live.client('chief').get('/api/auth/me').json()['id']}", json={"segments": [segment]})
-    r = live.client("chief").post(f"/api/tickets/{first['id']}/rectify", files={"photo": ("ok.jpg", b"\xff\xd8x", "image/jpeg")})
+    r = live.client("chief").post(f"/api/tickets/{first['id']}/rectify", files={"photo": ("ok.jpg", tiny_jpeg(), "image/jpeg")})
     assert r.status_code == 200, r.text
 
     broken = sim_flight / "broken.jpg"

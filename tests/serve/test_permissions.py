@@ -27,6 +27,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/users"): ADMIN,
     ("GET", "/api/users/{user_id}"): ADMIN,
     ("PATCH", "/api/users/{user_id}"): ADMIN,
+    ("GET", "/api/users/{user_id}/tokens"): ADMIN,
+    ("DELETE", "/api/users/{user_id}/tokens"): ADMIN,
     ("GET", "/api/devices"): ADMIN,
     ("POST", "/api/devices"): ADMIN,
     ("GET", "/api/devices/me"): "device",

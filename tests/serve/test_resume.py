@@ -74,3 +74,32 @@ def test_checkpoints_of_another_network_are_not_used(sim_flight: Path, tmp_path:
     assert proc.last_resumed == 2
     proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v2"), [], work, lambda: None)
     assert proc.last_resumed == 0, "a new river network version must re-decide every photo"
+
+
+_KEY_SCRIPT = """
+from types import SimpleNamespace
+from heyan.models.settings import DetectorSettings
+from heyan.pipeline.ingest import IngestOptions
+from heyan.serve.processing import FlightProcessor
+
+class Stub:
+    class_names = ("floating_debris",)
+
+proc = FlightProcessor(DetectorSettings(model="centre-fake"), detector_loader=lambda _: Stub())
+print(proc.checkpoint_key(SimpleNamespace(source="river network v1"), IngestOptions(flight_id="fl-1", tile=False)))
+"""
+
+
+def test_checkpoint_key_is_the_same_in_every_process() -> None:
+    """A restarted server (another hash seed) must find its checkpoints valid (issue 16)."""
+    import os
+    import subprocess
+    import sys
+
+    keys = set()
+    for seed in ("1", "2", "3", "4", "5", "6"):
+        r = subprocess.run([sys.executable, "-c", _KEY_SCRIPT], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, PYTHONHASHSEED=seed))
+        assert r.returncode == 0, r.stderr[-2000:]
+        keys.add(r.stdout.strip())
+    assert len(keys) == 1, keys

@@ -14,7 +14,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from serve_helpers import LiveServer
+from serve_helpers import LiveServer, tiny_jpeg
 from serve_helpers import seed_ticket as seed
 
 
@@ -47,14 +47,14 @@ def test_review_dispatch_rectify_close(live_module: LiveServer) -> None:
     assert move(admin, "tk-flow", "rectified").status_code == 422  # a photo is required
     seen = chief.get("/api/tickets/tk-flow").json()
     assert seen["allowed_transitions"] == ["rectified"]
-    r = chief.post("/api/tickets/tk-flow/rectify", files={"photo": ("after.jpg", b"\xff\xd8fake-jpeg\xff\xd9", "image/jpeg")},
+    r = chief.post("/api/tickets/tk-flow/rectify", files={"photo": ("after.jpg", tiny_jpeg(), "image/jpeg")},
                    data={"comment": "已清理"})
     assert r.status_code == 200, r.text
     d = r.json()
     assert d["state"] == "rectified"
     rect = [e for e in d["evidence"] if e["kind"] == "rectification"]
     assert len(rect) == 1 and rect[0]["comment"] == "已清理"
-    assert chief.get(rect[0]["photo_url"]).content == b"\xff\xd8fake-jpeg\xff\xd9"
+    assert chief.get(rect[0]["photo_url"]).content == tiny_jpeg()
     assert chief.post("/api/tickets/tk-flow/rectify", files={"photo": ("x.jpg", b"x", "image/jpeg")}).status_code == 409
 
     r = move(rev, "tk-flow", "closed", "复核通过")

@@ -64,16 +64,33 @@ def browser(server: Server) -> Iterator[object]:
         b.close()
 
 
+def _context(browser, bypass_csp: bool):  # type: ignore[no-untyped-def]
+    return browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", accept_downloads=True,
+                               bypass_csp=bypass_csp)
+
+
 @pytest.fixture
 def page(browser, server: Server) -> Iterator[object]:
     """A fresh browser context per test; every request it makes is recorded so a test can
-    check nothing left the server (air-gapped offices)."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN", accept_downloads=True)
+    check nothing left the server (air-gapped offices). Playwright's wait_for_function
+    evaluates strings, which the server's CSP forbids (no eval): these contexts bypass the
+    CSP; ``strict_page`` does not, for the test that checks the viewer under it."""
+    yield from _page(_context(browser, True))
+
+
+@pytest.fixture
+def strict_page(browser, server: Server) -> Iterator[object]:
+    yield from _page(_context(browser, False))
+
+
+def _page(ctx) -> Iterator[object]:  # type: ignore[no-untyped-def]
     pg = ctx.new_page()
     pg.requests = []  # type: ignore[attr-defined]
     pg.errors = []  # type: ignore[attr-defined]
     pg.on("request", lambda r: pg.requests.append(r.url))  # type: ignore[attr-defined]
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))  # type: ignore[attr-defined]
+    pg.csp = []  # type: ignore[attr-defined]  # what the content security policy blocked
+    pg.on("console", lambda m: pg.csp.append(m.text) if "Content Security Policy" in m.text else None)  # type: ignore[attr-defined]
     yield pg
     ctx.close()
 

@@ -181,3 +181,45 @@ def test_wrong_password_and_role_menus(page, server: Server) -> None:
     login(page, server, "chief")
     pages = page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)")
     assert pages == ["chief", "map"]
+
+
+def test_csp_holds_and_roles_see_only_what_they_may_do(strict_page, server: Server, tmp_path: Path) -> None:
+    """Under the server's content security policy (self only, no inline code) every page
+    works with nothing blocked; a reviewer gets no upload form (the server would refuse it);
+    a refused upload is explained in Chinese, not with the server's English message."""
+    page = strict_page
+    r = page.goto(server.url + "/")
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    login(page, server, "reviewer")
+    page.goto(server.url + "/#/flights")
+    page.wait_for_selector("#flight-list")
+    assert page.locator("#upload-form").count() == 0
+    page.goto(server.url + "/#/map")
+    page.wait_for_selector("#map svg")
+    assert page.locator(".legend-item i").count() >= 5
+    assert page.eval_on_selector(".legend-item i", "i => getComputedStyle(i).backgroundColor") != "rgba(0, 0, 0, 0)"
+    page.goto(server.url + "/#/assessment")
+    page.wait_for_selector("#assessment")
+    with server.client() as c:
+        items = c.get("/api/tickets?limit=1").json()["items"]
+    if items:
+        page.goto(server.url + "/#/map")
+        page.wait_for_selector("#map svg")
+        page.goto(f"{server.url}/#/ticket/{items[0]['id']}")
+        page.wait_for_selector("#ticket-back")
+        page.click("#ticket-back")
+        page.wait_for_url("**/#/map")
+        page.wait_for_selector("#map svg")
+    logout(page)
+
+    login(page, server, "operator")
+    page.wait_for_selector("#upload-form")
+    bad = tmp_path / "broken.zip"
+    bad.write_bytes(b"PK\x03\x04 this is not really a zip")
+    page.set_input_files("#flight-files", str(bad))
+    page.click("#upload-form button[type=submit]")
+    page.wait_for_selector("#upload-status.error")
+    text = page.inner_text("#upload-status")
+    assert "文件无法使用" in text and "refused" not in text and "zip file" not in text, text
+    assert not page.csp, page.csp  # type: ignore[attr-defined]
+    assert not page.errors, page.errors  # type: ignore[attr-defined]

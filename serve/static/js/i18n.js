@@ -37,6 +37,10 @@ const STRINGS = {
     "cat.illegal_construction": "乱建", "cat.outfall_discharge": "排口异常",
     "bank.left": "左岸", "bank.right": "右岸",
     "err.network": "无法连接服务器", "loading": "加载中…",
+    "err.generic": "操作失败", "err.403": "当前角色无权执行此操作", "err.413": "文件或请求过大，超出服务器限制",
+    "err.415": "格式不受支持，请上传照片或 zip", "err.422": "文件无法使用（损坏、不是照片或压缩包不安全）",
+    "err.429": "尝试次数过多，请稍后再试", "err.503": "服务器繁忙，请稍后重试",
+    "err.507": "服务器磁盘已满，本次上传未保存，请联系管理员",
   },
   en: {
     app: "Heyan", subtitle: "River inspection", lang: "中文", logout: "Log out",
@@ -73,6 +77,10 @@ const STRINGS = {
     "cat.illegal_construction": "Illegal construction", "cat.outfall_discharge": "Outfall discharge",
     "bank.left": "left bank", "bank.right": "right bank",
     "err.network": "Cannot reach the server", "loading": "Loading…",
+    "err.generic": "Request failed", "err.403": "Your role may not do this", "err.413": "File or request too large for the server",
+    "err.415": "Unsupported format: upload photos or a zip", "err.422": "The file cannot be used (damaged, not a photo, or an unsafe zip)",
+    "err.429": "Too many attempts; try again later", "err.503": "The server is busy; try again shortly",
+    "err.507": "The server's disk is full: nothing was stored; tell the administrator",
   },
 };
 
@@ -104,6 +112,16 @@ export function category(id, zh) {
 }
 
 export function stateName(s) { return t(`state.${s}`); }
+
+// An API error for the user: Chinese first (the server's own messages are English), the
+// server's detail added only in English; network failures and unknown codes too.
+export function errorText(e) {
+  const status = e && e.status;
+  const key = status === 0 ? "err.network" : `err.${status}`;
+  const known = key in STRINGS[lang];
+  if (lang === "zh") return known ? t(key) : `${t("err.generic")}（HTTP ${status}）`;
+  return known && e.message ? `${t(key)}: ${e.message}` : (e && e.message) || t("err.generic");
+}
 
 export function fmtTime(iso) {
   if (!iso) return "—";

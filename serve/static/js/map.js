@@ -99,7 +99,9 @@ export function legend(container) {
   for (const [s, c] of Object.entries(STATE_COLOURS)) {
     const span = document.createElement("span");
     span.className = "legend-item";
-    span.innerHTML = `<i style="background:${c}"></i>`;
+    const dot = document.createElement("i");
+    dot.style.background = c; // a CSSOM property, not a style attribute: allowed by the page's CSP
+    span.append(dot);
     span.append(stateName(s));
     container.appendChild(span);
   }

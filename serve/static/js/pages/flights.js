@@ -1,6 +1,6 @@
 import { get, upload } from "../api.js";
 import { h, table, toast } from "../dom.js";
-import { fmtTime, t } from "../i18n.js";
+import { errorText, fmtTime, t } from "../i18n.js";
 
 function jobCell(job) {
   if (!job) return "—";
@@ -11,7 +11,8 @@ function jobCell(job) {
 }
 
 export async function render(main, _arg, ctx) {
-  const canUpload = ["admin", "reviewer", "operator"].includes(ctx.session.user.role);
+  // The server says what this role may do; the upload form is shown only to those it accepts.
+  const canUpload = (ctx.session.user.permissions || []).includes("flights.upload");
   const list = h("div", { id: "flight-list" });
   const bar = h("progress", { id: "upload-progress", max: 100, value: 0, hidden: true });
   const status = h("span", { id: "upload-status" });
@@ -27,6 +28,7 @@ export async function render(main, _arg, ctx) {
     for (const f of files.files) fd.append("files", f, f.name);
     if (name.value) fd.append("name", name.value);
     bar.hidden = false;
+    status.className = "";
     status.textContent = t("flights.uploading");
     try {
       const out = await upload("/api/flights", fd, (p) => { bar.value = Math.round(100 * p); });
@@ -35,8 +37,9 @@ export async function render(main, _arg, ctx) {
       form.reset();
       await refresh();
     } catch (ex) {
-      status.textContent = "";
-      toast(ex.message, true);
+      status.textContent = errorText(ex);
+      status.className = "error";
+      toast(errorText(ex), true);
     }
   });
 

@@ -1,6 +1,6 @@
 import { post } from "../api.js";
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { errorText, t } from "../i18n.js";
 
 export async function render(main, _arg, ctx) {
   const err = h("p", { class: "error", id: "login-error" });
@@ -19,7 +19,8 @@ export async function render(main, _arg, ctx) {
       ctx.session.user = out.user;
       ctx.go("");
     } catch (ex) {
-      err.textContent = `${t("login.failed")}: ${ex.message}`;
+      // Too many attempts, a busy server: said in the page's language.
+      err.textContent = `${t("login.failed")}: ${[429, 503].includes(ex.status) ? errorText(ex) : ex.message}`;
     }
   });
   main.innerHTML = "";

@@ -2,7 +2,7 @@
 // server says this user may take now (allowed_transitions) — the page never guesses them.
 import { get, post, upload } from "../api.js";
 import { h, table, toast } from "../dom.js";
-import { fmtTime, stateName, t } from "../i18n.js";
+import { errorText, fmtTime, stateName, t } from "../i18n.js";
 import { drawMap } from "../map.js";
 import { facts, network, photoWithBox } from "./common.js";
 
@@ -35,7 +35,7 @@ export async function render(main, id, ctx) {
         await upload(`/api/tickets/${encodeURIComponent(d.id)}/rectify`, fd, () => {});
         toast(`${d.id}: ${t("to.rectified")}`);
         await render(main, id, ctx);
-      } catch (ex) { toast(ex.message, true); }
+      } catch (ex) { toast(errorText(ex), true); }
     });
   }
   const timeline = h("ol", { class: "timeline", id: "evidence" }, d.evidence.map((e) => h("li", { "data-kind": e.kind },
@@ -48,7 +48,7 @@ export async function render(main, id, ctx) {
   const mapBox = h("div", { class: "minimap" });
   const first = d.evidence.find((e) => e.kind === "detection" && e.photo_url);
   main.innerHTML = "";
-  main.append(h("h1", {}, `${t("ticket.title")} ${d.id}`, " ", h("a", { href: "javascript:history.back()", class: "muted" }, t("ticket.back"))),
+  main.append(h("h1", {}, `${t("ticket.title")} ${d.id}`, " ", h("a", { href: "#", id: "ticket-back", class: "muted", onclick: (e) => { e.preventDefault(); history.back(); } }, t("ticket.back"))),
     h("div", { class: "review", id: "ticket", "data-state": d.state },
       h("section", { class: "main-photo" }, photoWithBox(first)),
       h("aside", {}, facts(d), h("h3", {}, t("ticket.actions")), comment, actions, rectify, mapBox)),
