@@ -49,7 +49,7 @@ class BodyLimit:
                 received += len(msg.get("body", b""))
                 if received > limit:
                     raise BodyTooLarge(limit)
-            return msg  # type: ignore[no-any-return]
+            return msg
 
         await self.app(scope, limited, send)
 

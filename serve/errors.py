@@ -110,4 +110,4 @@ def install(app: FastAPI) -> None:
     # Database and disk errors by class, so they are answered inside the middleware stack
     # (with its headers); anything else reaches the catch-all.
     for cls in (DBAPIError, PoolTimeout, OSError, Exception):
-        app.add_exception_handler(cls, _crash)  # type: ignore[arg-type]
+        app.add_exception_handler(cls, _crash)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from heyan.serve.deps import CSRF_COOKIE, SESSION_COOKIE, DbId, Principal, app_state, client_ip, get_db, require
@@ -83,6 +84,7 @@ def revoke_tokens(db: Session, user_id: int, now: datetime) -> int:
     """Revoke every live personal API token of a user; returns how many."""
     r = db.execute(sa.update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                    .values(revoked_at=now))
+    assert isinstance(r, CursorResult)  # an UPDATE's result counts its rows
     return int(r.rowcount or 0)
 
 

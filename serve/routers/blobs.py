@@ -8,6 +8,8 @@ edge events. A file nothing visible references is 404, as a ticket one may not s
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import FileResponse
@@ -26,7 +28,7 @@ IMAGES = {"image/jpeg", "image/png", "image/webp", "image/tiff", "image/bmp"}
 REPORT_CSP = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
-def _any(db: Session, q: sa.Select) -> bool:  # type: ignore[type-arg]
+def _any(db: Session, q: sa.Select[Any]) -> bool:
     return db.scalar(q.limit(1)) is not None
 
 

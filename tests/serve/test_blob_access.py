@@ -5,14 +5,14 @@ decode as an image (and a refused one leaves nothing in the store)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
-
 from serve_helpers import LiveServer, seed_ticket, tiny_jpeg
+from test_edge_api import device, event, network, post, put
+
 from heyan.serve.blobdb import ensure_blobs
 from heyan.serve.tables import Evidence, Flight, FlightPhoto, Ticket
-from test_edge_api import device, event, network, post, put
 
 
 def _blob(live: LiveServer, data: bytes) -> str:
@@ -34,10 +34,10 @@ def test_chief_gets_only_pictures_of_tickets_he_may_see(live_module: LiveServer)
         db.get(Ticket, "tk-blob-mine").best_photo_sha = mine
         db.get(Ticket, "tk-blob-other").best_photo_sha = other
         db.get(Ticket, "tk-blob-rej").best_crop_sha = crop
-        db.add(Evidence(ticket_id="tk-blob-rej", kind="seen_again", photo_sha=rejected, created_at=datetime.now(timezone.utc)))
-        db.add(Evidence(ticket_id="tk-blob-mine", kind="rectification", photo_sha=rect, created_at=datetime.now(timezone.utc)))
+        db.add(Evidence(ticket_id="tk-blob-rej", kind="seen_again", photo_sha=rejected, created_at=datetime.now(UTC)))
+        db.add(Evidence(ticket_id="tk-blob-mine", kind="rectification", photo_sha=rect, created_at=datetime.now(UTC)))
         db.add(Flight(id="fl-blobtest", name="f", content_key="k" * 64, source="photos", n_photos=1, bytes=1,
-                      uploaded_by="op", created_at=datetime.now(timezone.utc)))
+                      uploaded_by="op", created_at=datetime.now(UTC)))
         db.flush()
         db.add(FlightPhoto(flight_id="fl-blobtest", name="p.jpg", sha256=flight_only, size=1))
         db.commit()

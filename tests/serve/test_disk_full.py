@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from serve_helpers import LiveServer, fake_processor, seed_ticket, serve_config, tiny_jpeg
 
 import heyan.serve.storage
-from serve_helpers import LiveServer, fake_processor, seed_ticket, serve_config, tiny_jpeg
 
 SIZE_MB = 24
 

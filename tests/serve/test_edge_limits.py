@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-
 from serve_helpers import LiveServer
+
 from heyan.serve.routers.edge import EDGE_JSON_LIMIT
 from heyan.serve.schemas import EDGE_DETAILS_MAX, EDGE_HEALTH_MAX
 

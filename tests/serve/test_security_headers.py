@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from serve_helpers import ADMIN_PASSWORD, LiveServer, fake_processor, serve_config
+
 from heyan.serve.app import STATIC
 
 

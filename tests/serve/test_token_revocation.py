@@ -4,7 +4,6 @@ password change or an admin's reset revokes them; admins list and revoke anyone'
 from __future__ import annotations
 
 import httpx
-
 from serve_helpers import LiveServer
 
 

@@ -19,9 +19,9 @@ import cv2
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from serve_helpers import ADMIN_PASSWORD, LiveServer, fake_processor, serve_config
 
 import heyan.pipeline.zipsafe
-from serve_helpers import ADMIN_PASSWORD, LiveServer, fake_processor, serve_config
 from heyan.serve.tables import Blob
 
 

@@ -6,11 +6,10 @@ Create Date: 2026-12-04 (hand-written; times are naive UTC)
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
@@ -39,7 +38,7 @@ def upgrade() -> None:
         "SELECT m.device_id, m.sha, :now FROM ("
         " SELECT device_id, snapshot_sha256 AS sha FROM edge_events WHERE snapshot_sha256 IS NOT NULL"
         " UNION SELECT device_id, crop_sha256 AS sha FROM edge_events WHERE crop_sha256 IS NOT NULL) AS m "
-        "WHERE m.sha IN (SELECT sha256 FROM blobs)"), {"now": datetime.now(timezone.utc).replace(tzinfo=None)})
+        "WHERE m.sha IN (SELECT sha256 FROM blobs)"), {"now": datetime.now(UTC).replace(tzinfo=None)})
 
 
 def downgrade() -> None:
