@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from heyan.datasets.export_yolo import write_yolo
 from heyan.datasets.labelled import LabelledPhoto
 from heyan.datasets.split import split_by_group
 from heyan.datasets.tiling import ChipParams, tile_photos
-from heyan.models.card import ModelCard, sha256_file
+from heyan.models.card import sha256_file
 from heyan.models.evaluate import EvalResult, Source, evaluate_sources, operating_thresholds
 from heyan.models.registry import load_detector, resolve_model
 
@@ -154,7 +154,7 @@ def write_adapted_model(result: AdaptResult, name: str, zoo: Path, site: str, co
     card = base_card.model_copy(deep=True)
     card.name = name
     card.sha256 = sha256_file(onnx)
-    card.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    card.created = datetime.now(UTC).isoformat(timespec="seconds")
     card.thresholds = result.thresholds
     card.training = {"base": result.base, "site": site, "command": command, "train_frames": result.train_frames,
                      "holdout_frames": result.holdout_frames, "train_chips": result.train_chips,

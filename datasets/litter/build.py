@@ -73,9 +73,9 @@ def _one(job: tuple[Path, str, int, int]) -> dict:
     empty = rng.random() < spec.empty_share
     p = SceneParams(size=spec.size, items=(0, 0) if empty else (1, 8))
     if rng.random() < spec.bank_share:
-        s = bank_scene(rng, _STATE["banks"], p)  # type: ignore[arg-type]
+        s = bank_scene(rng, _STATE["banks"], p)
     else:
-        s = overhead_scene(rng, _STATE["overhead"], p)  # type: ignore[arg-type]
+        s = overhead_scene(rng, _STATE["overhead"], p)
     stem = f"{split}_{i:06d}"
     cv2.imwrite(str(out / "images" / split / f"{stem}.jpg"), s.image, [cv2.IMWRITE_JPEG_QUALITY, 95])
     cid = np.full(len(s.boxes), class_index("floating_debris"))

@@ -177,7 +177,7 @@ def _crop(rng: Rng, bg: Background, size: int, scale: float) -> tuple[np.ndarray
         water = cv2.resize(water.astype(np.uint8), (img.shape[1], img.shape[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
         H, W = img.shape[:2]
     # Prefer crops with water in them.
-    best = None
+    best: tuple[float, int, int] | None = None
     for _ in range(6):
         y0, x0 = int(rng.integers(0, H - size + 1)), int(rng.integers(0, W - size + 1))
         share = water[y0:y0 + size, x0:x0 + size].mean()
@@ -185,6 +185,7 @@ def _crop(rng: Rng, bg: Background, size: int, scale: float) -> tuple[np.ndarray
             best = (share, x0, y0)
         if share > 0.5:
             break
+    assert best is not None  # the loop ran at least once
     _, x0, y0 = best
     return img[y0:y0 + size, x0:x0 + size].astype(np.float32), water[y0:y0 + size, x0:x0 + size]
 

@@ -7,7 +7,6 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,17 +19,17 @@ def adapt_cmd(
     labels: list[Path] = typer.Argument(..., help="The site's labels: VOC folder, COCO / Label Studio .json, CVAT .xml or YOLO data.yaml."),
     base: str = typer.Option(..., "--base", help="Model to start from (zoo name, model folder or .onnx)."),
     name: str = typer.Option(..., "--name", help="Zoo name of the adapted model, e.g. heyan-det-v3-bridge-07."),
-    images: Optional[Path] = typer.Option(None, "--images", help="Folder of the images when the labels are kept apart (VOC, COCO)."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="Label format (default: guessed)."),
-    class_map: Optional[Path] = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
-    site: Optional[str] = typer.Option(None, "--site", help="Name of the site in the card (default: the labels' folder name)."),
+    images: Path | None = typer.Option(None, "--images", help="Folder of the images when the labels are kept apart (VOC, COCO)."),
+    fmt: str | None = typer.Option(None, "--format", help="Label format (default: guessed)."),
+    class_map: Path | None = typer.Option(None, "--map", help="YAML `source: heyan class | drop`."),
+    site: str | None = typer.Option(None, "--site", help="Name of the site in the card (default: the labels' folder name)."),
     holdout: float = typer.Option(0.25, "--holdout", min=0.05, max=0.9, help="Share of frame groups held back to judge on."),
-    group: Optional[str] = typer.Option(None, "--group", help=r"Regex on file names: frames of one moment stay on one side, e.g. '^(TLC\d+)'."),
+    group: str | None = typer.Option(None, "--group", help=r"Regex on file names: frames of one moment stay on one side, e.g. '^(TLC\d+)'."),
     minutes: float = typer.Option(20.0, "--minutes", help="Wall-clock budget of the fine-tune (0: no budget, --epochs only)."),
     epochs: int = typer.Option(15, "--epochs"),
     batch: int = typer.Option(16, "--batch"),
-    max_frames: Optional[int] = typer.Option(None, "--max-frames", help="Train on at most this many frames (learning curves)."),
-    zoo: Optional[Path] = typer.Option(None, "--zoo", help="Zoo folder to write into (default: the settings' zoo_dir, else ./zoo)."),
+    max_frames: int | None = typer.Option(None, "--max-frames", help="Train on at most this many frames (learning curves)."),
+    zoo: Path | None = typer.Option(None, "--zoo", help="Zoo folder to write into (default: the settings' zoo_dir, else ./zoo)."),
     work: Path = typer.Option(Path("work-adapt"), "--work", help="Working folder (chips, the training run)."),
     force: bool = typer.Option(False, "--force", help="Write the model even if it is not better on the held-back frames."),
     seed: int = typer.Option(0, "--seed"),
@@ -39,14 +38,14 @@ def adapt_cmd(
     held back from training (sliced, as `heyan eval`), choose its thresholds there, and
     write it with its card only if it is better. Needs the train extra."""
     from heyan.commands.dataset import read_any
-    from heyan.settings import get_settings
     from heyan.datasets.classmap import apply_class_map, load_class_map
     from heyan.datasets.labelled import ImportResult
+    from heyan.settings import get_settings
 
     try:
         from heyan.models.adapt import AdaptError, AdaptParams, adapt, comparison_lines, write_adapted_model
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise typer.BadParameter(f"adaptation needs the train extra: pip install 'heyan[train]' ({exc})")
+        raise typer.BadParameter(f"adaptation needs the train extra: pip install 'heyan[train]' ({exc})") from exc
 
     settings = get_settings()
     res = ImportResult()
@@ -64,23 +63,23 @@ def adapt_cmd(
     params = AdaptParams(holdout=holdout, group=group, max_train_frames=max_frames, epochs=epochs,
                          minutes=minutes or None, batch=batch, seed=seed)
     try:
-        result = adapt(mapped.photos, base, work, params, extra_zoo=settings.zoo_dir)
+        result = adapt(mapped.photos, base, work, params, extra_zoo=settings.detector.zoo_dir)
     except AdaptError as exc:
         typer.echo(f"heyan adapt: {exc}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from exc
     for line in comparison_lines(result):
         typer.echo(line, err=True)
     written = None
     if result.better or force:
-        target = zoo or settings.zoo_dir or Path("zoo")
+        target = zoo or settings.detector.zoo_dir or Path("zoo")
         command = "heyan " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         try:
-            written = write_adapted_model(result, name, target, site_name, command, settings.zoo_dir)
+            written = write_adapted_model(result, name, target, site_name, command, settings.detector.zoo_dir)
         except AdaptError as exc:
             typer.echo(f"heyan adapt: {exc}", err=True)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from exc
         typer.echo(f"written: {written} (use it with --model {name}"
-                   f"{'' if target == settings.zoo_dir else f' and zoo_dir {target}'})", err=True)
+                   f"{'' if target == settings.detector.zoo_dir else f' and zoo_dir {target}'})", err=True)
     else:
         typer.echo(f"not written: the adapted model is not better than {result.base} on the held-back frames "
                    "(--force writes it anyway)", err=True)

@@ -44,8 +44,8 @@ def test_split_site_refuses_what_cannot_be_judged():
 
 
 def test_adapt_command_end_to_end(tmp_path, monkeypatch):
-    from heyan.datasets.synthetic.dataset import generate_dataset
     from heyan.cli import app
+    from heyan.datasets.synthetic.dataset import generate_dataset
 
     monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path / "yolo-config"))
     site = tmp_path / "site"
