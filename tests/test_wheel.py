@@ -26,10 +26,12 @@ from heyan.models import DEFAULT_MODEL
 from heyan.pipeline.tickets.rules import load_rules
 from heyan.serve.app import STATIC
 from heyan.serve.migrate import MIGRATIONS
+from heyan.serve.security import COMMON_PASSWORDS
 assert heyan.__file__.startswith(SITE), heyan.__file__
 assert DEFAULT_MODEL in {c.name for c in list_models()}, "the zoo is in the wheel"
 assert load_rules(None).categories, "the default rules are in the wheel"
 assert (STATIC / "index.html").is_file() and any(MIGRATIONS.glob("versions/*.py"))
+assert COMMON_PASSWORDS.is_file(), "the password policy's list is in the wheel"
 print("ok")
 """
 
