@@ -38,7 +38,8 @@ def demo_server_cmd(
     config = get_settings().serve.with_overrides(data=data)
     config.admin_password = config.admin_password or DEMO_PASSWORD
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host=host, port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host=host, port=port, log_level="warning",
+                                           proxy_headers=False))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     url = f"http://{host}:{port}/"
