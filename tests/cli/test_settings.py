@@ -35,6 +35,21 @@ def test_environment_over_file_and_folding(tmp_path: Path) -> None:
     assert other.detector.model == DEFAULT_MODEL
 
 
+def test_hardening_settings_by_their_flat_names(tmp_path: Path) -> None:
+    """Issue 16's settings are ServeConfig fields like the rest: the environment gives the
+    trusted proxies as one comma-separated text, the file may give a list."""
+    s = load_settings({"HEYAN_SERVE_TRUSTED_PROXIES": " 10.0.0.1, 10.8.0.0/16 ,", "HEYAN_SERVE_DB_BUSY_TIMEOUT_S": "5",
+                       "HEYAN_SERVE_LOGIN_MAX_ADDRESS_FAILURES": "7"})
+    assert s.serve.trusted_proxies == ("10.0.0.1", "10.8.0.0/16")
+    assert s.serve.db_busy_timeout_s == 5.0 and s.serve.login_max_address_failures == 7
+    cfg = tmp_path / "heyan.yaml"
+    cfg.write_text("serve_trusted_proxies: [192.168.1.2]\n", encoding="utf-8")
+    assert load_settings({"HEYAN_CONFIG": str(cfg)}).serve.trusted_proxies == ("192.168.1.2",)
+    assert ServeConfig().trusted_proxies == () and ServeConfig().db_busy_timeout_s == 30.0
+    for name in ("trusted_proxies", "db_busy_timeout_s", "login_max_address_failures"):
+        assert ServeConfig.model_fields[name].description, name
+
+
 def test_slice_params_follow_the_settings() -> None:
     p = DetectorSettings(tile_size=512, tile_overlap=0.25, merge="nms").slice_params(imgsz=320)
     assert (p.tile, p.overlap, p.merge) == (512, 0.25, "nms")
