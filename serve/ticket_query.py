@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Query
@@ -31,6 +31,7 @@ class TicketFilter:
     date_to: date | None = None
     bbox: str | None = None
     overdue: bool | None = None
+    source: Literal["flight", "edge"] | None = None
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         if not self.bbox:
@@ -61,6 +62,10 @@ class TicketFilter:
             c.append(Ticket.found_at < datetime.combine(self.date_to + timedelta(days=1), time(0), BEIJING))
         if (b := self.bounds()) is not None:
             c += [Ticket.lon >= b[0], Ticket.lon <= b[2], Ticket.lat >= b[1], Ticket.lat <= b[3]]
+        if self.source == "flight":  # a drone flight's ticket; edge cameras' have no flight
+            c.append(Ticket.flight_id.is_not(None))
+        elif self.source == "edge":
+            c.append(Ticket.flight_id.is_(None))
         if self.overdue is not None:
             c.append(Ticket.overdue.is_(self.overdue))
         segs = p.segments()
@@ -80,6 +85,7 @@ async def ticket_filter(  # async: pure parsing, no thread-pool trip
     date_to: date | None = Query(None, description="Found on or before this date (Beijing time)."),
     bbox: str | None = Query(None, max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS-84)."),
     overdue: bool | None = Query(None),
+    source: Literal["flight", "edge"] | None = Query(None, description="flight: from drone flights; edge: from fixed cameras."),
 ) -> TicketFilter:
     if date_from and date_to and date_from > date_to:
         raise ApiError(422, "date_from is after date_to")
@@ -87,7 +93,7 @@ async def ticket_filter(  # async: pure parsing, no thread-pool trip
         raise ApiError(422, "date_from out of range")
     if date_to and not (date(1970, 1, 1) <= date_to <= date(9998, 1, 1)):
         raise ApiError(422, "date_to out of range")
-    return TicketFilter(state, category, segment_id, chief, flight_id, date_from, date_to, bbox, overdue)
+    return TicketFilter(state, category, segment_id, chief, flight_id, date_from, date_to, bbox, overdue, source)
 
 
 def visible(t: Ticket, p: Principal) -> bool:
