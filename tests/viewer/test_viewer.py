@@ -79,11 +79,14 @@ def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Pa
     assert _ticket(server, t1)["state"] == "confirmed"
     assert _ticket(server, t2)["state"] == "rejected"
 
-    # Dispatch from the ticket page: the chief and the deadline come from the segment and the rule.
+    # 交办 from the ticket page: the dialog offers the segment's chief and the rule's deadline.
     page.goto(f"{server.url}/#/ticket/{t1}")
     page.wait_for_selector("#actions button[data-to=dispatched]")
-    page.fill("#comment", "请尽快处理")
+    assert page.inner_text("#actions button[data-to=dispatched]") == "交办"
     page.click("#actions button[data-to=dispatched]")
+    page.wait_for_selector("dialog#jb[open]")
+    page.fill("#jb-note", "请尽快处理")
+    page.click("#jb-submit")
     page.wait_for_selector("#ticket[data-state=dispatched]")
     d = _ticket(server, t1)
     assert d["state"] == "dispatched" and d["chief_name"] and d["deadline"]
