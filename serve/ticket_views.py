@@ -81,6 +81,9 @@ def feature(t: Ticket) -> dict[str, Any]:
         chainage_km=t.chainage_km, bank=t.bank, rule=t.rule, reason=t.reason, error_m=t.error_m, n_views=t.n_views,
         best_image=t.best_image, state=t.state, chief_name=t.chief_name, chief_level=t.chief_level,
         deadline=t.deadline.isoformat() if t.deadline else None, overdue=t.overdue,
+        dispatched_at=t.dispatched_at.isoformat() if t.dispatched_at else None,
+        rectified_at=t.rectified_at.isoformat() if t.rectified_at else None,
+        closed_at=t.closed_at.isoformat() if t.closed_at else None,
         found_at=t.found_at.isoformat(), network_version=t.network_version,
         chief_county=(chiefs.get("county") or {}).get("name"), chief_township=(chiefs.get("township") or {}).get("name"),
         chief_village=(chiefs.get("village") or {}).get("name"))

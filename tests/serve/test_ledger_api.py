@@ -131,3 +131,38 @@ def test_evidence_in_time_order(live_module: LiveServer) -> None:
         db.commit()
     ev = live.client("viewer").get("/api/tickets/tk-time").json()["evidence"]
     assert [e["image_name"] for e in ev] == ["c.jpg", "d.jpg", "b.jpg", "a.jpg"]
+
+
+def test_ledger_xlsx_and_kml_carry_the_workflow(live_module: LiveServer) -> None:
+    import io
+    import re
+    import xml.etree.ElementTree as ET
+
+    import openpyxl
+    from serve_helpers import tiny_jpeg
+
+    live = live_module
+    seed(live, "tk-x1", segment="seg-x", chiefs=CHIEFS_WITH_PHONE, state="confirmed")
+    seed(live, "tk-x2", segment="seg-x", chiefs=CHIEFS_WITH_PHONE)
+    rev = live.client("reviewer")
+    move(rev, "tk-x1", "dispatched")
+    r = live.client("admin").post("/api/tickets/tk-x1/rectify", files={"photo": ("a.jpg", tiny_jpeg(), "image/jpeg")})
+    assert r.status_code == 200, r.text
+    move(rev, "tk-x1", "closed")
+
+    wb = openpyxl.load_workbook(io.BytesIO(rev.get("/api/exports/tickets.xlsx", params={"segment_id": "seg-x"}).content))
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    rows = {r[0]: dict(zip(header, r, strict=False)) for r in ws.iter_rows(min_row=2, values_only=True)}
+    done, new = rows["tk-x1"], rows["tk-x2"]
+    assert done["状态"] == "已销号" and new["状态"] == "待审核"
+    assert done["责任河长"] == "村长丁（村级）" and done["严重程度"] == "一般"
+    stamp = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")  # Beijing time, no zone, no microseconds
+    for col in ("发现时间", "交办时间", "整改时间", "销号时间", "整改期限"):
+        assert stamp.match(done[col]), (col, done[col])
+    assert not new["交办时间"]
+
+    kml = ET.fromstring(rev.get("/api/exports/tickets.kml", params={"segment_id": "seg-x"}).content)
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    urls = {m.find("k:name", ns).text.split()[-1]: m.find("k:styleUrl", ns).text for m in kml.findall(".//k:Placemark", ns)}
+    assert urls == {"tk-x1": "#state-closed", "tk-x2": "#state-pending_review"}
