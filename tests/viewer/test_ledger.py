@@ -293,3 +293,40 @@ def test_no_untranslated_identifiers(page, server: Server, tickets: list[dict[st
     login(page, server, "chief")
     page.wait_for_selector("#main h1")
     check("chief")
+
+
+def test_ledger_export_phone_and_read_only_roles(browser, server: Server, tickets: list[dict[str, Any]], tmp_path: Path) -> None:
+    """The ledger's export is the 台账 of its filter; on a 390×844 phone the page fits its
+    width; a viewer gets the ledger without the batch 交办 (the server would refuse it)."""
+    import io
+
+    import openpyxl
+
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", accept_downloads=True,
+                              bypass_csp=True, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        login(page, server, "viewer")
+        page.goto(server.url + "/#/ledger")
+        page.wait_for_selector("#ledger-table tbody tr")
+        assert page.locator("#ledger-batch, input.pick").count() == 0
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the ledger is {overflow} px wider than the phone"
+        shot(page, "ledger-phone")
+        page.click("#ledger-tabs [data-queue=dispatched]")
+        page.wait_for_selector("#ledger-tabs [data-queue=dispatched].active")
+        page.wait_for_selector("#ledger-table, #ledger-empty")
+        with page.expect_download() as dl:
+            page.click("#ledger-export")
+        ws = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes())).active
+        header = [c.value for c in ws[1]]
+        want = _api(server, "GET", "/api/tickets", params={"state": "dispatched", "limit": 500})["items"]
+        assert ws.max_row - 1 == len(want)
+        if want:
+            assert header[:3] == ["工单编号", "状态", "责任河长"]
+            assert {r[1] for r in ws.iter_rows(min_row=2, values_only=True)} <= {"整改中", "整改中（逾期）"}
+        assert not errors, errors
+    finally:
+        ctx.close()
