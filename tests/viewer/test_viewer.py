@@ -180,7 +180,7 @@ def test_wrong_password_and_role_menus(page, server: Server) -> None:
     page.fill("#password", "not-the-password")
     page.click("#login-form button[type=submit]")
     page.wait_for_function("document.querySelector('#login-error').textContent.length > 0")
-    assert "wrong username or password" in page.inner_text("#login-error")
+    assert page.inner_text("#login-error") == "登录失败：用户名或密码错误"  # the error code, in Chinese
     login(page, server, "chief")
     pages = page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)")
     assert pages == ["chief", "map"]

@@ -20,8 +20,9 @@ export async function render(main, _arg, ctx) {
       try { ctx.session.config = await get("/api/config"); } catch { ctx.session.config = {}; }
       ctx.go("");
     } catch (ex) {
-      // Too many attempts, a busy server: said in the page's language.
-      err.textContent = `${t("login.failed")}: ${[429, 503].includes(ex.status) ? errorText(ex) : ex.message}`;
+      // A wrong password, too many attempts, a busy server: said in the page's language
+      // (errorText maps the server's stable error code; its English detail only in English).
+      err.textContent = `${t("login.failed")}：${errorText(ex)}`;
     }
   });
   main.innerHTML = "";
