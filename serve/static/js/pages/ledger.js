@@ -19,7 +19,7 @@ const COLUMNS = [
 ];
 const KEY = "heyan.ledger"; // the filter survives opening a ticket and coming back
 
-const blank = () => ({ queue: "all", category: "", segment_id: "", chief: "", flight_id: "", source: "",
+const blank = () => ({ queue: "all", category: "", segment_id: "", chief: "", flight_id: "", device: "", source: "",
                        date_from: "", date_to: "", overdue: false, sort: "-found_at", offset: 0 });
 
 function load() {
@@ -29,7 +29,7 @@ function load() {
 // The API filter of a ledger state: the tab decides state (and overdue).
 function apiFilter(f, withTab = true) {
   const q = { category: f.category, segment_id: f.segment_id, chief: f.chief, flight_id: f.flight_id,
-              source: f.source, date_from: f.date_from, date_to: f.date_to };
+              device: f.device, source: f.source, date_from: f.date_from, date_to: f.date_to };
   if (f.overdue) q.overdue = "true";
   if (withTab && f.queue === "overdue") Object.assign(q, { state: "dispatched", overdue: "true" });
   else if (withTab && f.queue !== "all") q.state = f.queue;
@@ -54,6 +54,7 @@ export async function render(main, _arg, ctx) {
   const fFlight = sel("lf-flight", f.flight_id, (flights.items || []).map((x) => [x.id, x.name || x.id]));
   const fSource = sel("lf-source", f.source, [["flight", t("ledger.src.flight")], ["edge", t("ledger.src.edge")]]);
   const fChief = h("input", { id: "lf-chief", value: f.chief, maxlength: 128, size: 8 });
+  const fDevice = h("input", { id: "lf-device", value: f.device, maxlength: 128, size: 8 });
   const fFrom = h("input", { id: "lf-from", type: "date", value: f.date_from });
   const fTo = h("input", { id: "lf-to", type: "date", value: f.date_to });
   const fOver = h("input", { id: "lf-overdue", type: "checkbox" });
@@ -61,7 +62,7 @@ export async function render(main, _arg, ctx) {
   const form = h("form", { class: "toolbar ledger-filter", id: "ledger-filter" },
     h("label", {}, t("ticket.category"), fCat), h("label", {}, t("ledger.f.segment"), fSeg),
     h("label", {}, t("ledger.f.chief"), fChief), h("label", {}, t("ledger.f.flight"), fFlight),
-    h("label", {}, t("ledger.f.source"), fSource), h("label", {}, t("ledger.f.from"), fFrom),
+    h("label", {}, t("ledger.f.source"), fSource), h("label", {}, t("ledger.f.device"), fDevice), h("label", {}, t("ledger.f.from"), fFrom),
     h("label", {}, t("ledger.f.to"), fTo), h("label", { class: "check" }, fOver, t("ledger.f.overdue")),
     h("button", { type: "submit", class: "primary", id: "lf-apply" }, t("ledger.f.apply")),
     h("button", { type: "button", id: "lf-reset", onclick: () => { Object.assign(f, blank()); save(); render(main, _arg, ctx); } },
@@ -69,7 +70,7 @@ export async function render(main, _arg, ctx) {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     Object.assign(f, { category: fCat.value, segment_id: fSeg.value, chief: fChief.value.trim(), flight_id: fFlight.value,
-                       source: fSource.value, date_from: fFrom.value, date_to: fTo.value, overdue: fOver.checked, offset: 0 });
+                       device: fDevice.value.trim(), source: fSource.value, date_from: fFrom.value, date_to: fTo.value, overdue: fOver.checked, offset: 0 });
     refresh();
   });
 
