@@ -25,6 +25,7 @@ OPEN_STATES = ("pending_review", "confirmed", "dispatched", "rectified")
 LEVELS = ("village", "township", "county")  # the lowest level first
 SYSTEM = "system"  # role of the server itself (flight import, escalation)
 DEFAULT_DEADLINE_DAYS = 7
+MAX_DEADLINE = timedelta(days=366)  # the longest rectification period a reviewer may set
 
 _REVIEW = frozenset({"admin", "reviewer"})
 TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -114,6 +115,8 @@ def transition(db: Session, t: Ticket, to: str, actor: Actor, now: datetime, com
         raise TransitionNeedsInput("a chief level or deadline is only for a dispatch (交办)", "dispatch_only")
     if deadline is not None and deadline <= now:
         raise TransitionNeedsInput(f"the deadline {deadline.isoformat()} is not in the future", "deadline_past")
+    if deadline is not None and deadline > now + MAX_DEADLINE:  # a typo (year 2062), not a plan
+        raise TransitionNeedsInput(f"the deadline {deadline.isoformat()} is more than a year away", "deadline_too_far")
     before = t.state
     info = dict(data or {})
     if to == "dispatched":

@@ -68,6 +68,11 @@ def test_dispatch_to_a_chosen_chief_with_an_edited_deadline(live_module: LiveSer
     past = (live.clock.now() - timedelta(hours=1)).isoformat()
     r = move(rev, "tk-jb", "dispatched", chief_level="township", deadline=past)
     assert r.status_code == 422 and r.json()["code"] == "deadline_past"
+    far = (live.clock.now() + timedelta(days=400)).isoformat()
+    r = move(rev, "tk-jb", "dispatched", deadline=far)
+    assert r.status_code == 422 and r.json()["code"] == "deadline_too_far"
+    r = move(rev, "tk-jb", "dispatched", deadline="9999-12-31T23:59:00-12:00")
+    assert r.status_code == 422, "the end of the calendar is refused, not a server error"
     naive = (live.clock.now() + timedelta(days=1)).replace(tzinfo=None).isoformat()
     assert move(rev, "tk-jb", "dispatched", deadline=naive).status_code == 422, "a deadline needs its time zone"
     seed(live, "tk-jb-new", chiefs=CHIEFS_WITH_PHONE)

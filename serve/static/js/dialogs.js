@@ -57,7 +57,7 @@ export function dispatchDialog(tickets, { back = false } = {}) {
   const days = tickets.find((x) => x.deadline_days != null)?.deadline_days ?? 7;
   const due = new Date(Date.now() + days * 86400e3);
   const deadline = h("input", { type: "datetime-local", id: "jb-deadline", required: true, value: localValue(due),
-                                min: localValue(new Date()) });
+                                min: localValue(new Date()), max: localValue(new Date(Date.now() + 366 * 86400e3)) });
   const note = h("textarea", { id: "jb-note", rows: 2, maxlength: 4000 });
   const body = h("div", {},
     tickets.length > 1 ? h("p", { class: "muted" }, tf("ledger.selected", { n: tickets.length })) : "",
