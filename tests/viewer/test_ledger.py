@@ -126,6 +126,10 @@ def test_batch_jiaoban_send_back_and_urge(page, server: Server, tickets: list[di
     page.click("#ledger-tabs [data-queue=confirmed]")
     page.wait_for_selector(f"#ledger-table tr[data-ticket='{a}'] input.pick")
     assert page.is_disabled("#ledger-batch")
+    page.check("#ledger-all")  # select all, then narrow down to two
+    assert page.inner_text("#ledger-batch") == "批量交办（3）"
+    page.uncheck("#ledger-all")
+    assert page.is_disabled("#ledger-batch")
     page.check(f"tr[data-ticket='{a}'] input.pick")
     page.check(f"tr[data-ticket='{b}'] input.pick")
     page.click("#ledger-batch")

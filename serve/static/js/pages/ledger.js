@@ -114,7 +114,16 @@ export async function render(main, _arg, ctx) {
                        onclick: () => { f.sort = on && !f.sort.startsWith("-") ? `-${key}` : key; f.offset = 0; refresh(); } },
         t(label), arrow);
     });
-    return h("thead", {}, h("tr", {}, mayAssign ? h("th", {}, "") : null, cells));
+    // Select all: the confirmed tickets of this page (the only ones that can be assigned).
+    const all = mayAssign ? h("input", { type: "checkbox", id: "ledger-all", "aria-label": t("ledger.all"), title: t("ledger.all"),
+      onchange: (e) => {
+        for (const box of body.querySelectorAll("input.pick")) {
+          box.checked = e.target.checked;
+          e.target.checked ? selected.add(box.dataset.ticket) : selected.delete(box.dataset.ticket);
+        }
+        picked();
+      } }) : null;
+    return h("thead", {}, h("tr", {}, mayAssign ? h("th", {}, all) : null, cells));
   }
 
   function drawTable(page) {
