@@ -257,14 +257,14 @@ def test_bugs_of_issue_13(page, server: Server, tickets: list[dict[str, Any]], t
 
 def _identifiers() -> set[str]:
     """The API's identifiers a Chinese page must never show: states, classes, categories,
-    rule ids, chief levels, audit actions."""
+    rule ids, chief levels, audit actions, the server's own actor name ("system")."""
     from heyan.serve.workflow import LEVELS, STATES
     from heyan.vision.classes import class_names
 
     rules = yaml.safe_load((ROOT / "pipeline" / "tickets" / "rules_default.yaml").read_text(encoding="utf-8"))
     rule_ids = {r["id"] for r in rules["rules"]}
     cats = {"floating_debris", "illegal_mining", "illegal_dumping", "illegal_construction", "outfall_discharge"}
-    actions = {"transition", "escalate", "urge", "created", "overdue", "seen_again", "not_seen"}
+    actions = {"transition", "escalate", "urge", "created", "overdue", "seen_again", "not_seen", "system"}
     return set(STATES) | set(class_names()) | cats | rule_ids | set(LEVELS) | actions | {"low", "medium", "high"}
 
 

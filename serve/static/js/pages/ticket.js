@@ -58,7 +58,8 @@ export async function render(main, id, ctx) {
   }
   // The server sends the evidence in time order (photo time, else when it was added).
   const timeline = h("ol", { class: "timeline", id: "evidence" }, d.evidence.map((e) => h("li", { "data-kind": e.kind },
-    h("b", {}, t(`ev.${e.kind}`)), " ", h("time", { datetime: e.taken_at || e.created_at }, fmtTime(e.taken_at || e.created_at)), " · ", e.created_by,
+    h("b", {}, t(`ev.${e.kind}`)), " ", h("time", { datetime: e.taken_at || e.created_at }, fmtTime(e.taken_at || e.created_at)), " · ",
+    e.created_by === "system" ? t("audit.system") : e.created_by,
     e.flight_id ? ` · ${t("ticket.flight")} ${e.flight_id}` : "",
     // A chief's words with his photo; the server's own notes on sightings are its English log.
     e.kind === "rectification" && e.comment ? h("div", { class: "muted" }, e.comment) : "",
