@@ -169,7 +169,8 @@ def require(permission: str) -> Callable[..., Principal]:
         if p.user is None:
             raise ApiError(403, "device tokens may only use the edge API")
         if p.user.role not in roles:
-            raise ApiError(403, f"role {p.user.role!r} may not do this ({permission}); allowed: {', '.join(sorted(roles))}")
+            raise ApiError(403, f"role {p.user.role!r} may not do this ({permission}); allowed: {', '.join(sorted(roles))}",
+                           code="forbidden", permission=permission)
         return p
 
     check.__name__ = f"require_{permission.replace('.', '_')}"

@@ -89,7 +89,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
-        return JSONResponse({"detail": _validation_message(errors), "errors": _jsonable(errors)}, status_code=422)
+        return JSONResponse({"detail": _validation_message(errors), "code": "invalid_request", "errors": _jsonable(errors)},
+                            status_code=422)
 
     @app.exception_handler(InputError)
     async def _bad_input(_: Request, exc: InputError) -> JSONResponse:

@@ -14,10 +14,14 @@ from heyan.serve.tables import Ticket
 from heyan.serve.workflow import LEVELS, SYSTEM_ACTOR, first_chief, record
 
 
-def check_overdue(db: Session, now: datetime) -> list[str]:
-    """Flag overdue tickets and escalate them; return the ids that changed. Commits nothing."""
+def check_overdue(db: Session, now: datetime, ticket_id: str | None = None) -> list[str]:
+    """Flag overdue tickets (all, or the one ``ticket_id``: a reviewer's 督办 button) and
+    escalate them; return the ids that changed. Commits nothing."""
     changed: list[str] = []
-    rows = db.scalars(sa.select(Ticket).where(Ticket.state == "dispatched", Ticket.deadline < now)).all()
+    q = sa.select(Ticket).where(Ticket.state == "dispatched", Ticket.deadline < now)
+    if ticket_id is not None:
+        q = q.where(Ticket.id == ticket_id)
+    rows = db.scalars(q).all()
     for t in rows:
         assert t.deadline is not None and t.dispatched_at is not None
         touched = False

@@ -8,7 +8,7 @@ import math
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from heyan.pipeline.tickets.rules import EDGE_EVENT_KINDS
 from heyan.serve.permissions import PERMISSIONS
@@ -506,13 +506,35 @@ class TicketDetail(TicketOut):
     not_seen_count: int
     was_overdue: bool
     allowed_transitions: list[str] = Field(description="States the caller may move this ticket to now.")
+    may_urge: bool = Field(False, description="The caller may 督办/催办 this ticket now (POST .../urge).")
     evidence: list[EvidenceOut]
     audit: list[AuditOut]
+
+
+ChiefLevel = Literal["village", "township", "county"]
 
 
 class TransitionIn(In):
     to: State
     comment: str | None = Field(None, max_length=4000)
+    chief_level: ChiefLevel | None = Field(
+        None, description="交办 only: the level of the segment's chief to assign (default: the lowest with a chief).")
+    deadline: AwareDatetime | None = Field(
+        None, description="交办 only: the rectification deadline, with its time zone (default: the rule's days from now).")
+
+
+class UrgeIn(In):
+    comment: str | None = Field(None, max_length=4000)
+
+
+class QueueCounts(BaseModel):
+    """Tickets per work queue of the ledger, under the same filters (state and overdue aside)."""
+
+    pending_review: int = Field(description="待审核")
+    confirmed: int = Field(description="待交办: confirmed, not yet dispatched")
+    dispatched: int = Field(description="整改中")
+    rectified: int = Field(description="待销号")
+    overdue: int = Field(description="已逾期: dispatched and past the deadline")
 
 
 class EscalationOut(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from fastapi import Query
@@ -14,7 +14,7 @@ from fastapi import Query
 from heyan.serve.deps import Principal
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas import State
-from heyan.serve.tables import Ticket
+from heyan.serve.tables import Device, EdgeEvent, Ticket
 from heyan.vision.common import BEIJING
 
 CHIEF_HIDDEN = ("pending_review", "rejected")  # not a chief's business until reviewed
@@ -31,6 +31,8 @@ class TicketFilter:
     date_to: date | None = None
     bbox: str | None = None
     overdue: bool | None = None
+    source: Literal["flight", "edge"] | None = None
+    device: str | None = None
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         if not self.bbox:
@@ -61,6 +63,13 @@ class TicketFilter:
             c.append(Ticket.found_at < datetime.combine(self.date_to + timedelta(days=1), time(0), BEIJING))
         if (b := self.bounds()) is not None:
             c += [Ticket.lon >= b[0], Ticket.lon <= b[2], Ticket.lat >= b[1], Ticket.lat <= b[3]]
+        if self.source == "flight":  # a drone flight's ticket; edge cameras' have no flight
+            c.append(Ticket.flight_id.is_not(None))
+        elif self.source == "edge":
+            c.append(Ticket.flight_id.is_(None))
+        if self.device:  # an edge box's tickets: those its events made or were added to
+            c.append(Ticket.id.in_(sa.select(EdgeEvent.ticket_id).join(Device, Device.id == EdgeEvent.device_id)
+                                   .where(Device.name == self.device, EdgeEvent.ticket_id.is_not(None))))
         if self.overdue is not None:
             c.append(Ticket.overdue.is_(self.overdue))
         segs = p.segments()
@@ -80,6 +89,8 @@ async def ticket_filter(  # async: pure parsing, no thread-pool trip
     date_to: date | None = Query(None, description="Found on or before this date (Beijing time)."),
     bbox: str | None = Query(None, max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS-84)."),
     overdue: bool | None = Query(None),
+    source: Literal["flight", "edge"] | None = Query(None, description="flight: from drone flights; edge: from fixed cameras."),
+    device: str | None = Query(None, max_length=128, description="Name of an edge device (camera box): its tickets."),
 ) -> TicketFilter:
     if date_from and date_to and date_from > date_to:
         raise ApiError(422, "date_from is after date_to")
@@ -87,7 +98,7 @@ async def ticket_filter(  # async: pure parsing, no thread-pool trip
         raise ApiError(422, "date_from out of range")
     if date_to and not (date(1970, 1, 1) <= date_to <= date(9998, 1, 1)):
         raise ApiError(422, "date_to out of range")
-    return TicketFilter(state, category, segment_id, chief, flight_id, date_from, date_to, bbox, overdue)
+    return TicketFilter(state, category, segment_id, chief, flight_id, date_from, date_to, bbox, overdue, source, device)
 
 
 def visible(t: Ticket, p: Principal) -> bool:

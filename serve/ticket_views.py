@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from heyan.serve.permissions import PERMISSIONS
 from heyan.serve.schemas import AuditOut, EvidenceOut, TicketDetail, TicketOut
 from heyan.serve.tables import AuditEntry, Evidence, Ticket
 from heyan.serve.workflow import allowed_from
+from heyan.vision.common import BEIJING
 
 
 def url(sha: str | None) -> str | None:
@@ -38,8 +41,21 @@ def ticket_out(t: Any) -> TicketOut:
         best_crop_url=url(t.best_crop_sha), best_box=t.best_box)
 
 
+def _when(e: Evidence) -> datetime:
+    """When the evidence shows the site: the photo's time, else when it was added. The
+    timeline sorts on it (rows are in import order, and a flight imported late is not a
+    later sighting). A photo time without a zone is the camera's local clock: Beijing."""
+    if e.taken_at:
+        try:
+            t = datetime.fromisoformat(e.taken_at.replace("Z", "+00:00"))
+            return t if t.tzinfo else t.replace(tzinfo=BEIJING)
+        except ValueError:
+            pass
+    return e.created_at if e.created_at.tzinfo else e.created_at.replace(tzinfo=UTC)
+
+
 def ticket_detail(db: Session, t: Ticket, role: str) -> TicketDetail:
-    ev = db.scalars(sa.select(Evidence).where(Evidence.ticket_id == t.id).order_by(Evidence.id))
+    ev = sorted(db.scalars(sa.select(Evidence).where(Evidence.ticket_id == t.id).order_by(Evidence.id)), key=_when)
     audit = db.scalars(sa.select(AuditEntry).where(AuditEntry.ticket_id == t.id).order_by(AuditEntry.id))
     return TicketDetail(
         **ticket_out(t).model_dump(), rule=t.rule, reason=t.reason, chiefs=t.chiefs, dispatched_chief=t.dispatched_chief,
@@ -47,6 +63,7 @@ def ticket_detail(db: Session, t: Ticket, role: str) -> TicketDetail:
         rectified_at=t.rectified_at, closed_at=t.closed_at, last_seen_at=t.last_seen_at, not_seen_count=t.not_seen_count,
         was_overdue=t.was_overdue,
         allowed_transitions=allowed_from(t.state, role),
+        may_urge=t.state == "dispatched" and role in PERMISSIONS["tickets.escalate"],
         evidence=[EvidenceOut(id=e.id, kind=e.kind, flight_id=e.flight_id, image_name=e.image_name,
                               photo_url=url(e.photo_sha), crop_url=url(e.crop_sha), box=e.box, score=e.score, lat=e.lat,
                               lon=e.lon, error_m=e.error_m, taken_at=e.taken_at, comment=e.comment,
@@ -64,6 +81,9 @@ def feature(t: Ticket) -> dict[str, Any]:
         chainage_km=t.chainage_km, bank=t.bank, rule=t.rule, reason=t.reason, error_m=t.error_m, n_views=t.n_views,
         best_image=t.best_image, state=t.state, chief_name=t.chief_name, chief_level=t.chief_level,
         deadline=t.deadline.isoformat() if t.deadline else None, overdue=t.overdue,
+        dispatched_at=t.dispatched_at.isoformat() if t.dispatched_at else None,
+        rectified_at=t.rectified_at.isoformat() if t.rectified_at else None,
+        closed_at=t.closed_at.isoformat() if t.closed_at else None,
         found_at=t.found_at.isoformat(), network_version=t.network_version,
         chief_county=(chiefs.get("county") or {}).get("name"), chief_township=(chiefs.get("township") or {}).get("name"),
         chief_village=(chiefs.get("village") or {}).get("name"))

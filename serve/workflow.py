@@ -25,6 +25,7 @@ OPEN_STATES = ("pending_review", "confirmed", "dispatched", "rectified")
 LEVELS = ("village", "township", "county")  # the lowest level first
 SYSTEM = "system"  # role of the server itself (flight import, escalation)
 DEFAULT_DEADLINE_DAYS = 7
+MAX_DEADLINE = timedelta(days=366)  # the longest rectification period a reviewer may set
 
 _REVIEW = frozenset({"admin", "reviewer"})
 TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -58,7 +59,12 @@ class TransitionForbidden(Exception):
 
 
 class TransitionNeedsInput(Exception):
-    """The move exists but something it needs is missing (HTTP 422)."""
+    """The move exists but something it needs is missing (HTTP 422). ``code`` is the stable
+    error code the viewer translates (its message stays English for scripts)."""
+
+    def __init__(self, message: str, code: str = "needs_input") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def allowed_from(state: str, role: str | None = None) -> list[str]:
@@ -84,8 +90,18 @@ def first_chief(chiefs: dict[str, Any] | None, above: str | None = None) -> tupl
     return None
 
 
+def chosen_chief(chiefs: dict[str, Any] | None, level: str) -> tuple[str, str] | None:
+    """(level, name) of the segment's chief at ``level``, if it has one."""
+    c = (chiefs or {}).get(level)
+    return (level, str(c["name"])) if c and c.get("name") else None
+
+
 def transition(db: Session, t: Ticket, to: str, actor: Actor, now: datetime, comment: str | None = None,
-               data: dict[str, Any] | None = None, rectification_evidence: bool = False) -> AuditEntry:
+               data: dict[str, Any] | None = None, rectification_evidence: bool = False,
+               level: str | None = None, deadline: datetime | None = None) -> AuditEntry:
+    """Move ``t`` to ``to``. For a dispatch (交办, or 退回整改 from rectified) the reviewer may
+    choose the chief's ``level`` and the ``deadline``; by default the lowest chief and the
+    rule's number of days."""
     if to not in STATES:
         raise InvalidTransition(t.state, to, allowed_from(t.state))
     nexts = TRANSITIONS.get(t.state, {})
@@ -94,21 +110,29 @@ def transition(db: Session, t: Ticket, to: str, actor: Actor, now: datetime, com
     if actor.role not in nexts[to]:
         raise TransitionForbidden(f"role {actor.role!r} may not move a ticket from {t.state!r} to {to!r}")
     if to == "rectified" and not rectification_evidence:
-        raise TransitionNeedsInput("rectification needs a photo: POST it to /api/tickets/{id}/rectify")
+        raise TransitionNeedsInput("rectification needs a photo: POST it to /api/tickets/{id}/rectify", "photo_required")
+    if (level is not None or deadline is not None) and to != "dispatched":
+        raise TransitionNeedsInput("a chief level or deadline is only for a dispatch (交办)", "dispatch_only")
+    if deadline is not None and deadline <= now:
+        raise TransitionNeedsInput(f"the deadline {deadline.isoformat()} is not in the future", "deadline_past")
+    if deadline is not None and deadline > now + MAX_DEADLINE:  # a typo (year 2062), not a plan
+        raise TransitionNeedsInput(f"the deadline {deadline.isoformat()} is more than a year away", "deadline_too_far")
     before = t.state
     info = dict(data or {})
     if to == "dispatched":
-        chief = first_chief(t.chiefs)
+        chief = first_chief(t.chiefs) if level is None else chosen_chief(t.chiefs, level)
         if chief is None:
-            raise TransitionNeedsInput(f"segment {t.segment_id!r} has no river chief to dispatch to")
+            where = f" at level {level!r}" if level else ""
+            raise TransitionNeedsInput(f"segment {t.segment_id!r} has no river chief{where} to dispatch to", "no_chief")
         t.chief_level, t.chief_name = chief
         t.dispatched_chief = chief[1]
         t.dispatched_at = now
         days = t.deadline_days if t.deadline_days is not None else DEFAULT_DEADLINE_DAYS
-        t.deadline = now + timedelta(days=days)
+        t.deadline = deadline if deadline is not None else now + timedelta(days=days)
         t.overdue = False
         t.escalations = 0
-        info.update(chief=chief[1], chief_level=chief[0], deadline=t.deadline.isoformat())
+        phone = ((t.chiefs or {}).get(chief[0]) or {}).get("phone")
+        info.update(chief=chief[1], chief_level=chief[0], deadline=t.deadline.isoformat(), phone=phone)
     elif to == "rectified":
         t.rectified_at = now
         t.overdue = False

@@ -27,10 +27,10 @@ def login(body: LoginIn, request: Request, response: Response, db: Session = Dep
     wait, attempt = st.limiter.begin(*keys)
     if attempt is None:
         raise ApiError(429, f"too many failed logins; try again in {int(wait) + 1} s",
-                       {"Retry-After": str(int(wait) + 1)})
+                       {"Retry-After": str(int(wait) + 1)}, code="too_many_logins")
     user = db.scalar(sa.select(User).where(User.username == body.username))
     if not verify_password(user.password_hash if user else None, body.password) or user is None or not user.active:
-        raise ApiError(401, "wrong username or password")
+        raise ApiError(401, "wrong username or password", code="bad_login")
     st.limiter.succeeded(attempt, reset=(keys[0],))
     now = st.clock.now()
     cookie, csrf = new_token(), new_token()

@@ -5,8 +5,9 @@ the overdue/escalation check."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -17,24 +18,36 @@ from heyan.serve.blobdb import ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.escalation import check_overdue
-from heyan.serve.schemas import EscalationOut, TicketDetail, TicketPage, TransitionIn
+from heyan.serve.schemas import EscalationOut, QueueCounts, TicketDetail, TicketPage, TransitionIn, UrgeIn
 from heyan.serve.storage import FileTooLarge
 from heyan.serve.tables import Evidence, RiverNetworkVersion, Ticket
 from heyan.serve.ticket_query import TicketFilter, ticket_filter, visible
 from heyan.serve.ticket_views import LIST_COLUMNS, ticket_detail, ticket_out
 from heyan.serve.uploads import clean_name
-from heyan.serve.workflow import InvalidTransition, TransitionForbidden, TransitionNeedsInput, allowed_from, transition
+from heyan.serve.workflow import (
+    InvalidTransition,
+    TransitionForbidden,
+    TransitionNeedsInput,
+    allowed_from,
+    record,
+    transition,
+)
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 
-SORTS = {
-    "-found_at": (Ticket.found_at.desc(), Ticket.id.desc()),
-    "found_at": (Ticket.found_at.asc(), Ticket.id.asc()),
-    "-updated_at": (Ticket.updated_at.desc(), Ticket.id.desc()),
-    "-score": (Ticket.score.desc(), Ticket.id.desc()),
-    "deadline": (Ticket.deadline.asc(), Ticket.id.asc()),
+# The ledger's sortable columns. Each order ends in the id so pages are stable; empty values
+# (no deadline yet, no segment) go last both ways, so "deadline" lists what is due first.
+_SORT_COLUMNS: dict[str, Any] = {
+    "found_at": Ticket.found_at, "updated_at": Ticket.updated_at, "score": Ticket.score, "deadline": Ticket.deadline,
+    "state": Ticket.state, "category": Ticket.category, "segment": Ticket.segment_name, "chief": Ticket.chief_name,
+    "severity": Ticket.severity, "dispatched_at": Ticket.dispatched_at,
 }
-Sort = Literal["-found_at", "found_at", "-updated_at", "-score", "deadline"]
+SORTS = {f"{sign}{name}": (col.is_(None).asc(), col.desc() if sign else col.asc(), Ticket.id.desc() if sign else Ticket.id.asc())
+         for name, col in _SORT_COLUMNS.items() for sign in ("", "-")}
+Sort = Literal["found_at", "-found_at", "updated_at", "-updated_at", "score", "-score", "deadline", "-deadline",
+               "state", "-state", "category", "-category", "segment", "-segment", "chief", "-chief",
+               "severity", "-severity", "dispatched_at", "-dispatched_at"]
+assert set(SORTS) == set(get_args(Sort))
 
 
 @router.get("", response_model=TicketPage, summary="Tickets matching the filters, a page at a time")
@@ -45,6 +58,19 @@ def list_tickets(f: TicketFilter = Depends(ticket_filter), limit: int = Query(50
     total = db.scalar(sa.select(sa.func.count()).select_from(Ticket).where(*where)) or 0
     rows = db.execute(sa.select(*LIST_COLUMNS).where(*where).order_by(*SORTS[sort]).limit(limit).offset(offset))
     return TicketPage(items=[ticket_out(t) for t in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/queues", response_model=QueueCounts, summary="How many tickets wait in each work queue (the ledger's tabs)")
+def queues(f: TicketFilter = Depends(ticket_filter), p: Principal = Depends(require("tickets.read")),
+           db: Session = Depends(get_db)) -> QueueCounts:
+    # The tabs are states (and overdue): count over the other filters, not the tab's own.
+    where = replace(f, state=None, overdue=None).where(p)
+    rows = db.execute(sa.select(Ticket.state, sa.func.count()).where(*where).group_by(Ticket.state)).all()
+    by_state: dict[str, int] = {state: n for state, n in rows}
+    overdue = db.scalar(sa.select(sa.func.count()).select_from(Ticket).where(
+        *where, Ticket.state == "dispatched", Ticket.overdue.is_(True))) or 0
+    return QueueCounts(pending_review=by_state.get("pending_review", 0), confirmed=by_state.get("confirmed", 0),
+                       dispatched=by_state.get("dispatched", 0), rectified=by_state.get("rectified", 0), overdue=overdue)
 
 
 @router.post("/escalate", response_model=EscalationOut, summary="Check for overdue tickets now and escalate them (督办)")
@@ -61,7 +87,7 @@ def _ticket(db: Session, ticket_id: str, p: Principal, lock: bool = False) -> Ti
         q = q.with_for_update()  # two reviewers on one ticket: the second sees the first's state
     t = db.scalar(q)
     if t is None or not visible(t, p):
-        raise ApiError(404, f"no ticket {ticket_id!r}")
+        raise ApiError(404, f"no ticket {ticket_id!r}", code="no_ticket")
     return t
 
 
@@ -70,16 +96,17 @@ def get_ticket(ticket_id: str, p: Principal = Depends(require("tickets.read")), 
     return ticket_detail(db, _ticket(db, ticket_id, p), p.role)
 
 
-def _apply(db: Session, t: Ticket, to: str, p: Principal, now: object, comment: str | None, **kw: object) -> None:
+def _apply(db: Session, t: Ticket, to: str, p: Principal, now: Any, comment: str | None, **kw: Any) -> None:
     try:
         transition(db, t, to, p.actor, now, comment, **kw)
     except InvalidTransition as exc:
-        raise ApiError(409, str(exc), state=exc.state, requested=exc.to, allowed=exc.allowed,
-                       allowed_for_you=allowed_from(exc.state, p.role)) from None
+        raise ApiError(409, str(exc), code="transition_not_allowed", state=exc.state, requested=exc.to,
+                       allowed=exc.allowed, allowed_for_you=allowed_from(exc.state, p.role)) from None
     except TransitionForbidden as exc:
-        raise ApiError(403, str(exc), state=t.state, allowed_for_you=allowed_from(t.state, p.role)) from None
+        raise ApiError(403, str(exc), code="forbidden", state=t.state,
+                       allowed_for_you=allowed_from(t.state, p.role)) from None
     except TransitionNeedsInput as exc:
-        raise ApiError(422, str(exc)) from None
+        raise ApiError(422, str(exc), code=exc.code) from None
 
 
 def _refresh_chiefs(db: Session, request: Request, t: Ticket) -> None:
@@ -102,7 +129,26 @@ def move(ticket_id: str, body: TransitionIn, request: Request, p: Principal = De
     t = _ticket(db, ticket_id, p, lock=True)
     if body.to == "dispatched" and t.state == "confirmed":
         _refresh_chiefs(db, request, t)
-    _apply(db, t, body.to, p, app_state(request).clock.now(), body.comment)
+    _apply(db, t, body.to, p, app_state(request).clock.now(), body.comment, level=body.chief_level,
+           deadline=body.deadline)
+    db.commit()
+    return ticket_detail(db, t, p.role)
+
+
+@router.post("/{ticket_id}/urge", response_model=TicketDetail,
+             summary="督办/催办 one dispatched ticket: a reminder in its audit log; if overdue, escalated now",
+             responses={409: {"description": "The ticket is not dispatched (nothing to urge)"}})
+def urge(ticket_id: str, body: UrgeIn, request: Request, p: Principal = Depends(require("tickets.escalate")),
+         db: Session = Depends(get_db)) -> TicketDetail:
+    t = _ticket(db, ticket_id, p, lock=True)
+    if t.state != "dispatched":
+        raise ApiError(409, f"ticket {ticket_id!r} is {t.state!r}: only a dispatched ticket can be urged",
+                       code="urge_not_dispatched", state=t.state)
+    now = app_state(request).clock.now()
+    check_overdue(db, now, ticket_id=t.id)  # the same escalation as the periodic check, for this ticket now
+    record(db, t.id, p.actor, "urge", now, t.state, t.state, body.comment,
+           {"chief": t.chief_name, "chief_level": t.chief_level, "overdue": t.overdue})
+    t.updated_at = now
     db.commit()
     return ticket_detail(db, t, p.role)
 

@@ -225,7 +225,9 @@ def test_an_edge_event_at_a_flight_tickets_place_adds_to_that_ticket(live: LiveS
     got = post(c, event(east=601.0, north=5.5), 201)
     assert (got["outcome"], got["ticket_id"]) == ("seen_again", "tk-from-a-flight")
     t = live.client("admin").get("/api/tickets/tk-from-a-flight").json()
-    assert t["state"] == "dispatched" and [e["kind"] for e in t["evidence"]] == ["detection", "seen_again"]
+    # In time order: the box's frame (T0) before the seeded view, which has no photo time
+    # and counts from when it was added (now).
+    assert t["state"] == "dispatched" and [e["kind"] for e in t["evidence"]] == ["seen_again", "detection"]
 
 
 def test_a_newer_state_refreshes_the_evidence_and_the_picture(live: LiveServer) -> None:
@@ -367,3 +369,18 @@ def test_heartbeat_is_shown_on_the_device_and_silence_is_flagged(live: LiveServe
 def test_chiefs_see_tickets_not_raw_events(live_sqlite: LiveServer) -> None:
     r = live_sqlite.client("chief").get("/api/edge/events")
     assert r.status_code == 403 and "edge.read" in r.json()["detail"]
+
+
+def test_tickets_filtered_by_camera_box(live: LiveServer) -> None:
+    """The ledger's camera filter: the tickets of one edge box, none of another's."""
+    network(live)
+    c1, _, _ = device(live, "box-ledger-1")
+    c2, _, _ = device(live, "box-ledger-2")
+    t1 = post(c1, event(0.0, 0.0), 201)["ticket_id"]
+    t2 = post(c2, event(400.0, 0.0, camera_id="bridge-2"), 201)["ticket_id"]
+    assert t1 and t2 and t1 != t2
+    rev = live.client("reviewer")
+    assert [t["id"] for t in rev.get("/api/tickets", params={"device": "box-ledger-1"}).json()["items"]] == [t1]
+    assert [t["id"] for t in rev.get("/api/tickets", params={"device": "box-ledger-2"}).json()["items"]] == [t2]
+    assert rev.get("/api/tickets", params={"device": "nobody"}).json()["total"] == 0
+    assert {t["id"] for t in rev.get("/api/tickets", params={"source": "edge"}).json()["items"]} >= {t1, t2}

@@ -51,6 +51,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/flights/{flight_id}/reprocess"): {"admin", "operator"},
     ("GET", "/api/tickets"): ALL,
     ("POST", "/api/tickets/escalate"): REVIEW,
+    ("GET", "/api/tickets/queues"): ALL,
+    ("POST", "/api/tickets/{ticket_id}/urge"): REVIEW,
     ("GET", "/api/tickets/{ticket_id}"): ALL,
     ("POST", "/api/tickets/{ticket_id}/transition"): REVIEW,
     ("POST", "/api/tickets/{ticket_id}/rectify"): {"admin", "chief"},

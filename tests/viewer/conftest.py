@@ -40,7 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv = Server(url, tmp / "flight", segments)
         with srv.client() as admin:
             admin.post("/api/rivers", json=rivers).raise_for_status()
-            for name, role in (("reviewer", "reviewer"), ("chief", "chief"), ("operator", "operator")):
+            for name, role in (("reviewer", "reviewer"), ("chief", "chief"), ("operator", "operator"), ("viewer", "viewer")):
                 admin.post("/api/users", json={"username": name, "password": PASSWORD, "role": role,
                                                "segments": segments if role == "chief" else [],
                                                "full_name": "测试河长" if role == "chief" else None}).raise_for_status()

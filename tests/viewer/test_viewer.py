@@ -79,11 +79,14 @@ def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Pa
     assert _ticket(server, t1)["state"] == "confirmed"
     assert _ticket(server, t2)["state"] == "rejected"
 
-    # Dispatch from the ticket page: the chief and the deadline come from the segment and the rule.
+    # 交办 from the ticket page: the dialog offers the segment's chief and the rule's deadline.
     page.goto(f"{server.url}/#/ticket/{t1}")
     page.wait_for_selector("#actions button[data-to=dispatched]")
-    page.fill("#comment", "请尽快处理")
+    assert page.inner_text("#actions button[data-to=dispatched]") == "交办"
     page.click("#actions button[data-to=dispatched]")
+    page.wait_for_selector("dialog#jb[open]")
+    page.fill("#jb-note", "请尽快处理")
+    page.click("#jb-submit")
     page.wait_for_selector("#ticket[data-state=dispatched]")
     d = _ticket(server, t1)
     assert d["state"] == "dispatched" and d["chief_name"] and d["deadline"]
@@ -177,7 +180,7 @@ def test_wrong_password_and_role_menus(page, server: Server) -> None:
     page.fill("#password", "not-the-password")
     page.click("#login-form button[type=submit]")
     page.wait_for_function("document.querySelector('#login-error').textContent.length > 0")
-    assert "wrong username or password" in page.inner_text("#login-error")
+    assert page.inner_text("#login-error") == "登录失败：用户名或密码错误"  # the error code, in Chinese
     login(page, server, "chief")
     pages = page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)")
     assert pages == ["chief", "map"]

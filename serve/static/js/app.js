@@ -1,25 +1,26 @@
 // The viewer: hash routes, one module per page. Who is logged in decides the pages shown.
 import { api, ApiError, get } from "./api.js";
-import { h, toast } from "./dom.js";
-import { getLang, setLang, t } from "./i18n.js";
+import { clearToast, h, toast } from "./dom.js";
+import { errorText, getLang, setLang, t } from "./i18n.js";
 import * as assessment from "./pages/assessment.js";
 import * as chief from "./pages/chief.js";
 import * as flights from "./pages/flights.js";
+import * as ledger from "./pages/ledger.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
 import * as review from "./pages/review.js";
 import * as ticket from "./pages/ticket.js";
 
 const PAGES = {
-  login, flights, review, map: mapPage, ticket, chief, assessment,
+  login, flights, review, map: mapPage, ticket, chief, assessment, ledger,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
-  admin: ["review", "map", "flights", "assessment"],
-  reviewer: ["review", "map", "flights", "assessment"],
+  admin: ["review", "ledger", "map", "flights", "assessment"],
+  reviewer: ["review", "ledger", "map", "flights", "assessment"],
   operator: ["flights", "map"],
   chief: ["chief", "map"],
-  viewer: ["map", "assessment"],
+  viewer: ["map", "ledger", "assessment"],
 };
 
 export const session = { user: null, config: {} };
@@ -39,7 +40,7 @@ function chrome() {
   const out = document.getElementById("logout");
   out.textContent = t("logout");
   out.hidden = !session.user;
-  document.getElementById("who").textContent = session.user ? `${session.user.full_name || session.user.username} (${session.user.role})` : "";
+  document.getElementById("who").textContent = session.user ? `${session.user.full_name || session.user.username}（${t(`role.${session.user.role}`)}）` : "";
   const nav = document.getElementById("nav");
   nav.innerHTML = "";
   const cur = route().name;
@@ -49,6 +50,7 @@ function chrome() {
 }
 
 async function render() {
+  clearToast(); // a message belongs to the page it was shown on
   if (cleanup) { try { cleanup(); } catch { /* a page's cleanup must not block the next */ } cleanup = null; }
   let { name, arg } = route();
   if (!session.user && name !== "login") return go("login");
@@ -64,11 +66,16 @@ async function render() {
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) { session.user = null; return go("login"); }
     main.innerHTML = "";
-    main.append(h("p", { class: "error" }, e.message || String(e)));
+    main.append(h("p", { class: "error" }, errorText(e)));
   }
 }
 
+// The CSRF cookie is set and cleared with the session (same lifetime) and is readable:
+// without it nobody is logged in, so the first load asks nothing (no 401 in the console).
+const loggedIn = () => /(?:^|;\s*)heyan_csrf=/.test(document.cookie);
+
 export async function whoami() {
+  if (!loggedIn()) { session.user = null; session.config = {}; return; }
   try { session.user = await get("/api/auth/me"); } catch { session.user = null; }
   try { session.config = await get("/api/config"); } catch { session.config = {}; }
 }
@@ -77,7 +84,7 @@ async function start() {
   setLang(getLang());
   document.getElementById("lang").addEventListener("click", () => { setLang(getLang() === "zh" ? "en" : "zh"); render(); });
   document.getElementById("logout").addEventListener("click", async () => {
-    try { await api("POST", "/api/auth/logout"); } catch (e) { toast(e.message, true); }
+    try { await api("POST", "/api/auth/logout"); } catch (e) { toast(errorText(e), true); }
     session.user = null;
     go("login");
   });

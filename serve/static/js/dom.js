@@ -23,6 +23,12 @@ export function toast(msg, bad = false) {
   toast.timer = setTimeout(() => { el.className = ""; }, 3500);
 }
 
+export function clearToast() {
+  clearTimeout(toast.timer);
+  const el = document.getElementById("toast");
+  if (el) { el.className = ""; el.textContent = ""; }
+}
+
 export function table(headers, rows) {
   return h("table", {}, h("thead", {}, h("tr", {}, headers.map((x) => h("th", {}, x)))),
            h("tbody", {}, rows.map((r) => h("tr", r.attrs || {}, r.cells.map((c) => h("td", {}, c))))));

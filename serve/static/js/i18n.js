@@ -4,13 +4,13 @@
 const STRINGS = {
   zh: {
     app: "河眼", subtitle: "河湖巡查", lang: "English", logout: "退出",
-    "nav.flights": "航线", "nav.review": "审核", "nav.map": "地图", "nav.tickets": "工单", "nav.chief": "我的工单",
+    "nav.flights": "航拍任务", "nav.review": "审核", "nav.map": "地图", "nav.tickets": "工单", "nav.chief": "我的工单",
     "nav.assessment": "考核", "login.title": "登录", "login.user": "用户名", "login.password": "密码",
     "login.submit": "登录", "login.failed": "登录失败",
-    "flights.title": "航线上传与处理", "flights.pick": "选择照片或 zip", "flights.name": "航线名称",
-    "flights.upload": "上传", "flights.uploading": "上传中", "flights.done": "上传完成", "flights.duplicate": "该航线已上传过",
+    "flights.title": "航拍任务上传与处理", "flights.pick": "选择照片或 zip", "flights.name": "任务名称",
+    "flights.upload": "上传", "flights.uploading": "上传中", "flights.done": "上传完成", "flights.duplicate": "这批照片已上传过",
     "flights.col.name": "名称", "flights.col.photos": "照片", "flights.col.by": "上传人", "flights.col.at": "时间",
-    "flights.col.state": "处理状态", "flights.col.progress": "进度", "flights.none": "暂无航线",
+    "flights.col.state": "处理状态", "flights.col.progress": "进度", "flights.none": "暂无航拍任务",
     "job.queued": "排队中", "job.running": "处理中", "job.done": "完成", "job.failed": "失败",
     "review.title": "待审核", "review.empty": "没有待审核的工单", "review.keys": "Y 确认 · N 驳回 · ←/→ 上一条/下一条",
     "review.confirm": "确认 (Y)", "review.reject": "驳回 (N)", "review.prev": "上一条", "review.next": "下一条",
@@ -22,20 +22,57 @@ const STRINGS = {
     "ticket.bank": "岸别", "ticket.error": "定位误差", "ticket.chief": "责任河长", "ticket.deadline": "整改期限",
     "ticket.rule": "规则", "ticket.evidence": "证据时间线", "ticket.audit": "操作记录", "ticket.actions": "操作",
     "ticket.comment": "备注", "ticket.rectify": "上报整改（附照片）", "ticket.rectify.photo": "整改照片",
-    "ticket.rectify.submit": "提交整改", "ticket.overdue": "已超期", "ticket.flight": "航线",
+    "ticket.rectify.submit": "提交整改", "ticket.overdue": "已超期", "ticket.flight": "航拍任务",
     "ticket.back": "返回",
     "ev.detection": "检测", "ev.seen_again": "再次发现", "ev.not_seen": "未再发现", "ev.rectification": "整改照片",
     "chief.title": "我负责的工单", "chief.none": "暂无工单",
     "assess.title": "考核统计", "assess.segment": "按河段", "assess.chief": "按河长", "assess.key": "河段/河长",
     "assess.found": "发现问题", "assess.resolved": "已销号", "assess.rate": "销号率", "assess.hours": "平均处理时长（小时）",
     "assess.overdue": "超期", "assess.open_overdue": "当前超期", "assess.from": "自", "assess.to": "至", "assess.apply": "查询",
-    "to.confirmed": "确认", "to.rejected": "驳回", "to.dispatched": "派发", "to.rectified": "整改", "to.closed": "销号",
+    "to.confirmed": "确认", "to.rejected": "驳回", "to.dispatched": "交办", "to.rectified": "上报整改", "to.closed": "销号",
     "to.pending_review": "重新审核",
-    "state.pending_review": "待审核", "state.confirmed": "已确认", "state.rejected": "已驳回", "state.dispatched": "已派发",
-    "state.rectified": "已整改", "state.closed": "已销号",
+    "state.pending_review": "待审核", "state.confirmed": "待交办", "state.rejected": "已驳回", "state.dispatched": "整改中",
+    "state.rectified": "待销号", "state.closed": "已销号",
     "cat.floating_debris": "漂浮物", "cat.illegal_mining": "乱采", "cat.illegal_dumping": "乱堆",
     "cat.illegal_construction": "乱建", "cat.outfall_discharge": "排口异常",
     "bank.left": "左岸", "bank.right": "右岸",
+    "role.admin": "管理员", "role.reviewer": "审核员", "role.chief": "河长", "role.operator": "飞手", "role.viewer": "查看",
+    "nav.ledger": "工单台账", "to.redispatch": "退回整改", "to.urge": "督办/催办",
+    "ledger.title": "工单台账", "ledger.q.all": "全部", "ledger.q.pending_review": "待审核", "ledger.q.confirmed": "待交办",
+    "ledger.q.dispatched": "整改中", "ledger.q.rectified": "待销号", "ledger.q.overdue": "已逾期",
+    "ledger.f.segment": "河段", "ledger.f.chief": "责任河长", "ledger.f.flight": "航拍任务", "ledger.f.source": "来源", "ledger.f.device": "摄像头",
+    "ledger.f.from": "发现日期自", "ledger.f.to": "至", "ledger.f.overdue": "仅逾期", "ledger.f.apply": "查询",
+    "ledger.f.reset": "重置", "ledger.src.flight": "无人机航拍", "ledger.src.edge": "固定摄像头",
+    "ledger.col.id": "工单编号", "ledger.col.found": "发现时间", "ledger.col.severity": "严重程度",
+    "ledger.total": "共 {n} 条", "ledger.page": "第 {a}–{b} 条", "ledger.prev": "上一页", "ledger.next": "下一页",
+    "ledger.none": "没有符合条件的工单", "ledger.selected": "已选 {n} 条", "ledger.batch": "批量交办", "ledger.all": "全选本页待交办工单",
+    "ledger.batch.done": "已交办 {ok} 条，失败 {bad} 条", "ledger.export": "导出台账",
+    "sev.low": "一般", "sev.medium": "较重", "sev.high": "严重",
+    "level.village": "村级", "level.township": "乡镇级", "level.county": "县级",
+    "jb.title": "交办工单", "jb.title.back": "退回整改", "jb.level": "河长层级", "jb.person": "责任河长",
+    "jb.phone": "电话", "jb.deadline": "整改期限", "jb.rule_days": "按规则 {n} 天", "jb.note": "交办意见",
+    "jb.submit": "确认交办", "jb.submit.back": "确认退回", "jb.cancel": "取消", "jb.nochief": "该层级未设河长",
+    "jb.done": "已交办给 {name}", "urge.title": "督办/催办", "urge.note": "督办意见", "urge.submit": "发送督办",
+    "urge.done": "已督办", "ticket.nofile": "请先选择整改照片", "flights.nofile": "请先选择要上传的照片或 zip",
+    "audit.when": "时间", "audit.who": "操作人", "audit.what": "操作", "audit.note": "说明", "audit.system": "系统",
+    "act.transition": "状态变更", "act.created": "生成工单", "act.overdue": "逾期", "act.escalate": "逾期升级督办",
+    "act.urge": "督办/催办", "act.seen_again": "再次发现", "act.not_seen": "未再发现",
+    "class.floating_debris": "漂浮物", "class.sand_dredger": "采砂船", "class.boat": "船只",
+    "class.waste_pile": "垃圾/渣土堆", "class.structure": "建筑物", "class.dry_weather_discharge": "旱天排水",
+    "class.abnormal_colour": "水色异常",
+    "rule.boat-log": "船只记录", "rule.debris-on-water": "水面漂浮物", "rule.debris-on-bank": "岸边漂浮物",
+    "rule.outside-zone": "管理范围外", "rule.mining-prohibited-area": "禁采区采砂",
+    "rule.mining-closed-season": "禁采期采砂", "rule.mining-outside-permit": "超范围采砂",
+    "rule.mining-permitted": "可采区采砂", "rule.dumping-in-zone": "管理范围内堆放",
+    "rule.construction-unregistered": "未登记建筑", "rule.structure-registered": "已登记建筑",
+    "rule.outfall-dry-weather": "排口旱天排水", "rule.outfall-abnormal-colour": "排口水色异常",
+    "review.readonly": "当前角色只能查看，审核由审核员完成",
+    "code.forbidden": "当前角色无权执行此操作", "code.transition_not_allowed": "工单当前状态不允许此操作，请刷新后重试",
+    "code.no_chief": "该河段在所选层级没有河长，无法交办", "code.deadline_past": "整改期限必须晚于现在", "code.deadline_too_far": "整改期限不能超过一年",
+    "code.dispatch_only": "只有交办时才能指定河长和期限", "code.photo_required": "上报整改需要附整改照片",
+    "code.urge_not_dispatched": "只有整改中的工单可以督办", "code.no_ticket": "工单不存在或无权查看",
+    "code.invalid_request": "请求内容有误，请检查填写的内容",
+    "code.bad_login": "用户名或密码错误", "code.too_many_logins": "登录失败次数过多，请稍后再试",
     "err.network": "无法连接服务器", "loading": "加载中…",
     "err.generic": "操作失败", "err.403": "当前角色无权执行此操作", "err.413": "文件或请求过大，超出服务器限制",
     "err.415": "格式不受支持，请上传照片或 zip", "err.422": "文件无法使用（损坏、不是照片或压缩包不安全）",
@@ -69,13 +106,41 @@ const STRINGS = {
     "assess.title": "Assessment", "assess.segment": "By segment", "assess.chief": "By chief", "assess.key": "Segment / chief",
     "assess.found": "Found", "assess.resolved": "Closed", "assess.rate": "Resolution rate", "assess.hours": "Avg. handling (h)",
     "assess.overdue": "Overdue", "assess.open_overdue": "Overdue now", "assess.from": "From", "assess.to": "To", "assess.apply": "Apply",
-    "to.confirmed": "Confirm", "to.rejected": "Reject", "to.dispatched": "Dispatch", "to.rectified": "Rectify", "to.closed": "Close",
+    "to.confirmed": "Confirm", "to.rejected": "Reject", "to.dispatched": "Assign", "to.rectified": "Rectify", "to.closed": "Close",
     "to.pending_review": "Back to review",
     "state.pending_review": "Pending review", "state.confirmed": "Confirmed", "state.rejected": "Rejected",
     "state.dispatched": "Dispatched", "state.rectified": "Rectified", "state.closed": "Closed",
     "cat.floating_debris": "Floating debris", "cat.illegal_mining": "Illegal mining", "cat.illegal_dumping": "Dumping",
     "cat.illegal_construction": "Illegal construction", "cat.outfall_discharge": "Outfall discharge",
     "bank.left": "left bank", "bank.right": "right bank",
+    "role.admin": "admin", "role.reviewer": "reviewer", "role.chief": "chief", "role.operator": "operator", "role.viewer": "viewer",
+    "nav.ledger": "Ticket ledger", "to.redispatch": "Send back", "to.urge": "Urge / escalate",
+    "ledger.title": "Ticket ledger", "ledger.q.all": "All", "ledger.q.pending_review": "To review", "ledger.q.confirmed": "To assign",
+    "ledger.q.dispatched": "Being fixed", "ledger.q.rectified": "To close", "ledger.q.overdue": "Overdue",
+    "ledger.f.segment": "Segment", "ledger.f.chief": "Responsible chief", "ledger.f.flight": "Flight", "ledger.f.source": "Source", "ledger.f.device": "Camera box",
+    "ledger.f.from": "Found from", "ledger.f.to": "to", "ledger.f.overdue": "Overdue only", "ledger.f.apply": "Apply",
+    "ledger.f.reset": "Reset", "ledger.src.flight": "Drone flight", "ledger.src.edge": "Fixed camera",
+    "ledger.col.id": "Ticket", "ledger.col.found": "Found", "ledger.col.severity": "Severity",
+    "ledger.total": "{n} tickets", "ledger.page": "{a}–{b}", "ledger.prev": "Previous", "ledger.next": "Next",
+    "ledger.none": "No tickets match", "ledger.selected": "{n} selected", "ledger.batch": "Assign selected", "ledger.all": "Select this page's tickets to assign",
+    "ledger.batch.done": "Assigned {ok}, failed {bad}", "ledger.export": "Export ledger",
+    "sev.low": "low", "sev.medium": "medium", "sev.high": "high",
+    "level.village": "village", "level.township": "township", "level.county": "county",
+    "jb.title": "Assign ticket", "jb.title.back": "Send back for rectification", "jb.level": "Chief level", "jb.person": "Chief",
+    "jb.phone": "Phone", "jb.deadline": "Deadline", "jb.rule_days": "rule: {n} days", "jb.note": "Note",
+    "jb.submit": "Assign", "jb.submit.back": "Send back", "jb.cancel": "Cancel", "jb.nochief": "No chief at this level",
+    "jb.done": "Assigned to {name}", "urge.title": "Urge / escalate", "urge.note": "Note", "urge.submit": "Send",
+    "urge.done": "Urged", "ticket.nofile": "Choose a photo of the rectified site first", "flights.nofile": "Choose the photos or a zip to upload first",
+    "audit.when": "Time", "audit.who": "By", "audit.what": "Action", "audit.note": "Note", "audit.system": "system",
+    "act.transition": "State change", "act.created": "Created", "act.overdue": "Overdue", "act.escalate": "Escalated",
+    "act.urge": "Urged", "act.seen_again": "Seen again", "act.not_seen": "Not seen",
+    "review.readonly": "Your role can only look; reviewers decide",
+    "code.forbidden": "Your role may not do this", "code.transition_not_allowed": "Not allowed in the ticket's current state; reload",
+    "code.no_chief": "The segment has no chief at that level", "code.deadline_past": "The deadline must be in the future", "code.deadline_too_far": "The deadline may be at most a year away",
+    "code.dispatch_only": "A chief and deadline are only for assigning", "code.photo_required": "Rectification needs a photo",
+    "code.urge_not_dispatched": "Only a ticket being fixed can be urged", "code.no_ticket": "No such ticket",
+    "code.invalid_request": "The request is not valid; check the form",
+    "code.bad_login": "Wrong username or password", "code.too_many_logins": "Too many failed logins; try again later",
     "err.network": "Cannot reach the server", "loading": "Loading…",
     "err.generic": "Request failed", "err.403": "Your role may not do this", "err.413": "File or request too large for the server",
     "err.415": "Unsupported format: upload photos or a zip", "err.422": "The file cannot be used (damaged, not a photo, or an unsafe zip)",
@@ -113,9 +178,30 @@ export function category(id, zh) {
 
 export function stateName(s) { return t(`state.${s}`); }
 
+// `tf("ledger.total", {n: 3})`: a string with {name} slots.
+export function tf(key, vars) {
+  return t(key).replace(/\{(\w+)\}/g, (_, k) => String(vars?.[k] ?? ""));
+}
+
+// An identifier from the server shown by its name: our label if we have one, else the
+// fallback the server gave (its Chinese name), never the bare id in the Chinese UI.
+function named(prefix, id, fallback) {
+  if (!id) return "—";
+  const k = `${prefix}.${id}`;
+  const s = t(k);
+  return s !== k ? s : (fallback || id);
+}
+export const className = (id) => named("class", id);
+export const ruleName = (id) => named("rule", id);
+export const levelName = (id) => named("level", id);
+export const severityName = (id) => named("sev", id);
+export const actionName = (id) => named("act", id);
+
 // An API error for the user: Chinese first (the server's own messages are English), the
 // server's detail added only in English; network failures and unknown codes too.
 export function errorText(e) {
+  const code = e?.body?.code;
+  if (code && `code.${code}` in STRINGS.zh) return lang === "zh" ? t(`code.${code}`) : `${t(`code.${code}`)}: ${e.message}`;
   const status = e && e.status;
   const key = status === 0 ? "err.network" : `err.${status}`;
   const known = key in STRINGS[lang];

@@ -1,11 +1,12 @@
-// A river chief's own tickets (the server shows a chief only his segments' tickets),
-// most urgent first.
+// A river chief's own tickets to rectify (the server shows a chief only his segments'
+// tickets): the dispatched ones (整改中), soonest deadline first. Confirmed tickets not yet
+// assigned are the office's queue, not his; rectified and closed ones are in the ledger.
 import { get } from "../api.js";
 import { h, table } from "../dom.js";
 import { category, fmtTime, stateName, t } from "../i18n.js";
 
 export async function render(main, _arg, ctx) {
-  const items = (await get("/api/tickets?limit=500&sort=deadline")).items.filter((x) => x.state !== "pending_review" && x.state !== "rejected");
+  const items = (await get("/api/tickets?state=dispatched&limit=500&sort=deadline")).items;
   main.innerHTML = "";
   main.append(h("h1", {}, t("chief.title")));
   if (!items.length) { main.append(h("p", { class: "muted" }, t("chief.none"))); return; }

@@ -2,7 +2,7 @@
 // detection box, and the ticket facts table.
 import { get } from "../api.js";
 import { h } from "../dom.js";
-import { category, fmtTime, stateName, t } from "../i18n.js";
+import { category, className, fmtTime, levelName, ruleName, stateName, t } from "../i18n.js";
 
 let networkPromise = null;
 export function network() {
@@ -40,16 +40,21 @@ export function facts(tk) {
   const bank = tk.bank ? t(`bank.${tk.bank}`) : "—";
   const rows = [
     [t("ticket.category"), category(tk.category, tk.category_zh)],
-    [t("ticket.class"), tk.class_name],
+    [t("ticket.class"), className(tk.class_name)],
     [t("ticket.state"), h("span", { class: `state state-${tk.state}`, "data-state": tk.state }, stateName(tk.state)),
      tk.overdue ? h("span", { class: "overdue" }, ` ${t("ticket.overdue")}`) : ""],
     [t("ticket.score"), tk.score?.toFixed(2)],
     [t("ticket.segment"), [tk.river, tk.segment_name].filter(Boolean).join(" · ") || "—"],
     [t("ticket.chainage"), tk.chainage_km != null ? `${tk.chainage_km.toFixed(2)} km · ${bank}` : "—"],
     [t("ticket.place"), `${tk.lat.toFixed(6)}, ${tk.lon.toFixed(6)} (±${tk.error_m.toFixed(1)} m)`],
-    [t("ticket.chief"), tk.chief_name ? `${tk.chief_name} (${tk.chief_level || ""})` : "—"],
+    [t("ticket.chief"), tk.chief_name ? `${tk.chief_name}（${levelName(tk.chief_level)}）${chiefPhone(tk)}` : "—"],
     [t("ticket.deadline"), fmtTime(tk.deadline)],
-    [t("ticket.rule"), tk.rule || "—"],
+    [t("ticket.rule"), ruleName(tk.rule)],
   ];
   return h("dl", { class: "facts" }, rows.map(([k, ...v]) => [h("dt", {}, k), h("dd", {}, ...v)]));
+}
+
+function chiefPhone(tk) {
+  const phone = tk.chiefs?.[tk.chief_level]?.phone;
+  return phone ? ` ${t("jb.phone")} ${phone}` : "";
 }

@@ -23,7 +23,12 @@ export async function render(main, _arg, ctx) {
     h("button", { type: "submit", class: "primary" }, t("flights.upload")), " ", bar, " ", status);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (!files.files.length) return;
+    if (!files.files.length) {  // said where the operator looks, not silently ignored
+      status.textContent = t("flights.nofile");
+      status.className = "error";
+      files.focus();
+      return;
+    }
     const fd = new FormData();
     for (const f of files.files) fd.append("files", f, f.name);
     if (name.value) fd.append("name", name.value);

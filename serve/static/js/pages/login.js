@@ -1,4 +1,4 @@
-import { post } from "../api.js";
+import { get, post } from "../api.js";
 import { h } from "../dom.js";
 import { errorText, t } from "../i18n.js";
 
@@ -17,10 +17,12 @@ export async function render(main, _arg, ctx) {
     try {
       const out = await post("/api/auth/login", { username: user.value, password: pass.value });
       ctx.session.user = out.user;
+      try { ctx.session.config = await get("/api/config"); } catch { ctx.session.config = {}; }
       ctx.go("");
     } catch (ex) {
-      // Too many attempts, a busy server: said in the page's language.
-      err.textContent = `${t("login.failed")}: ${[429, 503].includes(ex.status) ? errorText(ex) : ex.message}`;
+      // A wrong password, too many attempts, a busy server: said in the page's language
+      // (errorText maps the server's stable error code; its English detail only in English).
+      err.textContent = `${t("login.failed")}：${errorText(ex)}`;
     }
   });
   main.innerHTML = "";

@@ -3,13 +3,16 @@
 // the reviewer looks at this one, so a decision takes about a second.
 import { get, post } from "../api.js";
 import { h, toast } from "../dom.js";
-import { category, t } from "../i18n.js";
+import { category, errorText, t } from "../i18n.js";
 import { drawMap } from "../map.js";
+import { can } from "../roles.js";
 import { facts, network, photoWithBox, zoomed } from "./common.js";
 
 export async function render(main, _arg, ctx) {
   const page = await get("/api/tickets?state=pending_review&limit=500&sort=-score");
   const queue = page.items;
+  // Operators and viewers may look at the queue, not decide it: no Y/N buttons or keys.
+  const mayDecide = can(ctx.session.user, "tickets.review");
   const net = await network();
   const cache = new Map();
   let idx = 0;
@@ -29,7 +32,7 @@ export async function render(main, _arg, ctx) {
 
   async function show() {
     main.innerHTML = "";
-    main.append(h("h1", {}, t("review.title"), h("span", { class: "muted keys" }, t("review.keys"))));
+    main.append(h("h1", {}, t("review.title"), h("span", { class: "muted keys" }, mayDecide ? t("review.keys") : t("review.readonly"))));
     if (!queue.length) { main.append(h("p", { class: "muted", id: "review-empty" }, t("review.empty"))); return; }
     idx = Math.max(0, Math.min(idx, queue.length - 1));
     const d = await detail(queue[idx].id);
@@ -44,8 +47,8 @@ export async function render(main, _arg, ctx) {
           h("h2", {}, category(d.category, d.category_zh), " ", h("a", { href: `#/ticket/${encodeURIComponent(d.id)}` }, d.id)),
           zoomed(ev),
           h("div", { class: "buttons" },
-            h("button", { class: "primary", id: "btn-confirm", onclick: () => decide("confirmed") }, t("review.confirm")),
-            h("button", { class: "danger", id: "btn-reject", onclick: () => decide("rejected") }, t("review.reject")),
+            mayDecide ? h("button", { class: "primary", id: "btn-confirm", onclick: () => decide("confirmed") }, t("review.confirm")) : null,
+            mayDecide ? h("button", { class: "danger", id: "btn-reject", onclick: () => decide("rejected") }, t("review.reject")) : null,
             h("button", { id: "btn-prev", onclick: () => move(-1) }, t("review.prev")),
             h("button", { id: "btn-next", onclick: () => move(1) }, t("review.next"))),
           facts(d), mapBox)),
@@ -57,7 +60,7 @@ export async function render(main, _arg, ctx) {
   }
 
   async function decide(to) {
-    if (busy || !queue.length) return;
+    if (!mayDecide || busy || !queue.length) return;
     busy = true;
     const id = queue[idx].id;
     try {
@@ -67,7 +70,7 @@ export async function render(main, _arg, ctx) {
       toast(`${id}: ${t(`to.${to}`)}`);
       await show();
     } catch (e) {
-      toast(e.message, true);
+      toast(errorText(e), true);
     } finally {
       busy = false;
     }
@@ -76,7 +79,7 @@ export async function render(main, _arg, ctx) {
   function move(step) {
     if (!queue.length) return;
     idx = Math.max(0, Math.min(queue.length - 1, idx + step));
-    show().catch((e) => toast(e.message, true));
+    show().catch((e) => toast(errorText(e), true));
   }
 
   const onKey = (e) => {

@@ -1,8 +1,9 @@
 // One ticket: facts, the map, the evidence timeline, the audit log, and the actions the
 // server says this user may take now (allowed_transitions) — the page never guesses them.
 import { get, post, upload } from "../api.js";
+import { dispatchDialog, urgeDialog } from "../dialogs.js";
 import { h, table, toast } from "../dom.js";
-import { errorText, fmtTime, stateName, t } from "../i18n.js";
+import { actionName, errorText, fmtTime, levelName, stateName, t } from "../i18n.js";
 import { drawMap } from "../map.js";
 import { facts, network, photoWithBox } from "./common.js";
 
@@ -11,14 +12,31 @@ export async function render(main, id, ctx) {
   const net = await network();
   const comment = h("textarea", { id: "comment", rows: 2, placeholder: t("ticket.comment") });
   const actions = h("div", { class: "buttons", id: "actions" });
+  const reload = () => render(main, id, ctx);
+  const act = async (fn, done) => {
+    try { await fn(); toast(done); await reload(); } catch (e) { toast(errorText(e), true); }
+  };
+  const path = `/api/tickets/${encodeURIComponent(d.id)}`;
   for (const to of d.allowed_transitions.filter((x) => x !== "rectified")) {
+    // Assigning (交办) and sending back (退回整改) go through the dialog: level, person, deadline.
+    const back = to === "dispatched" && d.state === "rectified";
+    const label = back ? t("to.redispatch") : t(`to.${to}`);
     actions.append(h("button", { "data-to": to, class: to === "rejected" ? "danger" : "primary", onclick: async () => {
-      try {
-        await post(`/api/tickets/${encodeURIComponent(d.id)}/transition`, { to, comment: comment.value || null });
-        toast(`${d.id}: ${t(`to.${to}`)}`);
-        await render(main, id, ctx);
-      } catch (e) { toast(e.message, true); }
-    } }, t(`to.${to}`)));
+      if (to === "dispatched") {
+        const choice = await dispatchDialog([d], { back });
+        if (!choice) return;
+        await act(() => post(`${path}/transition`, { to, ...choice, comment: choice.comment || comment.value || null }),
+                  `${d.id}: ${label}`);
+        return;
+      }
+      await act(() => post(`${path}/transition`, { to, comment: comment.value || null }), `${d.id}: ${label}`);
+    } }, label));
+  }
+  if (d.may_urge) {
+    actions.append(h("button", { id: "btn-urge", class: "warn", onclick: async () => {
+      const choice = await urgeDialog();
+      if (choice) await act(() => post(`${path}/urge`, choice), `${d.id}: ${t("urge.done")}`);
+    } }, t("to.urge")));
   }
   let rectify = "";
   if (d.allowed_transitions.includes("rectified")) {
@@ -27,7 +45,7 @@ export async function render(main, id, ctx) {
       h("label", {}, t("ticket.rectify.photo"), photo), h("button", { type: "submit", class: "primary" }, t("ticket.rectify.submit")));
     rectify.addEventListener("submit", async (e) => {
       e.preventDefault();
-      if (!photo.files.length) return;
+      if (!photo.files.length) { toast(t("ticket.nofile"), true); photo.focus(); return; }
       const fd = new FormData();
       fd.append("photo", photo.files[0], photo.files[0].name);
       if (comment.value) fd.append("comment", comment.value);
@@ -38,12 +56,16 @@ export async function render(main, id, ctx) {
       } catch (ex) { toast(errorText(ex), true); }
     });
   }
+  // The server sends the evidence in time order (photo time, else when it was added).
   const timeline = h("ol", { class: "timeline", id: "evidence" }, d.evidence.map((e) => h("li", { "data-kind": e.kind },
-    h("b", {}, t(`ev.${e.kind}`)), " ", fmtTime(e.taken_at || e.created_at), " · ", e.created_by,
-    e.flight_id ? ` · ${t("ticket.flight")} ${e.flight_id}` : "", e.comment ? h("div", { class: "muted" }, e.comment) : "",
+    h("b", {}, t(`ev.${e.kind}`)), " ", h("time", { datetime: e.taken_at || e.created_at }, fmtTime(e.taken_at || e.created_at)), " · ",
+    e.created_by === "system" ? t("audit.system") : e.created_by,
+    e.flight_id ? ` · ${t("ticket.flight")} ${e.flight_id}` : "",
+    // A chief's words with his photo; the server's own notes on sightings are its English log.
+    e.kind === "rectification" && e.comment ? h("div", { class: "muted" }, e.comment) : "",
     e.crop_url ? h("img", { src: e.crop_url, class: "thumb" }) : e.photo_url ? h("img", { src: e.photo_url, class: "thumb" }) : "")));
-  const audit = table(["", "", "", ""], d.audit.map((a) => ({ attrs: { "data-to": a.to_state || "" },
-    cells: [fmtTime(a.at), a.actor, a.from_state || a.to_state ? `${a.from_state ? stateName(a.from_state) : "∅"} → ${a.to_state ? stateName(a.to_state) : ""}` : a.action, a.comment || ""] })));
+  const audit = table([t("audit.when"), t("audit.who"), t("audit.what"), t("audit.note")],
+    d.audit.map((a) => ({ attrs: { "data-to": a.to_state || "", "data-action": a.action }, cells: [fmtTime(a.at), a.actor === "system" ? t("audit.system") : a.actor, what(a), note(a)] })));
   audit.id = "audit";
   const mapBox = h("div", { class: "minimap" });
   const first = d.evidence.find((e) => e.kind === "detection" && e.photo_url);
@@ -55,4 +77,50 @@ export async function render(main, id, ctx) {
     h("h2", {}, t("ticket.evidence")), timeline, h("h2", {}, t("ticket.audit")), audit);
   drawMap(mapBox, { network: net, tickets: [d], highlight: d.id, width: 360, height: 220, padding: 10,
                     tileUrl: ctx.session.config.tile_url });
+}
+
+// An audit entry's action in words: a state change by its states, 交办/退回整改 with the
+// chief, 督办 and escalations by name (the server's ids never shown as such).
+function what(a) {
+  if (a.action === "transition" || (a.action === "created" && a.to_state)) {
+    const move = `${a.from_state ? stateName(a.from_state) : "∅"} → ${a.to_state ? stateName(a.to_state) : ""}`;
+    if (a.to_state === "dispatched") {
+      const verb = a.from_state === "rectified" ? t("to.redispatch") : t("to.dispatched");
+      return `${verb}（${move}）`;
+    }
+    return move;
+  }
+  return actionName(a.action);
+}
+
+function note(a) {
+  const x = a.data || {};
+  const parts = [];
+  if (a.to_state === "dispatched" && x.chief) {
+    parts.push(`${levelName(x.chief_level)} ${x.chief}${x.phone ? ` ${t("jb.phone")} ${x.phone}` : ""}`);
+    if (x.deadline) parts.push(`${t("jb.deadline")} ${fmtTime(x.deadline)}`);
+  } else if (a.action === "escalate" && x.to_chief) {
+    parts.push(`${x.from_chief || "—"} → ${levelName(x.level)} ${x.to_chief}`);
+  } else if (a.action === "urge" && x.chief) {
+    parts.push(`${levelName(x.chief_level)} ${x.chief}${x.overdue ? ` · ${t("ticket.overdue")}` : ""}`);
+  } else if (a.action === "overdue" && x.deadline) {
+    parts.push(`${t("jb.deadline")} ${fmtTime(x.deadline)}`);
+    return parts.join(" · ");  // the server's own comment here is its bilingual log line
+  } else if (a.action === "escalate") {
+    return "";
+  }
+  if (a.actor === "system" && a.comment) return systemNote(a.comment);
+  if (a.comment) parts.push(a.comment);
+  return parts.join(" · ");
+}
+
+// The server's log lines ("flight F: 中文原因 / English reason", "seen again by flight F"):
+// the flight and the Chinese half only.
+function systemNote(text) {
+  const flight = text.match(/flight ([\w.-]+)/);
+  const reason = text.replace(/^flight [\w.-]+:\s*/, "")
+    .replace(/\s*\/\s*[A-Za-z][^\u4e00-\u9fff]*$/, "") // the English half at the end
+    .replace(/\/[A-Za-z][A-Za-z _-]*/g, ""); // inline glosses: "右岸/right"
+  const parts = [flight ? `${t("ticket.flight")} ${flight[1]}` : "", /[\u4e00-\u9fff]/.test(reason) ? reason : ""];
+  return parts.filter(Boolean).join(" · ");
 }
