@@ -127,7 +127,8 @@ def generated_cutout(rng: Rng, name: str, size_px: float, side_view: bool = Fals
 def water_land_masks(image: np.ndarray, smooth_max: float = 5.0, work_px: int = 200) -> tuple[np.ndarray, np.ndarray]:
     """Open water is smooth, land is textured. On a copy about ``work_px`` wide, water is
     where the local spread of lightness stays under ``smooth_max`` (measured on the
-    aerial-maritime lake photos: water 1-4, grass and trees 8-40), not near-white (smooth
+    aerial-maritime lake photos: water 1-4, grass and trees 8-40), not green as lawns are,
+    not near-white (smooth
     roofs and boat-lift canopies) and part of a large connected region. Call it on the
     whole photo, not on a chip: a chip may be all water or all land. Coarse, but placement
     only needs 'surely water' and 'surely land'."""
@@ -138,7 +139,12 @@ def water_land_masks(image: np.ndarray, smooth_max: float = 5.0, work_px: int = 
     mean = cv2.blur(lum, (7, 7))
     std = np.sqrt(np.maximum(cv2.blur(lum * lum, (7, 7)) - mean * mean, 0))
     std = cv2.GaussianBlur(std, (0, 0), 3)
-    water = ((std < smooth_max) & (mean < 200)).astype(np.uint8)
+    # Mown lawns are as smooth as water at this scale; their excess green (2G-R-B, blurred)
+    # is 36-48 where lake and river water stay at -35..19 (aerial-maritime, RIVeR, ivy
+    # frames), and grass is yellow-green (G well above B) where teal water is not.
+    b, g, r = (cv2.blur(small[..., i].astype(np.float32), (7, 7)) for i in range(3))
+    vegetation = (2 * g - r - b > 25) & (g - b > 20)
+    water = ((std < smooth_max) & (mean < 200) & ~vegetation).astype(np.uint8)
     kernel = np.ones((3, 3), np.uint8)
     water = cv2.morphologyEx(cv2.morphologyEx(water, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
     n, lab, stats, _ = cv2.connectedComponentsWithStats(water)

@@ -104,6 +104,19 @@ def test_water_and_land_masks_split_smooth_from_textured() -> None:
     assert land[:, 350:].mean() > 0.9 and land[:, :250].mean() < 0.05
 
 
+def test_a_smooth_green_lawn_is_not_water() -> None:
+    """Mown grass seen from a drone is as smooth as water; litter pasted on it taught the
+    detector that things on lawns float. Its colour tells it apart, olive water does not."""
+    img = np.zeros((400, 600, 3), np.uint8)
+    img[:, :300] = (60, 150, 80)  # lawn (BGR): excess green 160
+    img[:, 300:] = (85, 100, 95)   # grey-olive river water: excess green 20
+    rng = np.random.default_rng(0)
+    img = np.clip(img + rng.normal(0, 1.5, img.shape), 0, 255).astype(np.uint8)
+    water, _ = water_land_masks(img)
+    assert water[:, :280].mean() < 0.05
+    assert water[:, 320:].mean() > 0.9
+
+
 def test_real_cutout_separates_the_object_from_its_background() -> None:
     img = _lake()
     cv2.ellipse(img, (150, 200), (40, 15), 20, 0, 360, (230, 230, 240), -1)  # a white boat on water
