@@ -85,3 +85,18 @@ def export_onnx(weights: Path, out: Path, imgsz: int = 320, opset: int = 17) -> 
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(produced), out)
     return out
+
+
+def checkpoint_architecture(weights: Path) -> str:
+    """The architecture a checkpoint was built from (``yolo11n``, ``yolov8n``...), as its
+    model card records it: rebuilding weights from the ONNX later depends on it."""
+    prepare_offline_ultralytics()
+    from ultralytics import YOLO
+
+    cfg = getattr(YOLO(str(weights)).model, "yaml", None) or {}
+    name = Path(str(cfg.get("yaml_file", "yolo11n.yaml"))).stem
+    scale = cfg.get("scale")
+    # Ultralytics stores the unscaled family file (yolov8.yaml) with the scale apart.
+    if scale and not name.endswith(str(scale)):
+        name += str(scale)
+    return name

@@ -52,12 +52,13 @@ def export_cmd(
     """Export a checkpoint to ONNX (dynamic batch, simplified) and write its model card."""
     from heyan.models.card import card_from_training
     from heyan.models.registry import default_zoo_dir
-    from heyan.models.train import export_onnx
+    from heyan.models.train import checkpoint_architecture, export_onnx
 
     zoo_dir = zoo or default_zoo_dir()
     dest = zoo_dir / name
     onnx_path = export_onnx(weights, dest / "model.onnx", imgsz=imgsz)
     card = card_from_training(name, onnx_path, weights, imgsz=imgsz, data_yaml=data, command=command)
+    card.architecture = checkpoint_architecture(weights)
     card.save(dest / "model.json")
     typer.echo(json.dumps({"model": str(onnx_path), "card": str(dest / "model.json"), "sha256": card.sha256}))
 
