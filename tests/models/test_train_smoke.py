@@ -133,5 +133,8 @@ def test_pretrained_package_weights_carry_over_but_the_class_layer(tmp_path):
         got = net(torch.from_numpy(x))[0].numpy()
     assert want.shape[1] == 4 + 18 and got.shape[1] == 4 + len(class_names())
     assert np.abs(got[:, :4] - want[:, :4]).max() < 1e-2  # boxes in pixels: same network
+    # The card must name the architecture the weights fit (recover.py rebuilds from it).
+    from heyan.models.train import checkpoint_architecture
+    assert checkpoint_architecture(pt) == "yolov8n"
     with pytest.raises(PretrainedError, match="unknown"):
         pretrained_onnx("no-such-weights")
