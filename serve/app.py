@@ -27,7 +27,8 @@ from heyan.serve.processing import FlightProcessor
 from heyan.serve.ratelimit import LoginLimiter
 from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
 from heyan.serve.routers.edge import EDGE_JSON_LIMIT
-from heyan.serve.schemas import Health, ViewerConfig
+from heyan.serve.schemas.common import Health
+from heyan.serve.schemas.stats import ViewerConfig
 from heyan.serve.state import AppState
 from heyan.serve.storage import BlobStore
 from heyan.serve.worker import WorkerPool

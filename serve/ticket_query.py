@@ -13,7 +13,7 @@ from fastapi import Query
 
 from heyan.serve.deps import Principal
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas import State
+from heyan.serve.schemas.common import State
 from heyan.serve.tables import Device, EdgeEvent, Ticket
 from heyan.vision.common import BEIJING
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.serve.permissions import PERMISSIONS
-from heyan.serve.schemas import AuditOut, EvidenceOut, TicketDetail, TicketOut
+from heyan.serve.schemas.tickets import AuditOut, EvidenceOut, TicketDetail, TicketOut
 from heyan.serve.tables import AuditEntry, Evidence, Ticket
 from heyan.serve.workflow import allowed_from
 from heyan.vision.common import BEIJING

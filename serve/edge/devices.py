@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from heyan.serve.schemas import DeviceOut
+from heyan.serve.schemas.devices import DeviceOut
 from heyan.serve.tables import Device
 
 

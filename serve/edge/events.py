@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import heyan.serve.edge.ingest as edge_ingest
 from heyan.serve.processing import FlightProcessor
-from heyan.serve.schemas import EdgeEventIn, EdgeEventStored
+from heyan.serve.schemas.edge import EdgeEventIn, EdgeEventStored
 from heyan.serve.tables import Device, EdgeEvent
 
 # Fields copied from the box's JSON onto the row, as they are.

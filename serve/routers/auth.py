@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from heyan.serve.deps import CSRF_COOKIE, SESSION_COOKIE, DbId, Principal, app_state, client_ip, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas import LoginIn, LoginOut, Ok, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
+from heyan.serve.schemas.common import Ok
+from heyan.serve.schemas.users import LoginIn, LoginOut, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
 from heyan.serve.security import PERSONAL_PREFIX, hash_password, new_token, password_problem, token_hash, verify_password
 from heyan.serve.tables import ApiToken, User, WebSession
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from heyan.serve.deps import DbId, Principal, app_state, device_only, get_db, require
 from heyan.serve.edge.devices import device_out
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas import DeviceCreateIn, DeviceOut, DeviceTokenOut
+from heyan.serve.schemas.devices import DeviceCreateIn, DeviceOut, DeviceTokenOut
 from heyan.serve.security import DEVICE_PREFIX, new_token, token_hash
 from heyan.serve.tables import Device
 

@@ -20,16 +20,7 @@ import heyan.serve.edge.events as edge_events
 from heyan.serve.blobdb import ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, device_only, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas import (
-    EdgeEventIn,
-    EdgeEventOut,
-    EdgeEventPage,
-    EdgeEventStored,
-    EdgeHeartbeatIn,
-    EdgeHeartbeatOut,
-    EdgeMediaStored,
-    EventKind,
-)
+from heyan.serve.schemas.edge import EdgeEventIn, EdgeEventOut, EdgeEventPage, EdgeEventStored, EdgeHeartbeatIn, EdgeHeartbeatOut, EdgeMediaStored, EventKind
 from heyan.serve.state import AppState
 from heyan.serve.storage import FileTooLarge, Staged
 from heyan.serve.tables import Device, DeviceMedia, EdgeEvent

@@ -17,7 +17,7 @@ from heyan.pipeline.zipsafe import UnsafeZipError, ZipLimits, iter_zip_images
 from heyan.serve.blobdb import content_type, ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas import FlightDetail, FlightOut, FlightPage, FlightUploadOut, JobOut, PhotoOut
+from heyan.serve.schemas.flights import FlightDetail, FlightOut, FlightPage, FlightUploadOut, JobOut, PhotoOut
 from heyan.serve.state import AppState
 from heyan.serve.storage import Staged, disk_full
 from heyan.serve.tables import Flight, FlightPhoto, Job

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from heyan.pipeline.geo.rivers import RiverNetwork, RiverNetworkError
 from heyan.serve.deps import DbId, Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas import RiverNetworkOut, SegmentOut
+from heyan.serve.schemas.rivers import RiverNetworkOut, SegmentOut
 from heyan.serve.tables import RiverNetworkVersion
 
 router = APIRouter(prefix="/api/rivers", tags=["rivers"])

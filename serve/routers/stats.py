@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from heyan.serve.deps import Principal, get_db, require
-from heyan.serve.schemas import AssessmentOut, AssessmentRow
+from heyan.serve.schemas.stats import AssessmentOut, AssessmentRow
 from heyan.serve.tables import Ticket
 from heyan.serve.ticket_query import TicketFilter, ticket_filter
 

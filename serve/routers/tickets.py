@@ -18,7 +18,7 @@ from heyan.serve.blobdb import ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.escalation import check_overdue
-from heyan.serve.schemas import EscalationOut, QueueCounts, TicketDetail, TicketPage, TransitionIn, UrgeIn
+from heyan.serve.schemas.tickets import EscalationOut, QueueCounts, TicketDetail, TicketPage, TransitionIn, UrgeIn
 from heyan.serve.storage import FileTooLarge
 from heyan.serve.tables import Evidence, RiverNetworkVersion, Ticket
 from heyan.serve.ticket_query import TicketFilter, ticket_filter, visible

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from heyan.serve.deps import DbId, Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.routers.auth import revoke_tokens
-from heyan.serve.schemas import TokenOut, UserCreateIn, UserOut, UserPatchIn
+from heyan.serve.schemas.users import TokenOut, UserCreateIn, UserOut, UserPatchIn
 from heyan.serve.security import hash_password, password_problem
 from heyan.serve.tables import ApiToken, User, WebSession
 

@@ -12,7 +12,7 @@ import httpx
 from serve_helpers import LiveServer
 
 from heyan.serve.routers.edge import EDGE_JSON_LIMIT
-from heyan.serve.schemas import EDGE_DETAILS_MAX, EDGE_HEALTH_MAX
+from heyan.serve.schemas.edge import EDGE_DETAILS_MAX, EDGE_HEALTH_MAX
 
 
 def device(live: LiveServer) -> httpx.Client:
