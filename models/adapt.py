@@ -30,7 +30,7 @@ from heyan.datasets.labelled import LabelledPhoto
 from heyan.datasets.split import split_by_group
 from heyan.datasets.tiling import ChipParams, tile_photos
 from heyan.models.card import sha256_file
-from heyan.models.evaluate import EvalResult, Source, evaluate_sources, operating_thresholds
+from heyan.models.evaluate import EvalResult, Source, evaluate_sources, score_and_thresholds
 from heyan.models.registry import load_detector, resolve_model
 
 
@@ -100,13 +100,13 @@ def prepare_site_data(train: list[LabelledPhoto], hold: list[LabelledPhoto], wor
     return chips_yaml, hold_yaml, len(chips)
 
 
-def _metrics(r: EvalResult) -> dict[str, Any]:
-    return r.to_dict()
+def _holdout(hold_yaml: Path) -> Source:
+    return Source("holdout", hold_yaml, "val", tile=True, merge="nms")
 
 
 def evaluate_on_holdout(model: str, hold_yaml: Path, extra_zoo: Path | None = None) -> EvalResult:
     det = load_detector(model, extra=extra_zoo, conf=0.001)
-    per, _ = evaluate_sources(det, [Source("holdout", hold_yaml, "val", tile=True, merge="nms")])
+    per, _ = evaluate_sources(det, [_holdout(hold_yaml)])
     return per["holdout"]
 
 
@@ -128,13 +128,12 @@ def adapt(photos: list[LabelledPhoto], base: str, work: Path, p: AdaptParams = A
     new_card = card.model_copy(deep=True)
     new_card.sha256 = sha256_file(onnx_new)
     new_card.save(onnx_new.with_name("model.json"))
-    new_res = evaluate_on_holdout(str(onnx_new), hold_yaml)
-    det = load_detector(str(onnx_new), conf=0.001)
+    # One pass over the held-back frames gives the new model's score and its thresholds.
     fallback = list(card.thresholds or [0.25] * len(card.classes))
-    thresholds = operating_thresholds(det, [Source("holdout", hold_yaml, "val", tile=True, merge="nms")], fallback)
+    new_res, thresholds = score_and_thresholds(load_detector(str(onnx_new), conf=0.001), [_holdout(hold_yaml)], fallback)
     better = new_res.map50 > base_res.map50 + p.min_gain
     return AdaptResult(base=card.name, train_frames=len(train_frames), holdout_frames=len(hold), train_chips=n_chips,
-                       base_metrics=_metrics(base_res), new_metrics=_metrics(new_res), thresholds=thresholds,
+                       base_metrics=base_res.to_dict(), new_metrics=new_res.to_dict(), thresholds=thresholds,
                        minutes=round(minutes, 2), better=better, onnx=str(onnx_new), weights=str(res.best_pt))
 
 

@@ -315,9 +315,13 @@ def f1_thresholds(st: _Stats, nc: int, fallback: list[float], floor: float = 0.0
     return out
 
 
-def operating_thresholds(detector: Any, sources: list[Source], fallback: list[float], batch: int = 8) -> list[float]:
-    """``f1_thresholds`` over the pooled sources (run at the detector's lowest threshold)."""
+def score_and_thresholds(detector: Any, sources: list[Source], fallback: list[float],
+                         batch: int = 8) -> tuple[EvalResult, list[float]]:
+    """The pooled score of the sources and ``f1_thresholds`` over them, from one pass of
+    the detector (run at its lowest threshold)."""
     pooled = _Stats()
     for src in sources:
         pooled.add(_collect(detector, src.data, src.split, src.tile, False, batch, 0.25, src.merge))
-    return f1_thresholds(pooled, len(detector.class_names), fallback)
+    names = list(detector.class_names)
+    return _score(pooled, names), f1_thresholds(pooled, len(names), fallback)
+

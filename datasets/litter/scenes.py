@@ -221,17 +221,9 @@ def overhead_scene(rng: Rng, backgrounds: list[Background], p: SceneParams = Sce
             x0, y0 = int(xs[i] - w / 2), int(ys[i] - h / 2)
             spot = img[max(0, y0):y0 + h, max(0, x0):x0 + w]
             c = _tone_to(cut, spot, rng.uniform(0.2, 0.6))
-            trial = np.zeros(4, np.float32)
-            trial[:] = (x0, y0, x0 + w, y0 + h)
-            if _overlaps(trial, boxes):
+            if _overlaps(np.array([x0, y0, x0 + w, y0 + h], np.float32), boxes):
                 continue
-            lab = _paste(img, c, x0, y0, shadow=rng.uniform(0.05, 0.3))
-            if lab is None:
-                break
-            b = _box(lab, p.min_box_px)
-            if b is not None:
-                boxes.append(b)
-                kinds.append(kind)
+            _add(img, c, x0, y0, p.min_box_px, boxes, kinds, kind, shadow=rng.uniform(0.05, 0.3))
             break
     return _finish(rng, LitterScene(np.clip(img, 0, 255).astype(np.uint8), _stack(boxes), kinds, "overhead", src))
 
@@ -314,16 +306,22 @@ def bank_scene(rng: Rng, banks: list[np.ndarray], p: SceneParams = SceneParams()
         if _overlaps(trial, boxes):
             continue
         spot = img[max(0, y0):y0 + h, max(0, x0):x0 + w]
-        cut = _tone_to(cut, spot, rng.uniform(0.1, 0.5))
-        lab = _paste(img, cut, x0, y0)
-        if lab is None:
-            continue
-        b = _box(lab, p.min_box_px)
-        if b is not None:
-            boxes.append(b)
-            kinds.append(kind)
+        _add(img, _tone_to(cut, spot, rng.uniform(0.1, 0.5)), x0, y0, p.min_box_px, boxes, kinds, kind)
     return _finish(rng, LitterScene(np.clip(img, 0, 255).astype(np.uint8), _stack(boxes), kinds, "bank", "bank",
                                     horizon))
+
+
+def _add(img: np.ndarray, cut: Cutout, x0: int, y0: int, min_box_px: float, boxes: list[np.ndarray],
+         kinds: list[str], kind: str, shadow: float = 0.0) -> None:
+    """Paste an item and label it where enough of it shows (an item cut off by the frame
+    edge may leave too little to box)."""
+    lab = _paste(img, cut, x0, y0, shadow=shadow)
+    if lab is None:
+        return
+    b = _box(lab, min_box_px)
+    if b is not None:
+        boxes.append(b)
+        kinds.append(kind)
 
 
 def _stack(boxes: list[np.ndarray]) -> np.ndarray:
