@@ -232,7 +232,7 @@ def test_cli_prints_the_schema_and_checks_a_file(tmp_path: Path):
     assert "bad.geojson" in r.stderr and "properties.outfall_type: 'storm' is not one of rain, sewage, mixed" in r.stderr
 
     r = _heyan("rivers-check", str(tmp_path))
-    assert r.returncode == 2 and "cannot read the file" in r.stderr and str(tmp_path) in r.stderr
+    assert r.returncode == 2 and "is a directory, not a GeoJSON file" in r.stderr and str(tmp_path) in r.stderr
     latin = tmp_path / "latin1.geojson"
     latin.write_bytes('{"name": "东苕溪"}'.encode("gb18030"))
     r = _heyan("rivers-check", str(latin))
