@@ -13,6 +13,37 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export_cmd)
     app.command("eval")(eval_cmd)
     app.command("models")(models_cmd)
+    app.command("quantize")(quantize_cmd)
+
+
+def quantize_cmd(
+    model: str = typer.Option(..., "--model", help="Zoo name or model folder to quantise."),
+    name: str = typer.Option(..., "--name", help="Zoo name of the int8 model, e.g. heyan-det-v3-int8."),
+    calib: list[Path] = typer.Option(..., "--calib", help="Folder of real pictures like the ones the model will see "
+                                                         "(repeat); never the validation sets. Searched recursively."),
+    tiles: int = typer.Option(256, "--tiles", min=16, help="Calibration inputs (tiles and whole frames)."),
+    zoo: Path | None = typer.Option(None, "--zoo", help="Zoo folder to write into (default: the settings' zoo_dir, else ./zoo)."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Static int8 quantisation (onnxruntime, QDQ, per-channel weights) calibrated on real
+    pictures; writes a zoo model with its card. Measure it with `heyan eval` before use."""
+    from heyan.settings import get_settings
+
+    for folder in calib:
+        if not folder.is_dir():
+            raise typer.BadParameter(f"{folder}: not a folder (--calib)")
+    try:
+        from heyan.models.quantize import quantize_zoo_model
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise typer.BadParameter(f"quantisation needs onnx: pip install 'heyan[train]' ({exc})") from exc
+    settings = get_settings().detector
+    target = zoo or settings.zoo_dir or Path("zoo")
+    try:
+        dest = quantize_zoo_model(model, name, list(calib), Path(target), tiles, seed, extra=settings.zoo_dir)
+    except ValueError as exc:
+        typer.echo(f"heyan quantize: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps({"model": str(dest / "model.onnx"), "card": str(dest / "model.json")}))
 
 
 def train_cmd(
