@@ -78,7 +78,7 @@ class ReviewedView:
 class Skipped:
     name: str
     reason: str
-    kind: str  # short key for counting: no_photo | missing_blob | unreadable_photo | bad_box | unknown_class | no_review_time
+    kind: str  # short key for counting: no_photo | missing_blob | unreadable_photo | bad_box | unknown_class | no_review_time | duplicate
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "reason": self.reason, "kind": self.kind}
@@ -203,6 +203,9 @@ def collect(db: Session, since: datetime | None = None) -> Collection:
         v = ReviewedView(evidence_id=ev.id, ticket_id=ev.ticket_id, state=state, positive=positive, class_name=cls,
                          reviewer=who, reviewed_at=when, photo_sha=ev.photo_sha, image_name=ev.image_name, box=ev.box,
                          reject_reason=why)
+        if not positive and why == "duplicate":  # a second ticket of a real object: not background
+            col.skipped.append(Skipped(v.name, "rejected as a duplicate: the object is real, not a hard negative", "duplicate"))
+            continue
         if positive and cls not in known:
             col.skipped.append(Skipped(v.name, f"class {cls!r} is not one of Heyan's classes", "unknown_class"))
             continue

@@ -83,7 +83,7 @@ def test_reject_reasons_round_trip_into_hard_negatives(live_module: LiveServer, 
     assert live.client().get("/api/config").json()["reject_reasons"] == list(REJECT_REASONS)
     ok, png = cv2.imencode(".png", np.full((200, 300, 3), 90, np.uint8))
     sha, _ = live.state.store.put_bytes(png.tobytes())
-    for tid in ("rr-1", "rr-2"):
+    for tid in ("rr-1", "rr-2", "rr-dup"):
         seed_ticket(live, tid)
         with live.state.db.session() as db:  # the seeded view on a real stored photo
             db.execute(sa.update(Evidence).where(Evidence.ticket_id == tid).values(photo_sha=sha, box=[100, 50, 120, 70]))
@@ -95,6 +95,7 @@ def test_reject_reasons_round_trip_into_hard_negatives(live_module: LiveServer, 
     bad = move(rev, "rr-2", "confirmed", reject_reason="shadow")
     assert bad.status_code == 422 and bad.json()["code"] == "reason_only_reject"
     assert move(rev, "rr-2", "rejected").status_code == 200, "a reason is optional"
+    assert move(rev, "rr-dup", "rejected", reject_reason="duplicate").status_code == 200
 
     lines = [json.loads(x) for x in rev.get("/api/exports/hard-negatives.jsonl").text.splitlines()]
     by_id = {x["ticket_id"]: x for x in lines}
@@ -106,6 +107,9 @@ def test_reject_reasons_round_trip_into_hard_negatives(live_module: LiveServer, 
     views = {v.ticket_id: v for v in col.centres}
     assert views["rr-1"].reject_reason == "water_glint" and not views["rr-1"].positive
     assert views["rr-2"].reject_reason is None
+    assert "rr-dup" not in views, "a duplicate is a real object: no hard-negative chip"
+    assert [s.kind for s in col.skipped if "rr-dup" in s.name] == ["duplicate"]
+    assert by_id["rr-dup"]["reject_reason"] == "duplicate"
     col.centres = [v for v in col.centres if v.ticket_id in ("rr-1", "rr-2")]
     chips, skipped = ChipCutter(live.state.store, tmp_path / "chips", size=64).run(col)
     records = {c.record["ticket_id"]: c.record for c in chips}

@@ -164,6 +164,15 @@ def test_review_loupe_zoom_reason_and_undo(page, server: Server, tickets: list[d
     assert _ticket(server, tid)["state"] == "pending_review"
     _check_words(page, server, "review")
 
+    # The ticket's audit log says it in words: the reason of the rejection, the undo.
+    page.goto(f"{server.url}/#/ticket/{tid}")
+    page.wait_for_selector("#audit")
+    audit = page.inner_text("#audit")
+    assert "误报原因：阴影" in audit and "撤销审核" in audit
+    _check_words(page, server, "ticket audit")
+    page.goto(server.url + "/#/review")
+    page.wait_for_selector("#review canvas.loupe[data-state=drawn]")
+
     page.set_viewport_size(PHONE)
     page.wait_for_timeout(200)
     shot(page, "review-phone")
@@ -280,8 +289,29 @@ def test_assessment_zero_rows_totals_charts_and_xlsx(page, server: Server, ticke
 def test_assessment_in_english(page, server: Server, tickets: list[dict[str, Any]]) -> None:
     login(page, server, "viewer")
     page.wait_for_selector("#main h1")
-    page.click("#lang")
     page.goto(server.url + "/#/assessment")
     page.wait_for_selector("#assessment[data-ready]")
-    assert "Total" in page.inner_text("#assess-segments tfoot") and "By date of finding" in page.inner_text("#assess-basis")
     page.click("#lang")
+    page.wait_for_function("document.querySelector('#assess-basis') && document.querySelector('#assess-basis').innerText.startsWith('By date of finding')")
+    page.wait_for_selector("#assessment[data-ready]")
+    assert "Total" in page.inner_text("#assess-segments tfoot")
+    page.click("#lang")
+
+
+def test_charts_and_zoom_under_the_strict_csp(strict_page, server: Server, tickets: list[dict[str, Any]]) -> None:
+    """The vendored ECharts and the zoom dialog under the server's own content security
+    policy (no inline style, no eval): charts drawn, a tooltip shown, nothing blocked."""
+    page = strict_page
+    page.set_viewport_size(DESKTOP)
+    login(page, server, "reviewer")
+    page.wait_for_selector("#review canvas.loupe[data-state=drawn]")
+    page.click("#review canvas.loupe")
+    page.wait_for_selector("#zoom[data-state=ready]")
+    page.keyboard.press("Escape")
+    page.goto(server.url + "/#/assessment")
+    page.wait_for_selector("#assessment[data-ready]")
+    box = page.locator("#chart-category canvas").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)  # a tooltip
+    page.wait_for_timeout(500)
+    assert not page.csp, page.csp  # type: ignore[attr-defined]
+    assert not page.errors, page.errors  # type: ignore[attr-defined]

@@ -97,7 +97,8 @@ function kpi(label, value) {
 
 function chart(ec, el, option) {
   const c = ec.init(el, null, { renderer: "canvas" });
-  c.setOption({ animation: false, textStyle: { fontFamily: "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif" },
+  // Tooltips drawn on the canvas (richText), not as HTML with inline styles the CSP refuses.
+  c.setOption({ animation: false, tooltip: { renderMode: "richText" }, textStyle: { fontFamily: "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif" },
                 grid: { left: 48, right: 16, top: 36, bottom: 40, containLabel: true }, ...option });
   return c;
 }
@@ -109,7 +110,7 @@ function weeklyOption(a) {
   const cats = [...new Set(a.weekly.map(catName))];
   const value = (c, week, key) => a.weekly.filter((w) => w.week === week && catName(w) === c).reduce((s, w) => s + w[key], 0);
   return {
-    legend: { top: 0, type: "scroll" }, tooltip: { trigger: "axis" },
+    legend: { top: 0, type: "scroll" }, tooltip: { trigger: "axis", renderMode: "richText" },
     xAxis: { type: "category", data: weeks.map((w) => w.slice(5)), name: t("assess.week") },
     yAxis: { type: "value", minInterval: 1 },
     series: [
@@ -123,7 +124,7 @@ function categoryOption(a) {
   const cats = [...new Set(a.weekly.map(catName))];
   const sum = (c, key) => a.weekly.filter((w) => catName(w) === c).reduce((s, w) => s + w[key], 0);
   return {
-    legend: { top: 0 }, tooltip: { trigger: "axis" },
+    legend: { top: 0 }, tooltip: { trigger: "axis", renderMode: "richText" },
     xAxis: { type: "category", data: cats }, yAxis: { type: "value", minInterval: 1 },
     series: [{ name: t("assess.found_series"), type: "bar", data: cats.map((c) => sum(c, "found")) },
              { name: t("assess.closed_series"), type: "bar", data: cats.map((c) => sum(c, "closed")) }],
@@ -133,7 +134,7 @@ function categoryOption(a) {
 function overdueOption(a, chiefName) {
   const rows = a.by_chief.filter((r) => r.key != null);
   return {
-    legend: { top: 0 }, tooltip: { trigger: "axis" },
+    legend: { top: 0 }, tooltip: { trigger: "axis", renderMode: "richText" },
     xAxis: { type: "value", minInterval: 1 }, yAxis: { type: "category", data: rows.map(chiefName), inverse: true },
     series: [{ name: t("assess.overdue"), type: "bar", data: rows.map((r) => r.overdue), itemStyle: { color: "#d98a00" } },
              { name: t("assess.open_overdue"), type: "bar", data: rows.map((r) => r.open_overdue), itemStyle: { color: "#c0392b" } }],
