@@ -23,6 +23,7 @@ NETWORK = {"type": "FeatureCollection", "name": "考核测试", "features": [
     _seg("seg-1", "一段", 120.00, {"village": {"name": "村长甲"}, "township": {"name": "镇长乙"}, "county": {"name": "县长丙"}}),
     _seg("seg-2", "二段", 120.03, {"village": {"name": "村长甲"}, "township": {"name": "镇长乙"}}),
     _seg("seg-empty", "空段", 120.06, {"village": {"name": "村长无事"}}),
+    _seg("seg-formula", "=HYPERLINK(\"http://x\")", 120.09, {"village": {"name": "@SUM(1)"}}),  # names are text, never formulas
 ]}
 
 
@@ -92,7 +93,7 @@ def test_zero_rows_and_totals_add_up(arranged: LiveServer) -> None:
     assert total["overdue"] == 3 and total["open_overdue"] == 2
     assert segs["seg-1"]["length_km"] == pytest.approx(1.917, abs=0.01)  # 0.02 deg of longitude at 30.5 N
     assert segs["seg-1"]["finds_per_km"] == pytest.approx(4 / segs["seg-1"]["length_km"], abs=1e-3)
-    assert total["length_km"] == pytest.approx(3 * segs["seg-1"]["length_km"], abs=0.01)
+    assert total["length_km"] == pytest.approx(4 * segs["seg-1"]["length_km"], abs=0.01)
     weekly = a["weekly"]
     assert sum(w["found"] for w in weekly) == 6 and sum(w["closed"] for w in weekly) == 1
     assert all(w["category_zh"] == "漂浮物" for w in weekly)
@@ -118,7 +119,7 @@ def test_date_field_switch(arranged: LiveServer) -> None:
     assert closed["total"]["found"] == 1 and closed["total"]["closed"] == 1
     none = total(date_field="closed_at", date_from=later.isoformat())
     assert none["total"]["found"] == 0
-    assert len(none["by_segment"]) >= 3 and len(none["by_chief"]) >= 4, "zero rows even when nothing matches"
+    assert len(none["by_segment"]) >= 4 and len(none["by_chief"]) >= 5, "zero rows even when nothing matches"
     assert c.get("/api/stats/assessment", params={"date_field": "password"}).json()["code"] == "invalid_request"
 
 
@@ -148,6 +149,9 @@ def test_xlsx_export_with_totals(arranged: LiveServer) -> None:
     chief = list(wb["按河长"].iter_rows(values_only=True))
     assert chief[-1][0] == "合计" and chief[-1][chief[0].index("发现问题")] == a["total"]["found"]
     assert ("村长无事", "村级") == chief[[row[0] for row in chief].index("村长无事")][:2]
+    # Names from the uploaded network are text in the workbook, never formulas.
+    assert "'=HYPERLINK(\"http://x\")" in names and "'@SUM(1)" in [row[0] for row in chief]
+    assert all(c.data_type == "s" for row in wb["按河段"].iter_rows(min_col=1, max_col=1) for c in row)
     rate = wb["按河段"].cell(row=len(seg), column=seg[0].index("销号率") + 1)
     assert rate.number_format == "0.0%"
     about = dict(wb["说明"].iter_rows(min_row=2, values_only=True))

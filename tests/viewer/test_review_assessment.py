@@ -49,11 +49,19 @@ def tickets(server: Server) -> list[dict[str, Any]]:
             time.sleep(1)
         found = c.get("/api/tickets?limit=500&sort=-score").json()["items"]
     assert len(found) >= 4, "the simulated flight should give several tickets"
-    # Two dispatched (by the admin, so the reviewer's own latest decision stays his), the rest pending.
+    # Two dispatched (by the admin, so the reviewer's own latest decision stays his), one of
+    # them rectified and closed; the rest pending.
+    import cv2
+    import numpy as np
+
+    photo = cv2.imencode(".jpg", np.full((64, 64, 3), 120, np.uint8))[1].tobytes()
     with server.client() as c:
         for t in found[-2:]:
             c.post(f"/api/tickets/{t['id']}/transition", json={"to": "confirmed"}).raise_for_status()
             c.post(f"/api/tickets/{t['id']}/transition", json={"to": "dispatched"}).raise_for_status()
+        last = found[-1]["id"]
+        c.post(f"/api/tickets/{last}/rectify", files={"photo": ("done.jpg", photo, "image/jpeg")}).raise_for_status()
+        c.post(f"/api/tickets/{last}/transition", json={"to": "closed"}).raise_for_status()
     return found
 
 

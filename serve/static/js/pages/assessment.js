@@ -105,13 +105,27 @@ function chart(ec, el, option) {
 
 const catName = (w) => category(w.category, w.category_zh);
 
+// Every Monday from the first week with data to the last (quiet weeks are zeros, not gaps),
+// at most three years of them.
+function allWeeks(weekly) {
+  const have = [...new Set(weekly.map((w) => w.week))].sort();
+  if (have.length < 2) return have;
+  const out = [];
+  const end = Date.parse(`${have[have.length - 1]}T00:00:00Z`);
+  for (let d = Date.parse(`${have[0]}T00:00:00Z`); d <= end && out.length < 157; d += 7 * 86400000) {
+    out.push(new Date(d).toISOString().slice(0, 10));
+  }
+  return out.length < 157 ? out : have;
+}
+
 function weeklyOption(a) {
-  const weeks = [...new Set(a.weekly.map((w) => w.week))].sort();
+  const weeks = allWeeks(a.weekly);
+  const oneYear = weeks.length && weeks[0].slice(0, 4) === weeks[weeks.length - 1].slice(0, 4);
   const cats = [...new Set(a.weekly.map(catName))];
   const value = (c, week, key) => a.weekly.filter((w) => w.week === week && catName(w) === c).reduce((s, w) => s + w[key], 0);
   return {
     legend: { top: 0, type: "scroll" }, tooltip: { trigger: "axis", renderMode: "richText" },
-    xAxis: { type: "category", data: weeks.map((w) => w.slice(5)), name: t("assess.week") },
+    xAxis: { type: "category", data: weeks.map((w) => (oneYear ? w.slice(5) : w)), name: t("assess.week") },
     yAxis: { type: "value", minInterval: 1 },
     series: [
       ...cats.map((c) => ({ name: `${c}·${t("assess.found_series")}`, type: "bar", stack: "found", data: weeks.map((w) => value(c, w, "found")) })),
