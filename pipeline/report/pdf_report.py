@@ -179,7 +179,7 @@ def _legend(pdf: _Report, d: ReportData, s: Scene, x: float, y: float, w: float)
     pdf.set_font(FONT, size=7)
     pdf.set_text_color(100)
     pdf.set_x(x)
-    pdf.multi_cell(w, 4, t("crs", pdf.lang, zone=s.frame.epsg % 100, epsg=s.frame.epsg), new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(w, 4, t("crs", pdf.lang, zone=s.frame.epsg % 100, epsg=s.frame.epsg), align="L", new_x="LEFT", new_y="NEXT")
     pdf.set_text_color(0)
 
 
