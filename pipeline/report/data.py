@@ -37,6 +37,7 @@ class SeenAgain:
     ticket: str
     lat: float
     lon: float
+    category: str | None = None  # of this flight's detections of it
 
 
 @dataclass
@@ -131,15 +132,17 @@ def load_report_data(out: Path, segments: list[tuple[str, list[LonLat]]] | None 
     seen, not_seen = [], []
     path = out / "updates.jsonl"
     updates = list(_jsonl(path))
+    detections = list(_jsonl(out / "detections.jsonl"))
+    category_of = {str(d["ticket"]): str(d["category"]) for d in detections if d.get("ticket") and d.get("category")}
     try:
         for u in updates:
             if u.get("event") == "seen_again":
-                seen.append(SeenAgain(str(u["ticket"]), float(u["lat"]), float(u["lon"])))
+                seen.append(SeenAgain(str(u["ticket"]), float(u["lat"]), float(u["lon"]), category_of.get(str(u["ticket"]))))
             elif u.get("event") == "not_seen":
                 not_seen.append(str(u["ticket"]))
     except (KeyError, TypeError, ValueError) as exc:
         raise ReportInputError(f"{path}: an update is invalid ({type(exc).__name__}: {exc})") from None
-    reasons: Counter[str] = Counter(_no_ticket_reason(d) for d in _jsonl(out / "detections.jsonl") if not d.get("ticket"))
+    reasons: Counter[str] = Counter(_no_ticket_reason(d) for d in detections if not d.get("ticket"))
     try:
         return ReportData(
             flight_id=str(summary.get("flight_id") or out.name), segments=segments or [], photos=photos, tickets=tickets,
@@ -173,14 +176,15 @@ def summary_rows(d: ReportData, lang: Lang) -> list[tuple[str, str]]:
     ]
 
 
-def category_rows(d: ReportData, lang: Lang) -> list[tuple[str, int]]:
-    """(category, new tickets) per category, most first. Seen-again tickets are counted in
-    the summary: updates.jsonl does not say their category."""
-    n: Counter[str] = Counter()
+def category_rows(d: ReportData, lang: Lang) -> list[tuple[str, int, int]]:
+    """(category, new tickets, open tickets seen again) per category, most first."""
+    new: Counter[str] = Counter()
+    again: Counter[str] = Counter()
     for tk in d.tickets:
-        zh, en = category_text(tk.category, tk.category_zh)
-        n[pair(zh, en, lang)] += 1
-    return n.most_common()
+        new[pair(*category_text(tk.category, tk.category_zh), lang)] += 1
+    for s in d.seen_again:
+        again[pair(*category_text(s.category), lang)] += 1
+    return sorted(((k, new[k], again[k]) for k in set(new) | set(again)), key=lambda r: (-r[1] - r[2], r[0]))
 
 
 def rejected_rows(d: ReportData, lang: Lang) -> list[tuple[str, int, str]]:

@@ -91,16 +91,15 @@ def legend_html(d: ReportData, s: Scene, lang: Lang) -> str:
     if s.rivers:
         items.append(f'<li><span class="sw river"></span>{_lbl("river", lang)}</li>')
     seen: dict[str, str] = {}
-    for tk in d.tickets:
-        zh, en = category_text(tk.category, tk.category_zh)
-        seen.setdefault(pair(zh, en, lang), category_colour(tk.category))
+    for cat, cat_zh in [(tk.category, tk.category_zh) for tk in d.tickets] + [(s.category, None) for s in d.seen_again]:
+        seen.setdefault(pair(*category_text(cat, cat_zh), lang), category_colour(cat))
     for name, colour in seen.items():
         items.append(f'<li><svg width="16" height="16"><circle cx="8" cy="8" r="6" fill="{colour}" stroke="#fff"/></svg>{E(name)}</li>')
     states = {m.state for m in s.markers}
     if states & {"new", "pending_review"}:
         items.append(f'<li><svg width="16" height="16"><circle cx="8" cy="8" r="6" fill="#888"/></svg>{_lbl("state_new", lang)}</li>')
     if "seen_again" in states:
-        items.append(f'<li><svg width="16" height="16"><path d="M8,0 l8,8 l-8,8 l-8,-8z" fill="#1f6fb2"/></svg>'
+        items.append(f'<li><svg width="16" height="16"><path d="M8,0 l8,8 l-8,8 l-8,-8z" fill="#888"/></svg>'
                      f'{_lbl("state_seen_again", lang)}</li>')
     for st in sorted(states - {"new", "pending_review", "seen_again"}):
         zh, en = state_text(st)
@@ -122,7 +121,8 @@ def render_html(d: ReportData, root: Path, lang: Lang = "zh-en", scene: Scene | 
     summary = _table([_lbl("summary", lang), _lbl("count", lang)], [[E(k), f"<b>{E(v)}</b>"] for k, v in summary_rows(d, lang)],
                      "summary")
     cats = category_rows(d, lang)
-    by_cat = _table([_lbl("category", lang), _lbl("new", lang)], [[E(k), str(v)] for k, v in cats]) if cats \
+    by_cat = _table([_lbl("category", lang), _lbl("new", lang), _lbl("again", lang)],
+                    [[E(k), str(n), str(a)] for k, n, a in cats]) if cats \
         else f"<p>{_lbl('none', lang)}</p>"
     rej = rejected_rows(d, lang)
     rejected = _table([_lbl("reason", lang), _lbl("count", lang), _lbl("file", lang)],

@@ -61,11 +61,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "page": ("第 {n} 页", "page {n}"),
 }
 
-CATEGORY_EN = {
-    "floating_debris": "floating debris", "illegal_mining": "illegal mining", "illegal_dumping": "illegal dumping",
-    "illegal_construction": "illegal construction", "illegal_occupation": "illegal occupation",
-    "outfall_discharge": "outfall discharge",
-}
 CATEGORY_COLOURS = {
     "floating_debris": "#f5a623", "illegal_mining": "#d0021b", "illegal_dumping": "#8b572a",
     "illegal_construction": "#9013fe", "illegal_occupation": "#bd10e0", "outfall_discharge": "#008c8c",
@@ -133,10 +128,16 @@ def no_ticket_reason(reason: str) -> tuple[str, str]:
     return reason.strip(), ""
 
 
-def category_text(category: str | None, category_zh: str | None) -> tuple[str, str]:
+def category_text(category: str | None, category_zh: str | None = None) -> tuple[str, str]:
+    """A category's names: the ticket's own Chinese name first (the office's rules made
+    it), else the shipped rules table's; English from the shipped table."""
     if not category:
         return "其他", "other"
-    return category_zh or category, CATEGORY_EN.get(category, category.replace("_", " "))
+    from heyan.pipeline.tickets.rules import load_rules  # the table of names; loaded once
+
+    known = load_rules(None).categories.get(category)
+    zh = category_zh or (known.name_zh if known else category)
+    return zh, known.name_en if known else category.replace("_", " ")
 
 
 def category_colour(category: str | None) -> str:

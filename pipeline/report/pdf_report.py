@@ -162,16 +162,15 @@ def _legend(pdf: _Report, d: ReportData, s: Scene, x: float, y: float, w: float)
     if s.rivers:
         row("line", "#1f6fb2", t("river", pdf.lang))
     cats: dict[str, str] = {}
-    for tk in d.tickets:
-        zh, en = category_text(tk.category, tk.category_zh)
-        cats.setdefault(pair(zh, en, pdf.lang), category_colour(tk.category))
+    for cat, cat_zh in [(tk.category, tk.category_zh) for tk in d.tickets] + [(s.category, None) for s in d.seen_again]:
+        cats.setdefault(pair(*category_text(cat, cat_zh), pdf.lang), category_colour(cat))
     for name, colour in cats.items():
         row("circle", colour, name)
     states = {m.state for m in s.markers}
     if states & {"new", "pending_review"}:
         row("circle", "#888888", t("state_new", pdf.lang))
     if "seen_again" in states:
-        row("diamond", "#1f6fb2", t("state_seen_again", pdf.lang))
+        row("diamond", "#888888", t("state_seen_again", pdf.lang))
     for st in sorted(states - {"new", "pending_review", "seen_again"}):
         zh, en = state_text(st)
         row("square", "#888888", pair(zh, en, pdf.lang))
@@ -217,7 +216,8 @@ def render_pdf(d: ReportData, root: Path, lang: Lang = "zh-en", scene: Scene | N
     _simple_table(pdf, [t("summary", lang), t("count", lang)], [[k, v] for k, v in summary_rows(d, lang)], (90, 30))
     pdf.heading("by_category")
     cats = category_rows(d, lang)
-    _simple_table(pdf, [t("category", lang), t("new", lang)], [[k, str(v)] for k, v in cats] or [[t("none", lang), "0"]], (90, 30))
+    _simple_table(pdf, [t("category", lang), t("new", lang), t("again", lang)],
+                  [[k, str(n), str(a)] for k, n, a in cats] or [[t("none", lang), "0", "0"]], (90, 30, 30))
     pdf.heading("rejected")
     rej = rejected_rows(d, lang)
     _simple_table(pdf, [t("reason", lang), t("count", lang), t("file", lang)],

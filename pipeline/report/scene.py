@@ -105,7 +105,8 @@ def build_scene(d: ReportData, root: Path, width: float = 1000.0, raster_scale: 
         scene.markers.append(Marker(str(tk.id), x, y, category_colour(tk.category), ticket_state(tk), zh, en))
     for s in d.seen_again:
         x, y = canvas.px(*frame.xy(s.lon, s.lat))
-        scene.markers.append(Marker(s.ticket, x, y, "#1f6fb2", "seen_again", "再次发现", "seen again"))
+        zh, en = category_text(s.category)
+        scene.markers.append(Marker(s.ticket, x, y, category_colour(s.category), "seen_again", zh, en))
 
     scene.scale_m = nice_length(canvas.extent.width * 0.25)
     scene.scale_len = scene.scale_m * canvas.scale

@@ -123,6 +123,12 @@ def test_second_flight_over_the_same_place_is_seen_again_not_new(ingested, fligh
     html = (tmp_path / "b" / "report.html").read_text()
     assert html.count('<path class="marker"') == again.seen_again
     assert "已有工单，本次再次发现" in html
+    from heyan.pipeline.report.data import category_rows, load_report_data
+
+    data = load_report_data(tmp_path / "b")
+    assert all(s.category for s in data.seen_again)  # from this flight's detections of them
+    rows = category_rows(data, "zh")
+    assert sum(a for _, _, a in rows) == again.seen_again and sum(n for _, n, _ in rows) == again.tickets
 
 
 def test_zip_flight_and_unsafe_zip(flight, tmp_path):
