@@ -60,8 +60,9 @@ class _Report(FPDF):
         self.set_font(FONT, size=9)
 
 
-def _draw_map(pdf: _Report, s: Scene, x: float, y: float, w: float, h: float) -> None:
-    """The scene fitted into the box (x, y, w, h), aspect kept, centred."""
+def _draw_map(pdf: _Report, s: Scene, x: float, y: float, w: float, h: float) -> float:
+    """The scene fitted into the box (x, y, w, h), aspect kept, centred across; returns
+    the height it took."""
     k = min(w / s.width, h / s.height)
     ox, oy = x + (w - s.width * k) / 2, y  # top-aligned: the legend beside it starts at the top too
     mw, mh = s.width * k, s.height * k
@@ -129,6 +130,7 @@ def _draw_map(pdf: _Report, s: Scene, x: float, y: float, w: float, h: float) ->
     pdf.set_font(FONT, size=7)
     label = t("north", "zh")
     pdf.text(nx - pdf.get_string_width(label) / 2, ny - 3.6, label)
+    return mh
 
 
 def _legend(pdf: _Report, d: ReportData, s: Scene, x: float, y: float, w: float) -> None:
@@ -208,8 +210,19 @@ def render_pdf(d: ReportData, root: Path, lang: Lang = "zh-en", scene: Scene | N
     pdf.set_text_color(0)
     legend_w = 62.0
     top = pdf.get_y() + 2
-    _draw_map(pdf, s, MARGIN, top, PAGE_W - 2 * MARGIN - legend_w - 4, PAGE_H - top - 14)
+    map_h = _draw_map(pdf, s, MARGIN, top, PAGE_W - 2 * MARGIN - legend_w - 4, PAGE_H - top - 14)
     _legend(pdf, d, s, PAGE_W - MARGIN - legend_w, top, legend_w)
+    rows = summary_rows(d, lang)
+    half = -(-len(rows) // 2)
+    if PAGE_H - 14 - (top + map_h) >= 10 + half * 5.5:  # a wide flight leaves room: the key figures under the map
+        pdf.set_xy(MARGIN, top + map_h + 3)
+        pdf.set_fill_color(255, 255, 255)
+        pdf.set_font(FONT, size=8.5)
+        with pdf.table(col_widths=(80, 20, 80, 20), width=200, align="LEFT", line_height=5.5, text_align="LEFT",
+                       first_row_as_headings=False) as table:
+            for i in range(half):
+                right = rows[i + half] if i + half < len(rows) else ("", "")
+                table.row([rows[i][0], rows[i][1], right[0], right[1]])
     # Page 2: the summary.
     pdf.add_page()
     pdf.heading("summary")
