@@ -118,6 +118,7 @@ def _table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
 def render_html(d: ReportData, root: Path, lang: Lang = "zh-en", scene: Scene | None = None) -> str:
     """The report page; ``root`` is the ingest output folder (thumbnails, evidence crops)."""
     s = scene or build_scene(d, root)
+    the_map = f'<div class="mapwrap">{map_svg(s, lang)}{legend_html(d, s, lang)}</div>' if s else f"<p>{_lbl('no_map', lang)}</p>"
     summary = _table([_lbl("summary", lang), _lbl("count", lang)], [[E(k), f"<b>{E(v)}</b>"] for k, v in summary_rows(d, lang)],
                      "summary")
     cats = category_rows(d, lang)
@@ -170,7 +171,7 @@ outline:1px solid #889}} .sw.offriver{{border:1px dashed #667}} .sw.river{{heigh
 <h1>河眼 {_lbl("title", lang)}</h1>
 <p class="meta">{_lbl("flight", lang)}：<b>{E(d.flight_id)}</b> · {_lbl("generated", lang)}：{E(d.generated_at.strftime("%Y-%m-%d %H:%M"))}</p>
 <h2>{_lbl("map", lang)}</h2>
-<div class="mapwrap">{map_svg(s, lang)}{legend_html(d, s, lang)}</div>
+{the_map}
 <div class="cols"><div><h2>{_lbl("summary", lang)}</h2>{summary}</div>
 <div><h2>{_lbl("by_category", lang)}</h2>{by_cat}</div>
 <div><h2>{_lbl("rejected", lang)}</h2>{rejected}</div>

@@ -16,6 +16,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary": ("概况", "Summary"),
     "map": ("航拍范围与问题位置", "Flight area and finds"),
     "legend": ("图例", "Legend"),
+    "no_map": ("没有可以定位的照片，无法绘制地图（原因见\"无法使用的照片及原因\"）",
+               "No photo could be placed, so there is no map (see the rejected photos)"),
     "photo": ("照片覆盖范围（航拍照片）", "Photo footprint (the photo)"),
     "photo_off_river": ("远离河道的照片（未检测）", "Photo away from the river (not analysed)"),
     "river": ("河段中心线", "River segment centreline"),

@@ -210,8 +210,13 @@ def render_pdf(d: ReportData, root: Path, lang: Lang = "zh-en", scene: Scene | N
     pdf.set_text_color(0)
     legend_w = 62.0
     top = pdf.get_y() + 2
-    map_h = _draw_map(pdf, s, MARGIN, top, PAGE_W - 2 * MARGIN - legend_w - 4, PAGE_H - top - 14)
-    _legend(pdf, d, s, PAGE_W - MARGIN - legend_w, top, legend_w)
+    if s is not None:
+        map_h = _draw_map(pdf, s, MARGIN, top, PAGE_W - 2 * MARGIN - legend_w - 4, PAGE_H - top - 14)
+        _legend(pdf, d, s, PAGE_W - MARGIN - legend_w, top, legend_w)
+    else:
+        pdf.set_xy(MARGIN, top + 4)
+        pdf.multi_cell(0, 6, t("no_map", lang), align="L", new_x="LMARGIN", new_y="NEXT")
+        map_h = 12.0
     rows = summary_rows(d, lang)
     half = -(-len(rows) // 2)
     if PAGE_H - 14 - (top + map_h) >= 10 + half * 5.5:  # a wide flight leaves room: the key figures under the map

@@ -74,11 +74,13 @@ def flight_extent(d: ReportData, frame: LocalFrame) -> Extent:
 
 
 def build_scene(d: ReportData, root: Path, width: float = 1000.0, raster_scale: float = 1.6,
-                jpeg_quality: int = 72) -> Scene:
-    """``width`` drawing units; the photo raster has ``width * raster_scale`` pixels."""
+                jpeg_quality: int = 72) -> Scene | None:
+    """``width`` drawing units; the photo raster has ``width * raster_scale`` pixels. None
+    when there is nothing to place (every photo rejected and no river given): the report
+    is then its summary, which says why."""
     pts = flight_points(d) or [p for _, line in d.segments for p in line]
     if not pts:
-        raise ValueError("nothing to draw: no footprint, ticket or river")
+        return None
     frame = LocalFrame.around(pts)
     canvas = Canvas(map_extent(flight_extent(d, frame)), width)
     scene = Scene(canvas=canvas, frame=frame, north_deg=-frame.north_deg)
