@@ -165,6 +165,7 @@ border:1px solid #bbc;background:#e2e8ec}} #map text{{font-size:13px;paint-order
 .legend ul{{list-style:none;padding:0;margin:0}} .legend li{{display:flex;align-items:center;gap:6px;margin:4px 0}}
 .legend svg{{flex:none}} .sw{{display:inline-block;width:16px;height:12px;flex:none}} .sw.photo{{background:#9bb;border:1px solid #fff;
 outline:1px solid #889}} .sw.offriver{{border:1px dashed #667}} .sw.river{{height:4px;background:#1f6fb2}} .crs{{color:#666;font-size:12px}}
+.scroll{{overflow-x:auto;max-width:100%}}
 .dot{{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:5px}} .cols{{display:flex;gap:24px;flex-wrap:wrap}}
 @media print{{body{{max-width:none}} h2{{break-after:avoid}} tr{{break-inside:avoid}}}}
 </style></head><body>
@@ -177,6 +178,6 @@ outline:1px solid #889}} .sw.offriver{{border:1px dashed #667}} .sw.river{{heigh
 <div><h2>{_lbl("rejected", lang)}</h2>{rejected}</div>
 <div><h2>{_lbl("no_ticket", lang)}</h2>{no_ticket}</div></div>
 <h2>{_lbl("tickets", lang)}</h2>
-{tickets}
+<div class="scroll">{tickets}</div>
 </body></html>
 """
