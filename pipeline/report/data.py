@@ -187,6 +187,11 @@ def category_rows(d: ReportData, lang: Lang) -> list[tuple[str, int, int]]:
     return sorted(((k, new[k], again[k]) for k in set(new) | set(again)), key=lambda r: (-r[1] - r[2], r[0]))
 
 
+def segment_rows(d: ReportData) -> list[tuple[str, int]]:
+    """(segment, new tickets) per river segment, most first."""
+    return sorted(Counter(tk.segment_name or "—" for tk in d.tickets).items(), key=lambda r: (-r[1], r[0]))
+
+
 def rejected_rows(d: ReportData, lang: Lang) -> list[tuple[str, int, str]]:
     """(reason, count, files) per reason of rejection."""
     files: dict[str, list[str]] = {}

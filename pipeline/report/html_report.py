@@ -14,6 +14,7 @@ from heyan.pipeline.report.data import (
     category_rows,
     no_ticket_rows,
     rejected_rows,
+    segment_rows,
     summary_rows,
     ticket_state,
 )
@@ -125,6 +126,9 @@ def render_html(d: ReportData, root: Path, lang: Lang = "zh-en", scene: Scene | 
     by_cat = _table([_lbl("category", lang), _lbl("new", lang), _lbl("again", lang)],
                     [[E(k), str(n), str(a)] for k, n, a in cats]) if cats \
         else f"<p>{_lbl('none', lang)}</p>"
+    segs = segment_rows(d)
+    by_seg = _table([_lbl("segment", lang), _lbl("new", lang)], [[E(k), str(n)] for k, n in segs]) if segs \
+        else f"<p>{_lbl('none', lang)}</p>"
     rej = rejected_rows(d, lang)
     rejected = _table([_lbl("reason", lang), _lbl("count", lang), _lbl("file", lang)],
                       [[E(r), str(n), E(f)] for r, n, f in rej]) if rej else f"<p>{_lbl('none', lang)}</p>"
@@ -175,6 +179,7 @@ outline:1px solid #889}} .sw.offriver{{border:1px dashed #667}} .sw.river{{heigh
 {the_map}
 <div class="cols"><div><h2>{_lbl("summary", lang)}</h2>{summary}</div>
 <div><h2>{_lbl("by_category", lang)}</h2>{by_cat}</div>
+<div><h2>{_lbl("by_segment", lang)}</h2>{by_seg}</div>
 <div><h2>{_lbl("rejected", lang)}</h2>{rejected}</div>
 <div><h2>{_lbl("no_ticket", lang)}</h2>{no_ticket}</div></div>
 <h2>{_lbl("tickets", lang)}</h2>

@@ -38,6 +38,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_seen": ("已有工单本次未发现", "Open tickets not seen"),
     "by_category": ("按问题类别", "Finds per category"),
     "category": ("问题类别", "Category"),
+    "by_segment": ("按河段", "Finds per segment"),
+    "segment": ("河段", "Segment"),
     "new": ("新发现", "New"),
     "again": ("再次发现", "Seen again"),
     "rejected": ("无法使用的照片及原因", "Rejected photos and why"),

@@ -18,6 +18,7 @@ from heyan.pipeline.report.data import (
     category_rows,
     no_ticket_rows,
     rejected_rows,
+    segment_rows,
     summary_rows,
     ticket_state,
 )
@@ -228,21 +229,34 @@ def render_pdf(d: ReportData, root: Path, lang: Lang = "zh-en", scene: Scene | N
             for i in range(half):
                 right = rows[i + half] if i + half < len(rows) else ("", "")
                 table.row([rows[i][0], rows[i][1], right[0], right[1]])
-    # Page 2: the summary.
+    # Page 2: the summary; figures on the left, what was left out (and why) on the right.
     pdf.add_page()
+    summary_page, top = pdf.page, pdf.get_y()
+    pdf.set_right_margin(PAGE_W - 145)
     pdf.heading("summary")
-    _simple_table(pdf, [t("summary", lang), t("count", lang)], [[k, v] for k, v in summary_rows(d, lang)], (90, 30))
+    _simple_table(pdf, [t("summary", lang), t("count", lang)], [[k, v] for k, v in summary_rows(d, lang)], (100, 30))
     pdf.heading("by_category")
     cats = category_rows(d, lang)
     _simple_table(pdf, [t("category", lang), t("new", lang), t("again", lang)],
-                  [[k, str(n), str(a)] for k, n, a in cats] or [[t("none", lang), "0", "0"]], (90, 30, 30))
+                  [[k, str(n), str(a)] for k, n, a in cats] or [[t("none", lang), "0", "0"]], (80, 25, 25))
+    segs = segment_rows(d)
+    if segs:
+        pdf.heading("by_segment")
+        _simple_table(pdf, [t("segment", lang), t("new", lang)], [[k, str(n)] for k, n in segs], (100, 30))
+    # The right column beside it, unless the left one ran onto another page: then below.
+    pdf.set_right_margin(MARGIN)
+    side_by_side = pdf.page == summary_page
+    if side_by_side:
+        pdf.set_left_margin(152)
+        pdf.set_xy(152, top)
     pdf.heading("rejected")
     rej = rejected_rows(d, lang)
     _simple_table(pdf, [t("reason", lang), t("count", lang), t("file", lang)],
-                  [[r, str(n), f] for r, n, f in rej] or [[t("none", lang), "0", ""]], (80, 20, 177))
+                  [[r, str(n), f] for r, n, f in rej] or [[t("none", lang), "0", ""]], (62, 18, 55))
     pdf.heading("no_ticket")
     nt = no_ticket_rows(d, lang)
-    _simple_table(pdf, [t("reason", lang), t("count", lang)], [[r, str(n)] for r, n in nt] or [[t("none", lang), "0"]], (200, 20))
+    _simple_table(pdf, [t("reason", lang), t("count", lang)], [[r, str(n)] for r, n in nt] or [[t("none", lang), "0"]], (117, 18))
+    pdf.set_left_margin(MARGIN)
     # Then the tickets, with their evidence crops.
     pdf.add_page()
     pdf.heading("tickets")
