@@ -82,6 +82,7 @@ STATE_TEXT = {
 # Why a photo could not be used: the pipeline's English reasons, by the words they contain.
 _REJECT_RULES: list[tuple[str, tuple[str, str]]] = [
     (r"GPS position is 0", ("GPS 未定位（坐标为 0, 0）", "no GPS fix")),
+    (r"GPS position out of range", ("GPS 位置超出范围", "GPS position out of range")),
     (r"GPS", ("照片没有 GPS 位置", "no GPS position")),
     (r"attitude|gimbal", ("缺少云台姿态，无法定位", "no camera attitude")),
     (r"georeference", ("无法地理定位", "cannot georeference")),
