@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "heyan.commands.simulate",
     "heyan.commands.ingest",
     "heyan.commands.report",
+    "heyan.commands.rivers",
     "heyan.commands.serve",
     "heyan.commands.edge",
     "heyan.commands.dataset",

@@ -48,6 +48,7 @@ from heyan.pipeline.geo.rivers_schema import (
     parse_network,
 )
 from heyan.pipeline.geo.utm import WGS84, transformer, utm_epsg
+from heyan.vision.common import unreadable_reason
 
 __all__ = [
     "Chief",
@@ -131,7 +132,12 @@ class Place:
 def load_network(path: str | Path) -> RiverNetwork:
     """Read and validate a river network GeoJSON file (raises RiverNetworkError)."""
     path = Path(path)
-    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    except OSError as exc:
+        raise RiverNetworkError(str(path), [unreadable_reason(exc, "a GeoJSON file")]) from None
+    except UnicodeDecodeError as exc:
+        raise RiverNetworkError(str(path), [f"not UTF-8 text (byte {exc.start}); save the GeoJSON as UTF-8"]) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
