@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "heyan.commands.simulate",
     "heyan.commands.ingest",
     "heyan.commands.serve",
+    "heyan.commands.worker",
     "heyan.commands.edge",
     "heyan.commands.dataset",
     "heyan.commands.adapt",

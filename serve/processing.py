@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from heyan.models.registry import ModelNotFound, resolve_model
 from heyan.models.settings import DetectorSettings
 from heyan.pipeline.geo.rivers import RiverNetwork
 from heyan.pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
@@ -107,9 +108,8 @@ class _ProgressIngest(FlightIngest):
             self.on_photo()
 
 
-def materialize(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
-    """Hard-link each photo into ``folder`` under a safe, unique name; return path -> photo."""
-    folder.mkdir(parents=True, exist_ok=True)
+def layout(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
+    """Each photo's safe, unique path in ``folder`` (path -> photo); nothing is written."""
     out: dict[str, PhotoRef] = {}
     used: set[str] = set()
     for i, p in enumerate(photos):
@@ -118,13 +118,21 @@ def materialize(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
         if safe in used:
             safe = f"{_SAFE.sub('_', stem)[:100]}_{i}{suffix.lower()}"
         used.add(safe)
-        target = folder / safe
+        out[str(folder / safe)] = p
+    return out
+
+
+def materialize(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
+    """Hard-link each photo into ``folder`` under its ``layout`` name; return path -> photo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = layout(photos, folder)
+    for path, p in out.items():
+        target = Path(path)
         if not target.exists():
             try:
                 os.link(p.path, target)
             except OSError:  # another filesystem, or links not allowed: copy
                 shutil.copyfile(p.path, target)
-        out[str(target)] = p
     return out
 
 
@@ -168,7 +176,7 @@ class FlightProcessor:
     def network(self, version: int, geojson: dict[str, Any]) -> RiverNetwork:
         with self._lock:
             if version not in self._networks:
-                self._networks = {version: RiverNetwork.from_geojson(geojson, source=f"river network v{version}")}
+                self._networks = {version: RiverNetwork.from_geojson(geojson, source=network_source(version))}
             return self._networks[version]
 
     def run(self, flight_id: str, photos: list[PhotoRef], network: RiverNetwork, open_tickets: list[OpenTicket],
@@ -188,6 +196,38 @@ class FlightProcessor:
         self.last_resumed = ingest.resumed
         return summary, by_path
 
+    def model_id(self) -> str:
+        """The model by content (its card's sha256, verified at load), the same on every machine
+        that has that file, wherever it lies; a stand-in detector goes by its name."""
+        try:
+            _, card = resolve_model(self.model, self.settings.zoo_dir)
+        except ModelNotFound:
+            return self.model
+        return f"{card.name}:{card.sha256}"
+
+    def rules_sha(self) -> str:
+        rules = Path(self.rules_path) if self.rules_path else DEFAULT_RULES_PATH
+        return hashlib.sha256(rules.read_bytes()).hexdigest()
+
+    def photo_key(self, flight_key: str, photo_sha: str, network_source: str, options: IngestOptions) -> str:
+        """What one photo's result depends on, for the task queue: the flight and the photo by
+        content, the model by content, the rules, the river network, the options, Heyan's
+        version. Not where or on what the worker runs (threads, execution provider)."""
+        detector = canonical(self.settings.model_copy(update={"threads": 0, "provider": "", "zoo_dir": None}))
+        parts = [HEYAN_VERSION, flight_key, photo_sha, self.model_id(), detector, self.rules_sha(), network_source,
+                 canonical(options)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def ingest(self, flight_id: str, network: RiverNetwork) -> FlightIngest:
+        """The pipeline of this server's settings for one flight (the task queue's photo and
+        reduce tasks; the threads' run builds the same with checkpoints)."""
+        detector = self.detector()
+        return FlightIngest(network, self.rules(), detector, self.settings.slice_params(detector.imgsz),
+                            self._options(flight_id))
+
+    def options(self, flight_id: str) -> IngestOptions:
+        return self._options(flight_id)
+
     def checkpoint_key(self, network: RiverNetwork, options: IngestOptions) -> str:
         """What a photo's result depends on: model file, rules, river network, options, code."""
         model_id = self.model
@@ -199,6 +239,11 @@ class FlightProcessor:
         parts = [HEYAN_VERSION, str(model_id), canonical(self.settings), hashlib.sha256(rules.read_bytes()).hexdigest(),
                  network.source, canonical(options)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def network_source(version: int) -> str:
+    """How the server names a river network version (part of every photo's result key)."""
+    return f"river network v{version}"
 
 
 def _plain(v: Any) -> Any:
