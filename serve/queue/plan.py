@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from heyan.pipeline.ingest import PhotoResult
 from heyan.serve.processing import FlightProcessor, PhotoRef, layout, materialize, network_source
-from heyan.serve.tables import Flight, FlightPhoto, Job, RiverNetworkVersion
+from heyan.serve.tables import Flight, FlightPhoto, Job, RiverNetworkVersion, UTCDateTime
 from heyan.serve.tables import PhotoResult as PhotoResultRow
 
 CHUNK = 500  # keys per IN (...) query
@@ -96,8 +96,9 @@ def record(db: Session, job_id: int, flight_id: str, key: str, sha: str, result:
         state, blob, error = "failed", None, failed
     try:
         row = db.execute(sa.update(Job).where(Job.id == job_id, Job.state == "running", Job.mode == "queue").values(
-            photos_done=Job.photos_done + 1, lease_until=sa.case(
-                (Job.worker_id == "queue", now + timedelta(seconds=stall_s)), else_=Job.lease_until),
+            photos_done=Job.photos_done + 1, lease_until=sa.case(  # progress: the job is not stalled
+                (Job.worker_id == "queue", sa.literal(now + timedelta(seconds=stall_s), UTCDateTime())),
+                else_=Job.lease_until),
         ).returning(Job.photos_done, Job.photos_total)).first()
         if row is None:
             db.rollback()

@@ -149,7 +149,7 @@ def run_reduce(rt: Runtime, task: Any, job_id: int, urgent: bool) -> dict[str, A
             sa.or_(Job.worker_id == "queue", Job.lease_until < now)).values(
                 worker_id=me, lease_until=now + timedelta(seconds=lease)))
         db.commit()
-        if res.rowcount != 1:  # type: ignore[attr-defined]
+        if res.rowcount != 1:
             return {"job": job_id, "reduced": False, "why": "not ready, finished, or another worker is reducing it"}
     lost, done = threading.Event(), threading.Event()
 

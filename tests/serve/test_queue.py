@@ -1,7 +1,8 @@
 """The task queue with real processes on loopback: `heyan serve --workers external` (the
 app in a uvicorn thread, as `heyan serve` runs it), a private redis-server, and two
 `heyan worker` processes on one SQLite file in WAL mode (several processes, one database
-file: what SQLite allows; the PostgreSQL deployment is the docs'). The real detector (the
+file on one machine, as SQLite allows) and, for the kill -9 case, on PostgreSQL too (the
+several-boxes database; the PostgreSQL fixtures of conftest.py). The real detector (the
 default zoo model on onnxruntime) runs on a simulated flight; the tickets must be those of
 the single-box path (threads inside the server) on the same flight."""
 
@@ -68,10 +69,9 @@ def single_box(flight: Path, tmp_path_factory: pytest.TempPathFactory) -> list[t
 
 
 class Cluster:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, db_url: str) -> None:
         self.tmp = tmp
         self.redis = RedisServer(tmp / "redis").start()
-        db_url = f"sqlite:///{tmp / 'heyan.db'}"
         self.config = serve_config(tmp, db_url, workers="external", broker_url=self.redis.url,
                                    queue_visibility_timeout_s=6.0, queue_stall_s=4.0, queue_retry_backoff_s=0.5)
         self.live = LiveServer(self.config, None).start()
@@ -135,13 +135,23 @@ class Cluster:
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     redis_binary()  # skip (or fail under HEYAN_REQUIRE_REDIS) before building anything
-    c = Cluster(tmp_path)
+    c = Cluster(tmp_path, f"sqlite:///{tmp_path / 'heyan.db'}")
     yield c
     c.close()
 
 
-def test_two_workers_give_the_single_box_tickets_and_survive_kill_9(cluster: Cluster, flight: Path,
+@pytest.fixture
+def any_cluster(tmp_path: Path, db_url: str) -> Iterator[Cluster]:
+    """On the SQLite file and on PostgreSQL (the several-boxes database)."""
+    redis_binary()
+    c = Cluster(tmp_path, db_url)
+    yield c
+    c.close()
+
+
+def test_two_workers_give_the_single_box_tickets_and_survive_kill_9(any_cluster: Cluster, flight: Path,
                                                                     single_box: list[tuple[Any, ...]]) -> None:
+    cluster = any_cluster
     a = cluster.start_worker(0)
     cluster.start_worker(1)
     fid = upload(cluster.live, flight)
@@ -154,9 +164,8 @@ def test_two_workers_give_the_single_box_tickets_and_survive_kill_9(cluster: Clu
     assert done["summary"]["photos_failed"] == 0 and done["summary"]["photos"] == PHOTOS
     assert ticket_set(cluster.live, fid) == single_box
     cluster.no_duplicates(fid)
-    with cluster.live.state.db.session(write=False) as db:
-        workers = {r for r in db.scalars(sa.select(DetectionRow.flight_id).where(DetectionRow.flight_id == fid))}
-    assert workers == {fid}
+    for i in (0, 1):  # both took photo tasks: the killed one, and the survivor that did the rest
+        assert "heyan.photo[" in (cluster.tmp / f"worker-{i}.log").read_text(errors="replace")
 
 
 def test_flight_finishes_after_redis_restarts_empty(cluster: Cluster, flight: Path,
@@ -172,3 +181,35 @@ def test_flight_finishes_after_redis_restarts_empty(cluster: Cluster, flight: Pa
     assert done["job"]["state"] == "done", done
     assert ticket_set(cluster.live, fid) == single_box
     cluster.no_duplicates(fid)
+
+
+def test_small_flight_overtakes_a_big_one_and_a_lost_photo_fails_for_good(cluster: Cluster, flight: Path) -> None:
+    """No worker yet: a big flight (14 photos, one of which the workers will not find on the
+    shared folder) and then a small one (3 photos) are queued; one worker then takes the
+    small flight's urgent tasks first, and the big flight finishes without the lost photo,
+    saying so."""
+    cluster.env.update(HEYAN_SERVE_QUEUE_URGENT_PHOTOS="4", HEYAN_SERVE_QUEUE_RETRIES="1")
+    cluster.live.state.config.queue_urgent_photos = 4
+    big = upload(cluster.live, flight)
+    c = cluster.live.client("admin")
+    small_files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in sorted((flight / "photos").glob("*.jpg"))[:3]]
+    small = c.post("/api/flights", files=small_files).json()["flight"]["id"]
+    deadline = time.monotonic() + 60
+    while not (cluster.job(big).network_version and cluster.job(small).network_version):  # both dispatched
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    lost = sorted((cluster.config.data_dir / "work" / big / "photos").glob("*.jpg"))[-1]
+    lost.unlink()  # the shared folder lost it: every attempt fails, the photo fails for good
+    cluster.start_worker(0)
+    done_small = cluster.wait_done(small)
+    assert done_small["job"]["state"] == "done" and done_small["summary"]["photos_failed"] == 0
+    assert cluster.job(big).photos_done < PHOTOS - 1, "the urgent flight waited behind the big one"
+    done_big = cluster.wait_done(big)
+    assert done_big["job"]["state"] == "done", done_big
+    assert done_big["job"]["photos_done"] == PHOTOS
+    s = done_big["summary"]
+    assert s["photos_failed"] == 1 and s["rejected"] == 1 and s["photos_used"] == PHOTOS - 1
+    (refused,) = done_big["rejected_photos"]
+    assert refused["reason"].startswith("failed after 2 attempts: unexpected error: FileNotFoundError")
+    assert "mount the shared data folder" in refused["reason"]
+    cluster.no_duplicates(big)
