@@ -4,6 +4,11 @@ a worker runs."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from heyan.models.settings import DetectorSettings
@@ -57,3 +62,21 @@ def test_photo_key_ignores_where_the_worker_runs() -> None:
     assert k != cpu.photo_key("flight", "b" * 64, "river network v1", opts)
     other = FlightProcessor(DetectorSettings(tile_overlap=0.3), options=lambda f: opts)
     assert k != other.photo_key("flight", "a" * 64, "river network v1", opts)
+
+
+def _heyan(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("HEYAN_")} | env
+    return subprocess.run([sys.executable, "-m", "heyan.cli", *args], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path, env=full)
+
+
+def test_worker_and_server_say_what_is_missing_before_starting(tmp_path: Path) -> None:
+    r = _heyan(["worker", "--broker", "redis://127.0.0.1:9/0", "--data", str(tmp_path)], tmp_path,
+               HEYAN_ORT_PROVIDER="CUDAExecutionProvider")
+    assert r.returncode == 2 and "error: ort_provider: onnxruntime execution provider 'CUDAExecutionProvider'" in r.stderr
+    r = _heyan(["worker", "--broker", "redis://127.0.0.1:9/0", "--data", str(tmp_path / "nowhere")], tmp_path)
+    assert r.returncode == 2 and "no photo store here; mount the server's shared data folder" in r.stderr, r.stderr
+    r = _heyan(["worker", "--data", str(tmp_path)], tmp_path)
+    assert r.returncode == 2 and "no task queue broker" in r.stderr
+    r = _heyan(["serve", "--workers", "external", "--data", str(tmp_path)], tmp_path)
+    assert r.returncode == 2 and "no task queue broker: set serve_broker_url" in r.stderr, r.stderr
