@@ -48,16 +48,18 @@ def with_processing(config: Any, workers: str | None, broker: str | None) -> Any
     from heyan.vision.common import InputError
 
     update: dict[str, Any] = {}
-    if workers is not None:
+    if workers is not None:  # a number means threads, whatever the settings file says
         update["workers"] = workers
+        if workers.strip().lower() != "external":
+            update["processing"] = "threads"
     if broker is not None:
         update["broker_url"] = broker
-    if not update:
-        return config
-    try:
-        out = ServeConfig.model_validate(config.model_dump() | update)
-    except ValueError as exc:
-        raise InputError(f"--workers: expected a number of threads or 'external' ({exc.__class__.__name__})") from None
+    out = config
+    if update:
+        try:
+            out = ServeConfig.model_validate(config.model_dump() | update)
+        except ValueError:
+            raise InputError(f"--workers {workers!r}: expected a number of threads or 'external'") from None
     if out.processing == "external":
         from heyan.serve.queue.celery_app import make_celery
 
