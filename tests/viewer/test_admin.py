@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -97,6 +98,30 @@ def devices(server: Server) -> Iterator[dict[str, str]]:
     yield {"online": "排口-1号", "offline": "桥头-2号"}
 
 
+@pytest.fixture(scope="module")
+def flight(server: Server) -> list[dict[str, Any]]:
+    """The simulated flight uploaded by the operator and processed; the reviewer confirms
+    three of its tickets and assigns two (so every dashboard has work to show)."""
+    photos = sorted((server.flight / "photos").glob("*.jpg"))
+    with server.client("operator") as c:
+        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
+        c.post("/api/flights", files=files, data={"name": "清水河例行巡查"}).raise_for_status()
+    deadline = time.monotonic() + 300
+    while True:
+        items = api(server, "GET", "/api/flights")["items"]
+        if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
+            break
+        assert time.monotonic() < deadline, "flight not processed in 300 s"
+        time.sleep(1)
+    found = api(server, "GET", "/api/tickets?limit=500&sort=found_at")["items"]
+    assert len(found) >= 4
+    for i, tk in enumerate(found[:3]):
+        api(server, "POST", f"/api/tickets/{tk['id']}/transition", user="reviewer", json={"to": "confirmed"})
+        if i < 2:
+            api(server, "POST", f"/api/tickets/{tk['id']}/transition", user="reviewer", json={"to": "dispatched"})
+    return found
+
+
 def bad_network(server: Server) -> dict[str, Any]:
     """The test network with two broken features: a segment with no name, and one drawn in
     projected metres instead of longitude/latitude."""
@@ -112,13 +137,13 @@ def bad_network(server: Server) -> dict[str, Any]:
     return net
 
 
-def test_user_linked_to_a_chief_logs_in_to_his_dashboard(page, server: Server) -> None:
+def test_user_linked_to_a_chief_logs_in_to_his_dashboard(page, server: Server, flight: list[dict[str, Any]]) -> None:
     login(page, server, "admin")
     assert page.url.endswith("#/home")
     page.wait_for_selector("#home[data-role=admin] #home-devices")
     page.goto(server.url + "/#/users")
     page.wait_for_selector("#users-table")
-    seg = server.segments[0]
+    seg = next(t["segment_id"] for t in flight[:2] if t["segment_id"])
     page.fill("#nu-username", "zhang-hz")
     page.fill("#nu-fullname", "张河长")
     page.select_option("#nu-role", "chief")
@@ -153,7 +178,11 @@ def test_user_linked_to_a_chief_logs_in_to_his_dashboard(page, server: Server) -
     page.wait_for_selector("#home[data-role=chief]")
     assert page.url.endswith("#/home")
     assert "张河长" in page.inner_text("#main h1")
-    assert page.locator("#tile-dispatched").count() == 1 and page.locator("#home-deadlines").count() == 1
+    assert page.locator("#tile-dispatched").count() == 1
+    mine = [t["id"] for t in api(server, "GET", f"/api/tickets?state=dispatched&segment_id={seg}")["items"]]
+    assert mine and int(page.get_attribute("#tile-dispatched", "data-count") or 0) == len(mine)
+    for tid in mine:  # nearest deadline first, each linking to its ticket
+        assert page.locator(f"#home-deadlines li[data-ticket='{tid}'] a").count() == 1
     check_chinese(page, "chief home")
 
 
@@ -262,7 +291,8 @@ def test_operator_gets_no_access_page_and_home_links_to_queues(page, server: Ser
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_each_page_on_desktop_and_phone_in_chinese(browser, server: Server, devices: dict[str, str], size: str) -> None:
+def test_each_page_on_desktop_and_phone_in_chinese(browser, server: Server, devices: dict[str, str],
+                                                  flight: list[dict[str, Any]], size: str) -> None:
     viewport = DESKTOP if size == "desktop" else PHONE
     ctx = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True, is_mobile=size == "phone",
                               has_touch=size == "phone")
