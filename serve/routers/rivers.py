@@ -36,7 +36,8 @@ def check_json_size(request: Request) -> None:
 def _problems(lines: list[str], geojson: dict[str, Any]) -> list[dict[str, Any]]:
     """Each problem line as data (feature index, id, field, code), with the feature's name
     from the file so the viewer can name the feature an office knows."""
-    feats = geojson.get("features") if isinstance(geojson.get("features"), list) else []
+    raw = geojson.get("features")
+    feats: list[Any] = raw if isinstance(raw, list) else []
     out = []
     for line in lines:
         d = problem(line).to_dict()
