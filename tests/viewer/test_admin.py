@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from viewer_helpers import PASSWORD, Server, login, logout
+from viewer_helpers import PASSWORD, Server, login, logout, shot
 
 ROOT = Path(__file__).resolve().parents[2]
 DESKTOP = {"width": 1440, "height": 900}
@@ -54,11 +54,6 @@ def check_chinese(page, where: str) -> None:  # type: ignore[no-untyped-def]
         return b.textContent; }""")
     bad = _untranslated(text, _identifiers())
     assert not bad, f"{where}: untranslated {bad}"
-
-
-def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_timeout(200)
-    page.screenshot(path=str(ROOT / "docs" / "img" / f"viewer-{name}.png"), full_page=False)
 
 
 def api(server: Server, method: str, path: str, user: str = "admin", **kw: Any) -> Any:
@@ -314,14 +309,14 @@ def test_each_page_on_desktop_and_phone_in_chinese(browser, server: Server, devi
             check_chinese(page, f"{name} {size}")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"] + 1, f"{name} is {width} px wide on a {viewport['width']} px screen"
-            shoot(page, f"{SHOT[name]}{'-phone' if size == 'phone' else ''}")
+            shot(page, f"{SHOT[name]}{'-phone' if size == 'phone' else ''}")
         for role in ("reviewer", "chief", "operator", "viewer"):
             logout(page)
             login(page, server, role)
             page.wait_for_selector(f"#home[data-role={role}]")
             check_chinese(page, f"home of {role} {size}")
             if size == "desktop":
-                shoot(page, f"home-{role}")
+                shot(page, f"home-{role}")
         assert not errors, errors
     finally:
         ctx.close()
