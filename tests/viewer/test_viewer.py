@@ -220,6 +220,7 @@ def test_csp_holds_and_roles_see_only_what_they_may_do(strict_page, server: Serv
     logout(page)
 
     login(page, server, "operator")
+    page.goto(server.url + "/#/flights")
     page.wait_for_selector("#upload-form")
     bad = tmp_path / "broken.zip"
     bad.write_bytes(b"PK\x03\x04 this is not really a zip")
