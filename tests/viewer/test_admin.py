@@ -320,3 +320,18 @@ def test_each_page_on_desktop_and_phone_in_chinese(browser, server: Server, devi
         assert not errors, errors
     finally:
         ctx.close()
+
+
+def test_admin_pages_in_english(page, server: Server) -> None:
+    """The same pages in English (names from the data stay as the office wrote them)."""
+    login(page, server, "admin")
+    page.click("#lang")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    titles = {"home": "Home", "users": "Users and roles", "devices": "Edge devices", "rivers": "River network",
+              "account": "My account"}
+    for name, title in titles.items():
+        page.goto(f"{server.url}/#/{name}")
+        page.wait_for_function(f"document.querySelector('#main h1') && document.querySelector('#main h1').textContent.startsWith({json.dumps(title)})")
+        text = page.inner_text("#main")
+        assert "undefined" not in text and "NaN" not in text, name
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
