@@ -253,7 +253,11 @@ def test_token_created_shown_once_and_revoked(page, server: Server) -> None:
 def test_devices_page_shows_a_stale_box_offline(page, server: Server, devices: dict[str, str]) -> None:
     login(page, server, "admin")
     page.goto(server.url + "/#/devices")
-    page.wait_for_selector("#device-list section[data-device]")
+    try:
+        page.wait_for_selector("#device-list section[data-device]")
+    except Exception:
+        print("DEBUG MAIN", page.inner_text("#main")[:2000], page.errors, page.url)
+        raise
     off = page.locator(f"section[data-device='{devices['offline']}']")
     on = page.locator(f"section[data-device='{devices['online']}']")
     assert off.get_attribute("data-silent") == "true" and on.get_attribute("data-silent") == "false"
@@ -306,6 +310,11 @@ def test_each_page_on_desktop_and_phone_in_chinese(browser, server: Server, devi
                 page.set_input_files("#rivers-file", str(bad))
                 page.click("#rivers-form button[type=submit]")
                 page.wait_for_selector("#rivers-problems li")
+            if name == "account":  # a token just made: shown once above the list
+                page.fill("#tk-name", f"无人机上传脚本-{size}")
+                page.click("#token-form button[type=submit]")
+                page.wait_for_selector(f"#tokens-mine tr[data-name='无人机上传脚本-{size}']")
+                page.evaluate("document.querySelector('#token-form').scrollIntoView()")
             check_chinese(page, f"{name} {size}")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"] + 1, f"{name} is {width} px wide on a {viewport['width']} px screen"

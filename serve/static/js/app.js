@@ -41,6 +41,7 @@ function forbidden(main) {
 
 export const session = { user: null, config: {} };
 let cleanup = null;
+let renders = 0; // generation of the page being shown
 
 function route() {
   const [name, ...rest] = (location.hash.replace(/^#\/?/, "") || "").split("/");
@@ -73,14 +74,20 @@ async function render() {
   if (session.user && (!name || name === "login")) return go((MENUS[session.user.role] || ["map"])[0]);
   const page = PAGES[name];
   chrome();
-  const main = document.getElementById("main");
-  main.innerHTML = "";
+  // Each render draws into its own element: a page still loading when the user moves on
+  // (its fetches answer late) then fills a detached element, never the next page's.
+  const gen = ++renders;
+  const main = h("div", { class: "view", "data-page": name });
+  document.getElementById("main").replaceChildren(main);
   main.append(h("p", { class: "muted" }, t("loading")));
   if (!page) return go("");
   if (PAGE_PERMISSION[name] && !can(session.user, PAGE_PERMISSION[name])) return forbidden(main);
   try {
-    cleanup = (await page.render(main, arg, { session, go, refreshChrome: chrome })) || null;
+    const done = (await page.render(main, arg, { session, go, refreshChrome: chrome })) || null;
+    if (gen === renders) cleanup = done;
+    else if (done) done(); // a newer page is shown: this one's timers end now
   } catch (e) {
+    if (gen !== renders) return;
     if (e instanceof ApiError && e.status === 401) { session.user = null; return go("login"); }
     if (e instanceof ApiError && e.status === 403 && e.body?.code === "forbidden") return forbidden(main);
     main.innerHTML = "";
