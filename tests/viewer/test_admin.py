@@ -253,11 +253,7 @@ def test_token_created_shown_once_and_revoked(page, server: Server) -> None:
 def test_devices_page_shows_a_stale_box_offline(page, server: Server, devices: dict[str, str]) -> None:
     login(page, server, "admin")
     page.goto(server.url + "/#/devices")
-    try:
-        page.wait_for_selector("#device-list section[data-device]")
-    except Exception:
-        print("DEBUG MAIN", page.inner_text("#main")[:2000], page.errors, page.url)
-        raise
+    page.wait_for_selector("#device-list section[data-device]")
     off = page.locator(f"section[data-device='{devices['offline']}']")
     on = page.locator(f"section[data-device='{devices['online']}']")
     assert off.get_attribute("data-silent") == "true" and on.get_attribute("data-silent") == "false"
