@@ -77,7 +77,7 @@ async function render() {
   // Each render draws into its own element: a page still loading when the user moves on
   // (its fetches answer late) then fills a detached element, never the next page's.
   const gen = ++renders;
-  const main = h("div", { class: "view", "data-page": name });
+  const main = h("div", { class: "page-view", "data-page": name });
   document.getElementById("main").replaceChildren(main);
   main.append(h("p", { class: "muted" }, t("loading")));
   if (!page) return go("");
