@@ -47,6 +47,10 @@ class ServeConfig(BaseModel):
     tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps, e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none; the river network is the map).")
     edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
     edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
+    rectify_max_distance_m: float = Field(300.0, gt=0, description="A rectification photo must have been taken (EXIF GPS) within this many metres of the ticket, else the chief has to write a reason the reviewer sees.")
+    patrol_near_river_m: float = Field(100.0, gt=0, description="A patrol track point this close to its segment counts as on the river; a track never this close is flagged, and the segment's coverage counts the stretches passed this close.")
+    patrol_max_speed_kmh: float = Field(60.0, gt=0, description="A patrol track faster than this between two points (no walker or boat) is flagged implausible.")
+    patrol_max_jump_m: float = Field(1000.0, gt=0, description="Two consecutive patrol track points farther apart than this are a jump and flag the track.")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

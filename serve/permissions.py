@@ -24,5 +24,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exports.training": frozenset({"admin", "reviewer"}),
     "stats.read": frozenset({"admin", "reviewer", "chief", "viewer"}),
     "blobs.read": EVERYONE,
+    "patrols.write": frozenset({"admin", "chief"}),  # 巡河: a chief records his own
+    "patrols.read": frozenset({"admin", "reviewer", "chief", "viewer"}),
     "self": EVERYONE,  # one's own account: me, password, personal tokens, logout
 }

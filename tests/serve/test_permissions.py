@@ -60,10 +60,15 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/exports/tickets.{fmt}"): ALL,
     ("GET", "/api/exports/hard-negatives.jsonl"): REVIEW,
     ("GET", "/api/blobs/{sha256}"): ALL,
+    ("GET", "/api/tasks"): {"admin", "chief"},
+    ("POST", "/api/patrols"): {"admin", "chief"},
+    ("GET", "/api/patrols"): {"admin", "reviewer", "chief", "viewer"},
+    ("GET", "/api/patrols/stats"): {"admin", "reviewer", "chief", "viewer"},
+    ("GET", "/api/patrols/{patrol_id}"): {"admin", "reviewer", "chief", "viewer"},
 }
 
 PARAMS = {"token_id": "999999", "user_id": "999999", "device_id": "999999", "version": "999999", "flight_id": "fl-none",
-          "ticket_id": "tk-none", "fmt": "csv", "sha256": "0" * 64}
+          "ticket_id": "tk-none", "fmt": "csv", "sha256": "0" * 64, "patrol_id": "pt-none"}
 
 
 def routes(live: LiveServer) -> list[tuple[str, str]]:

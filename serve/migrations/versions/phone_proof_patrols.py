@@ -1,0 +1,58 @@
+"""phone: rectification proof on evidence (ticket_evidence.proof); patrols (巡河 tracks)
+
+Follows 0003 (blob references). Other branches may add their own 0004/0005; the lead
+re-chains ``down_revision`` when merging.
+
+Revision ID: phone_proof_patrols
+Revises: 0003
+Create Date: 2026-12-04 (hand-written; times are naive UTC)
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = 'phone_proof_patrols'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('ticket_evidence', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('proof', sa.JSON(), nullable=True))
+    op.create_table('patrols',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('segment_id', sa.String(length=128), nullable=False),
+    sa.Column('segment_name', sa.String(length=256), nullable=True),
+    sa.Column('river', sa.String(length=256), nullable=True),
+    sa.Column('network_version', sa.Integer(), nullable=True),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('ended_at', sa.DateTime(), nullable=False),
+    sa.Column('points', sa.JSON(), nullable=False),
+    sa.Column('n_points', sa.Integer(), nullable=False),
+    sa.Column('length_m', sa.Float(), nullable=False),
+    sa.Column('duration_s', sa.Float(), nullable=False),
+    sa.Column('coverage', sa.Float(), nullable=False),
+    sa.Column('near_river', sa.Float(), nullable=False),
+    sa.Column('max_speed_kmh', sa.Float(), nullable=False),
+    sa.Column('flags', sa.JSON(), nullable=False),
+    sa.Column('plausible', sa.Boolean(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('uploaded_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['network_version'], ['river_networks.version'],
+                            name=op.f('fk_patrols_network_version_river_networks')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_patrols'))
+    )
+    with op.batch_alter_table('patrols', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_patrols_username'), ['username'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patrols_started_at'), ['started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_patrols_plausible'), ['plausible'], unique=False)
+        batch_op.create_index('ix_patrols_segment_id_started_at', ['segment_id', 'started_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_table('patrols')
+    with op.batch_alter_table('ticket_evidence', schema=None) as batch_op:
+        batch_op.drop_column('proof')

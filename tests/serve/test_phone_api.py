@@ -1,0 +1,137 @@
+"""The phone part of the API: the chief's 我的工单 (/api/tasks), rectification with proof
+(EXIF time after the 交办, GPS near the ticket, else a written reason), and 巡河 patrols
+(/api/patrols: figures, flags, idempotent upload, per-chief and per-segment stats)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from serve_helpers import LiveServer, seed_ticket
+from support.phone_photos import phone_jpeg
+
+from heyan.vision.common import BEIJING
+
+CHIEFS = {"village": {"name": "村长甲", "phone": "13800000000"}, "township": {"name": "镇长乙"}, "county": {"name": "县长丙"}}
+# seg-1 runs 1.1 km north along 120 E; seg-2 lies 10 km east.
+NETWORK = {"type": "FeatureCollection", "name": "phone test", "features": [
+    {"type": "Feature", "properties": {"kind": "segment", "id": "seg-1", "name": "一号段", "river": "双桥港", "chiefs": CHIEFS,
+                                       "buffer_m": 50},
+     "geometry": {"type": "LineString", "coordinates": [[120.0, 30.0], [120.0, 30.01]]}},
+    {"type": "Feature", "properties": {"kind": "segment", "id": "seg-3", "name": "三号段", "river": "双桥港", "chiefs": CHIEFS,
+                                       "buffer_m": 50},
+     "geometry": {"type": "LineString", "coordinates": [[120.1, 30.0], [120.1, 30.01]]}},
+]}
+
+
+@pytest.fixture(scope="module")
+def live(live_module: LiveServer) -> LiveServer:
+    r = live_module.client("admin").post("/api/rivers", json=NETWORK)
+    assert r.status_code in (200, 201), r.text
+    return live_module
+
+
+def dispatch(live: LiveServer, tid: str, lat: float = 30.005, lon: float = 120.0, days: int = 3) -> dict[str, Any]:
+    seed_ticket(live, tid, segment="seg-1", lat=lat, lon=lon, days=days, chiefs=CHIEFS)
+    rev = live.client("reviewer")
+    assert rev.post(f"/api/tickets/{tid}/transition", json={"to": "confirmed"}).status_code == 200
+    r = rev.post(f"/api/tickets/{tid}/transition", json={"to": "dispatched", "comment": "请三日内清理"})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_tasks_sorted_by_deadline_with_countdown(live: LiveServer) -> None:
+    dispatch(live, "tk-task-late", days=7)
+    dispatch(live, "tk-task-soon", days=2)
+    tasks = live.client("chief").get("/api/tasks").json()
+    ids = [x["id"] for x in tasks["items"]]
+    assert ids.index("tk-task-soon") < ids.index("tk-task-late")
+    soon = next(x for x in tasks["items"] if x["id"] == "tk-task-soon")
+    assert soon["days_left"] == 2 and not soon["overdue"] and soon["note"] == "请三日内清理" and not soon["sent_back"]
+    assert soon["lat"] == 30.005 and soon["lat_gcj02"] != soon["lat"]  # GCJ-02 is shifted in China
+    live.clock.advance(timedelta(days=3))
+    try:
+        soon = next(x for x in live.client("chief").get("/api/tasks").json()["items"] if x["id"] == "tk-task-soon")
+        assert soon["days_left"] == -1 and soon["overdue"]
+    finally:
+        live.clock.advance(timedelta(days=-3))
+    assert live.client("reviewer").get("/api/tasks").status_code == 403
+
+
+def test_rectification_photo_must_prove_the_site_after_dispatch(live: LiveServer) -> None:
+    d = dispatch(live, "tk-proof")
+    chief = live.client("chief")
+    now_bj = live.clock.now().astimezone(BEIJING).replace(tzinfo=None)
+    old = phone_jpeg(30.005, 120.0, now_bj - timedelta(days=365))
+    r = chief.post("/api/tickets/tk-proof/rectify", files={"photo": ("old.jpg", old, "image/jpeg")})
+    assert r.status_code == 422 and r.json()["code"] == "proof_failed", r.text
+    assert [p["code"] for p in r.json()["problems"]] == ["proof_before_dispatch"]
+    far = phone_jpeg(30.02, 120.0, now_bj + timedelta(minutes=1))  # fresh, 1.7 km away
+    r = chief.post("/api/tickets/tk-proof/rectify", files={"photo": ("far.jpg", far, "image/jpeg")})
+    assert [p["code"] for p in r.json()["problems"]] == ["proof_too_far"]
+    assert r.json()["problems"][0]["values"]["distance_m"] > 1600
+    assert chief.get("/api/tickets/tk-proof").json()["state"] == "dispatched"  # nothing changed
+    ok = phone_jpeg(30.0051, 120.0001, now_bj + timedelta(minutes=2))  # 15 m from the problem
+    r = chief.post("/api/tickets/tk-proof/rectify", files={"photo": ("ok.jpg", ok, "image/jpeg")}, data={"comment": "已清理"})
+    assert r.status_code == 200, r.text
+    ev = next(e for e in r.json()["evidence"] if e["kind"] == "rectification")
+    assert ev["proof"]["problems"] == [] and ev["proof"]["distance_m"] < 30 and ev["lat"] == pytest.approx(30.0051)
+    assert ev["taken_at"] and d["dispatched_at"]
+
+
+def test_a_written_reason_lets_a_doubtful_photo_through_for_the_reviewer(live: LiveServer) -> None:
+    dispatch(live, "tk-reason")
+    chief = live.client("chief")
+    far = phone_jpeg(30.02, 120.0, live.clock.now().astimezone(BEIJING).replace(tzinfo=None))
+    r = chief.post("/api/tickets/tk-reason/rectify", files={"photo": ("far.jpg", far, "image/jpeg")},
+                   data={"reason": "现场无信号，在对岸高处拍摄"})
+    assert r.status_code == 200, r.text
+    d = live.client("reviewer").get("/api/tickets/tk-reason").json()
+    ev = next(e for e in d["evidence"] if e["kind"] == "rectification")
+    assert ev["proof"]["reason"] == "现场无信号，在对岸高处拍摄"
+    assert [p["code"] for p in ev["proof"]["problems"]] == ["proof_too_far"]
+    audit = next(a for a in d["audit"] if a["to_state"] == "rectified")
+    assert audit["data"]["proof_problems"] == ["proof_too_far"]
+
+
+def _track(lat0: float, lat1: float, seconds: int, lon: float = 120.0, t0_ms: float | None = None) -> list[list[float]]:
+    t0 = t0_ms or 1_780_000_000_000.0
+    n = seconds // 5 + 1
+    return [[t0 + i * 5000, lat0 + (lat1 - lat0) * i / (n - 1), lon, 8.0] for i in range(n)]
+
+
+def test_patrol_upload_figures_flags_and_stats(live: LiveServer) -> None:
+    chief = live.client("chief")
+    pid = uuid.uuid4().hex
+    body = {"id": pid, "segment_id": "seg-1", "points": _track(30.0, 30.01, 900), "note": "例行巡河"}
+    r = chief.post("/api/patrols", json=body)
+    assert r.status_code == 201, r.text
+    p = r.json()
+    assert p["plausible"] and p["flags"] == [] and p["coverage"] > 0.99
+    assert p["length_m"] == pytest.approx(1112, rel=0.01) and p["duration_s"] == 900 and p["segment_name"] == "一号段"
+    again = chief.post("/api/patrols", json=body)  # the offline queue sending it twice
+    assert again.status_code == 200 and again.json()["id"] == pid
+    car = chief.post("/api/patrols", json={"id": uuid.uuid4().hex, "segment_id": "seg-1", "points": _track(30.0, 30.01, 40)})
+    assert car.json()["flags"] == ["too_fast"] and not car.json()["plausible"]
+    away = chief.post("/api/patrols", json={"id": uuid.uuid4().hex, "segment_id": "seg-1",
+                                            "points": _track(30.0, 30.01, 900, lon=120.02)})
+    assert "never_near_river" in away.json()["flags"]
+    # Not his segment; not a segment at all; a broken point.
+    assert chief.post("/api/patrols", json={**body, "id": uuid.uuid4().hex, "segment_id": "seg-3"}).json()["code"] == "not_your_segment"
+    admin = live.client("admin")
+    assert admin.post("/api/patrols", json={**body, "id": uuid.uuid4().hex, "segment_id": "nope"}).json()["code"] == "no_segment"
+    bad = chief.post("/api/patrols", json={**body, "id": uuid.uuid4().hex, "points": [[1, 2]]})
+    assert bad.status_code == 422 and "point 0" in bad.text
+
+    stats = live.client("reviewer").get("/api/patrols/stats").json()
+    seg = next(x for x in stats["by_segment"] if x["key"] == "seg-1")
+    assert seg["patrols"] == 1 and seg["flagged"] == 2 and seg["length_km"] == pytest.approx(1.112, rel=0.01)
+    assert seg["coverage"] > 0.99
+    me = next(x for x in stats["by_chief"] if x["key"] == "chief-user")
+    assert me["patrols"] == 1 and me["flagged"] == 2
+    listed = chief.get("/api/patrols?segment_id=seg-1").json()
+    assert listed["total"] == 3
+    one = chief.get(f"/api/patrols/{pid}").json()
+    assert len(one["points"]) == len(body["points"])
