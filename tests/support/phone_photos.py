@@ -24,7 +24,12 @@ class _Phone:
 def phone_jpeg(lat: float | None, lon: float | None, taken: datetime | None, seed: int = 0, size: int = 64) -> bytes:
     """A decodable JPEG whose EXIF says it was taken at ``taken`` (naive: the phone's local
     clock) at (lat, lon); None leaves the tag out."""
-    pixels = np.random.default_rng(seed).integers(0, 255, (size, size, 3), dtype=np.uint8)
+    # A plain bank-and-water picture (BGR): water above, grass below, a little noise per seed.
+    rows = np.linspace(0, 1, size)[:, None, None]
+    water, grass = np.array([150, 110, 60]), np.array([60, 140, 90])
+    pixels = np.where(rows < 0.55, water, grass) * np.ones((size, size, 3))
+    pixels += np.random.default_rng(seed).normal(0, 12, (size, size, 3))
+    pixels = np.clip(pixels, 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", pixels)
     assert ok
     jpeg = bytes(buf.tobytes())

@@ -8,18 +8,20 @@ import * as flights from "./pages/flights.js";
 import * as ledger from "./pages/ledger.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
+import * as patrol from "./pages/patrol.js";
+import * as rectify from "./pages/rectify.js";
 import * as review from "./pages/review.js";
 import * as ticket from "./pages/ticket.js";
 
 const PAGES = {
-  login, flights, review, map: mapPage, ticket, chief, assessment, ledger,
+  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, patrol, rectify,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
   admin: ["review", "ledger", "map", "flights", "assessment"],
   reviewer: ["review", "ledger", "map", "flights", "assessment"],
   operator: ["flights", "map"],
-  chief: ["chief", "map"],
+  chief: ["chief", "patrol", "map"],
   viewer: ["map", "ledger", "assessment"],
 };
 
