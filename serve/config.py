@@ -51,6 +51,8 @@ class ServeConfig(BaseModel):
     patrol_near_river_m: float = Field(100.0, gt=0, description="A patrol track point this close to its segment counts as on the river; a track never this close is flagged, and the segment's coverage counts the stretches passed this close.")
     patrol_max_speed_kmh: float = Field(60.0, gt=0, description="A patrol track faster than this between two points (no walker or boat) is flagged implausible.")
     patrol_max_jump_m: float = Field(1000.0, gt=0, description="Two consecutive patrol track points farther apart than this are a jump and flag the track.")
+    public_reports_per_day: int = Field(5, ge=0, description="公众举报 (no login): reports accepted from one client address per 24 hours (0: the public page is closed).")
+    public_report_max_bytes: int = Field(15 * MB, ge=1, description="Largest photo of a public report, bytes.")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

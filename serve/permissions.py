@@ -26,5 +26,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "blobs.read": EVERYONE,
     "patrols.write": frozenset({"admin", "chief"}),  # 巡河: a chief records his own
     "patrols.read": frozenset({"admin", "reviewer", "chief", "viewer"}),
+    "reports.write": frozenset({"admin", "reviewer", "chief", "operator"}),  # 问题上报 by chiefs and staff
     "self": EVERYONE,  # one's own account: me, password, personal tokens, logout
 }

@@ -384,5 +384,23 @@ class Patrol(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PublicReport(Base):
+    """公众举报: what a member of the public sent. The phone number stays here, for the
+    reviewer to call back; the ticket (and every export of it) never carries it."""
+
+    __tablename__ = "public_reports"
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    outcome: Mapped[str] = mapped_column(sa.String(16))  # ticket | seen_again
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    photo_sha: Mapped[str] = mapped_column(sa.ForeignKey("blobs.sha256"), index=True)
+    lat: Mapped[float] = mapped_column(sa.Float)
+    lon: Mapped[float] = mapped_column(sa.Float)
+    taken_at: Mapped[str | None] = mapped_column(sa.String(64))  # the photo's EXIF time, kept before stripping
+    address_hash: Mapped[str] = mapped_column(sa.String(64))  # sha256 of the client address: abuse checks, no address kept
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 def as_date(d: datetime | None) -> date | None:
     return d.date() if d else None

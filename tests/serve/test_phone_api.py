@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -135,3 +135,89 @@ def test_patrol_upload_figures_flags_and_stats(live: LiveServer) -> None:
     assert listed["total"] == 3
     one = chief.get(f"/api/patrols/{pid}").json()
     assert len(one["points"]) == len(body["points"])
+
+
+def test_chief_report_becomes_a_ticket_with_the_detectors_suggestion(live: LiveServer) -> None:
+    chief = live.client("chief")
+    photo = phone_jpeg(None, None, None, seed=5, size=320)
+    s = chief.post("/api/reports/suggest", files={"photo": ("p.jpg", photo, "image/jpeg")}).json()
+    assert s["width"] == 320 and s["suggestions"][0]["class_name"] == "floating_debris"
+    x1, y1, x2, y2 = s["suggestions"][0]["box"]
+    assert x1 < 160 < x2 and y1 < 160 < y2  # the stand-in detector sees debris in the middle
+
+    r = chief.post("/api/reports", files={"photo": ("p.jpg", photo, "image/jpeg")},
+                   data={"lat": "30.003", "lon": "120.0001", "accuracy_m": "8", "note": "桥下有漂浮垃圾"})
+    assert r.status_code == 201, r.text
+    rep = r.json()
+    assert rep["outcome"] == "ticket" and rep["class_name"] == "floating_debris" and rep["segment_id"] == "seg-1"
+    t = live.client("reviewer").get(f"/api/tickets/{rep['ticket_id']}").json()
+    assert t["state"] == "pending_review" and t["flight_id"] is None and t["best_box"] == s["suggestions"][0]["box"]
+    assert t["evidence"][0]["comment"] == "桥下有漂浮垃圾" and t["evidence"][0]["created_by"] == "chief-user"
+    assert t["audit"][0]["actor"] == "chief-user" and t["audit"][0]["data"]["suggested"] == "floating_debris"
+
+    # The same debris reported again 5 m away (position from the photo's own GPS): the same ticket.
+    again_photo = phone_jpeg(30.00304, 120.0001, None, seed=6, size=320)
+    again = chief.post("/api/reports", files={"photo": ("q.jpg", again_photo, "image/jpeg")}).json()
+    assert again["outcome"] == "seen_again" and again["ticket_id"] == rep["ticket_id"] and again["position_source"] == "exif"
+
+    # Off every river: the rules make no ticket, and the page is told why.
+    off = chief.post("/api/reports", files={"photo": ("p.jpg", photo, "image/jpeg")}, data={"lat": "30.5", "lon": "121.0"})
+    assert off.status_code == 422 and off.json()["code"] == "report_no_ticket" and off.json()["reason"]
+    nowhere = chief.post("/api/reports", files={"photo": ("p.jpg", photo, "image/jpeg")})
+    assert nowhere.status_code == 422 and nowhere.json()["code"] == "report_no_position"
+    bad = chief.post("/api/reports", files={"photo": ("p.jpg", photo, "image/jpeg")},
+                     data={"lat": "30.003", "lon": "120.0", "class_name": "unicorn"})
+    assert bad.json()["code"] == "report_bad_class"
+    assert live.client("viewer").post("/api/reports", files={"photo": ("p.jpg", photo, "image/jpeg")}).status_code == 403
+
+
+def test_public_report_stripped_rate_limited_and_phone_kept_private(live: LiveServer) -> None:
+    from heyan.pipeline.metadata.exif import read_container
+    from heyan.serve.tables import PublicReport
+
+    live.config.public_reports_per_day = 3
+    anon = live.client()
+    photo = phone_jpeg(30.006, 120.0002, datetime(2026, 12, 3, 9, 0), seed=8, size=320)
+    assert b"Huawei" in photo  # the phone's make, in the EXIF the public must not leak
+    r = anon.post("/api/public/reports", files={"photo": ("x.jpg", photo, "image/jpeg")},
+                  data={"text": "河边有人倒垃圾", "phone": "138 0013 8000", "category": "floating_debris"})
+    assert r.status_code == 201, r.text
+    rid = r.json()["id"]
+    with live.state.db.session() as db:
+        row = db.get(PublicReport, rid)
+        assert row is not None and row.phone == "138 0013 8000" and row.taken_at == "2026-12-03T09:00:00+08:00"
+        assert row.lat == pytest.approx(30.006) and row.address_hash != "127.0.0.1"
+        tid, sha = row.ticket_id, row.photo_sha
+    stored = live.state.store.path(sha).read_bytes()
+    assert b"Huawei" not in stored and read_container(__import__("io").BytesIO(stored)).exif_tiff is None
+    rev = live.client("reviewer")
+    t = rev.get(f"/api/tickets/{tid}").json()
+    assert t["state"] == "pending_review" and t["audit"][0]["actor"] == "public"
+    assert t["evidence"][0]["comment"] == "河边有人倒垃圾"
+    assert "0013 8000" not in rev.get(f"/api/tickets/{tid}").text
+    assert "0013 8000" not in rev.get("/api/exports/tickets.csv").text  # nor in the ledger export
+
+    # Size and type: refused with a code, counted against the address all the same.
+    assert anon.post("/api/public/reports", files={"photo": ("x.gif", b"GIF89a....", "image/gif")}).json()["code"] == "public_bad_type"
+    ok = anon.post("/api/public/reports", files={"photo": ("y.jpg", phone_jpeg(30.007, 120.0, None, seed=9), "image/jpeg")},
+                   data={"category": "waste_pile"})
+    assert ok.status_code == 201, ok.text
+    over = anon.post("/api/public/reports", files={"photo": ("z.jpg", photo, "image/jpeg")})  # the 4th of 3
+    assert over.status_code == 429 and over.json()["code"] == "public_rate_limited" and int(over.headers["retry-after"]) > 3600
+    live.config.public_reports_per_day = 5
+
+
+def test_strip_jpeg_keeps_the_picture(tmp_path: Any) -> None:
+    import cv2
+    import numpy as np
+
+    from heyan.pipeline.metadata.strip import StripError, strip_jpeg
+
+    photo = phone_jpeg(30.0, 120.0, datetime(2026, 1, 1), seed=3, size=64)
+    bare = strip_jpeg(photo)
+    assert len(bare) < len(photo) and b"Exif" not in bare
+    a = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
+    b = cv2.imdecode(np.frombuffer(bare, np.uint8), cv2.IMREAD_COLOR)
+    assert (a == b).all()  # the same pixels: nothing re-encoded
+    with pytest.raises(StripError):
+        strip_jpeg(photo[:40])

@@ -191,3 +191,83 @@ def test_reviewer_reads_patrol_figures_for_the_assessment(server: Server) -> Non
         stats = c.get("/api/patrols/stats").json()
     assert set(stats) == {"by_segment", "by_chief"}
 
+
+
+def test_chief_report_with_the_detectors_suggestion(phone, server: Server, dispatched: list[dict]) -> None:
+    """A photo with a problem in it (a flight's photo) is looked at by the real model, whose
+    best find becomes the suggested class and box; the report becomes a ticket in 待审核 (or
+    evidence on the open ticket of the same problem) at the phone's GPS."""
+    page = phone
+    with server.client() as c:
+        tickets = c.get("/api/tickets", params={"limit": 100}).json()["items"]
+        src = next(x for x in tickets if x["best_photo_url"])
+        crop = c.get(src["best_photo_url"]).content
+    segment, fixes = _segment_points(server)
+    page.context.set_geolocation({"latitude": fixes[-1][0], "longitude": fixes[-1][1], "accuracy": 6})
+    login(page, server, "chief")
+    page.goto(f"{server.url}/#/report")
+    page.wait_for_selector("#report-where[data-ok='1']")
+    page.set_input_files("#report-photo", files=[{"name": "debris.jpg", "mimeType": "image/jpeg", "buffer": crop}])
+    page.wait_for_function("document.querySelector('#report-suggest').dataset.cls !== undefined", timeout=60_000)
+    suggested = page.get_attribute("#report-suggest", "data-cls")
+    assert suggested, page.inner_text("#report-suggest")
+    assert page.input_value("#report-class") == suggested and "识别结果" in page.inner_text("#report-suggest")
+    assert page.locator(".report-frame .box").is_visible()
+    page.fill("#report-note", "桥下漂浮垃圾")
+    _no_sideways_scroll(page)
+    shot(page, "phone-report")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#report-result').dataset.outcome", timeout=60_000)
+    outcome = page.get_attribute("#report-result", "data-outcome")
+    assert outcome in ("ticket", "seen_again"), page.inner_text("#report-result")
+    tid = page.get_attribute("#report-result", "data-ticket")
+    with server.client("reviewer") as c:
+        t = c.get(f"/api/tickets/{tid}").json()
+    assert t["class_name"] == suggested and t["segment_id"]
+    if outcome == "ticket":
+        assert t["state"] == "pending_review" and t["flight_id"] is None
+        assert t["audit"][0]["data"]["suggested"] == suggested
+    assert any(e["comment"] == "桥下漂浮垃圾" for e in t["evidence"])
+    assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_public_report_page_without_login_is_rate_limited(phone, server: Server) -> None:
+    """公众举报 at /report.html with no account: five reports a day from one address are
+    taken (the server's default), the sixth is refused in Chinese; the phone number given
+    is kept from every page a reviewer or the public sees."""
+    page = phone
+    segment, fixes = _segment_points(server)
+    page.context.set_geolocation({"latitude": fixes[2][0], "longitude": fixes[2][1], "accuracy": 10})
+    page.goto(f"{server.url}/report.html")
+    page.wait_for_selector("#pub-where[data-ok='1']")
+    assert page.locator("#nav").count() == 0 and "登录" not in page.inner_text("body")
+    _no_sideways_scroll(page)
+    ids = []
+    for i in range(6):
+        photo = phone_jpeg(None, None, None, seed=20 + i, size=320)
+        page.set_input_files("#pub-photo", files=[{"name": f"p{i}.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+        page.select_option("#pub-class", "waste_pile")
+        page.fill("#pub-text", f"岸边堆放建筑垃圾 {i}")
+        page.fill("#pub-phone", "13900001111")
+        if i == 0:
+            shot(page, "phone-public")
+        page.evaluate("document.querySelector('#pub-result').removeAttribute('data-outcome')")
+        page.click("#pub-form button[type=submit]")
+        page.wait_for_function("document.querySelector('#pub-result').dataset.outcome", timeout=60_000)
+        outcome = page.get_attribute("#pub-result", "data-outcome")
+        if i < 5:
+            assert outcome in ("ticket", "seen_again"), page.inner_text("#pub-result")
+            ids.append(page.inner_text("#pub-result"))
+        else:
+            assert outcome == "error"
+            assert page.inner_text("#pub-result") == "今日举报次数已达上限，请明天再试"
+    shot(page, "phone-public-limited")
+    assert "已收到您的举报" in ids[0]
+    with server.client("reviewer") as c:
+        mine = [x for x in c.get("/api/tickets", params={"limit": 500, "state": "pending_review"}).json()["items"]
+                if x["class_name"] == "waste_pile"]
+        assert mine, "the public report is a ticket waiting for review"
+        d = c.get(f"/api/tickets/{mine[0]['id']}").json()
+        assert d["audit"][0]["actor"] == "public"
+        assert "13900001111" not in json.dumps(d) and "13900001111" not in c.get("/api/exports/tickets.csv").text
+    assert not page.errors, page.errors  # type: ignore[attr-defined]

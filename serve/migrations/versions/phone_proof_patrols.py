@@ -1,4 +1,4 @@
-"""phone: rectification proof on evidence (ticket_evidence.proof); patrols (巡河 tracks)
+"""phone: rectification proof on evidence (ticket_evidence.proof); patrols (巡河 tracks); public reports (公众举报)
 
 Follows 0003 (blob references). Other branches may add their own 0004/0005; the lead
 re-chains ``down_revision`` when merging.
@@ -50,9 +50,30 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_patrols_started_at'), ['started_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_patrols_plausible'), ['plausible'], unique=False)
         batch_op.create_index('ix_patrols_segment_id_started_at', ['segment_id', 'started_at'], unique=False)
+    op.create_table('public_reports',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('ticket_id', sa.String(length=64), nullable=True),
+    sa.Column('outcome', sa.String(length=16), nullable=False),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('phone', sa.String(length=32), nullable=True),
+    sa.Column('photo_sha', sa.String(length=64), nullable=False),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('taken_at', sa.String(length=64), nullable=True),
+    sa.Column('address_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_public_reports_ticket_id_tickets'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['photo_sha'], ['blobs.sha256'], name=op.f('fk_public_reports_photo_sha_blobs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_public_reports'))
+    )
+    with op.batch_alter_table('public_reports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_public_reports_ticket_id'), ['ticket_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_public_reports_photo_sha'), ['photo_sha'], unique=False)
+        batch_op.create_index(batch_op.f('ix_public_reports_created_at'), ['created_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('public_reports')
     op.drop_table('patrols')
     with op.batch_alter_table('ticket_evidence', schema=None) as batch_op:
         batch_op.drop_column('proof')

@@ -10,18 +10,19 @@ import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
 import * as patrol from "./pages/patrol.js";
 import * as rectify from "./pages/rectify.js";
+import * as report from "./pages/report.js";
 import * as review from "./pages/review.js";
 import * as ticket from "./pages/ticket.js";
 
 const PAGES = {
-  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, patrol, rectify,
+  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, patrol, rectify, report,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
   admin: ["review", "ledger", "map", "flights", "assessment"],
   reviewer: ["review", "ledger", "map", "flights", "assessment"],
   operator: ["flights", "map"],
-  chief: ["chief", "patrol", "map"],
+  chief: ["chief", "patrol", "report", "map"],
   viewer: ["map", "ledger", "assessment"],
 };
 
