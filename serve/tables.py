@@ -402,5 +402,28 @@ class PublicReport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class Notification(Base):
+    """One delivery of one workflow notification on one channel (serve.notify): what was
+    sent, to whom, each try's outcome. ``key`` names the happening (event, ticket, and the
+    audit entry or deadline it is about), so a scan never queues it twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.UniqueConstraint("key", "channel"), sa.Index("ix_notifications_state_next_at", "state", "next_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200))
+    event: Mapped[str] = mapped_column(sa.String(16))  # dispatched | sent_back | near_deadline | overdue
+    ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(sa.String(64))
+    recipient: Mapped[str | None] = mapped_column(sa.String(512))
+    title: Mapped[str] = mapped_column(sa.String(256))
+    body: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(8), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 def as_date(d: datetime | None) -> date | None:
     return d.date() if d else None

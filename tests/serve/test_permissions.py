@@ -62,6 +62,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/blobs/{sha256}"): ALL,
     ("GET", "/api/tasks"): {"admin", "chief"},
     ("POST", "/api/public/reports"): PUBLIC,
+    ("GET", "/api/notifications"): REVIEW,
+    ("POST", "/api/notifications/run"): ADMIN,
     ("POST", "/api/reports"): {"admin", "reviewer", "chief", "operator"},
     ("POST", "/api/reports/suggest"): {"admin", "reviewer", "chief", "operator"},
     ("POST", "/api/patrols"): {"admin", "chief"},

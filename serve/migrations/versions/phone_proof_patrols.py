@@ -1,4 +1,4 @@
-"""phone: rectification proof on evidence (ticket_evidence.proof); patrols (巡河 tracks); public reports (公众举报)
+"""phone: rectification proof on evidence (ticket_evidence.proof); patrols (巡河 tracks); public reports (公众举报); notifications
 
 Follows 0003 (blob references). Other branches may add their own 0004/0005; the lead
 re-chains ``down_revision`` when merging.
@@ -70,9 +70,32 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_public_reports_ticket_id'), ['ticket_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_public_reports_photo_sha'), ['photo_sha'], unique=False)
         batch_op.create_index(batch_op.f('ix_public_reports_created_at'), ['created_at'], unique=False)
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('event', sa.String(length=16), nullable=False),
+    sa.Column('ticket_id', sa.String(length=64), nullable=True),
+    sa.Column('channel', sa.String(length=64), nullable=False),
+    sa.Column('recipient', sa.String(length=512), nullable=True),
+    sa.Column('title', sa.String(length=256), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=8), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('next_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], name=op.f('fk_notifications_ticket_id_tickets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('key', 'channel', name=op.f('uq_notifications_key_channel'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_ticket_id'), ['ticket_id'], unique=False)
+        batch_op.create_index('ix_notifications_state_next_at', ['state', 'next_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('notifications')
     op.drop_table('public_reports')
     op.drop_table('patrols')
     with op.batch_alter_table('ticket_evidence', schema=None) as batch_op:
