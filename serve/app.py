@@ -26,7 +26,24 @@ from heyan.serve.migrate import current_revision, upgrade
 from heyan.serve.notify.runner import Notifier
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.ratelimit import LoginLimiter
-from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, notifications, patrols, public, reports, rivers, stats, tasks, tickets, users
+from heyan.serve.routers import (
+    archive,
+    auth,
+    blobs,
+    devices,
+    edge,
+    exports,
+    flights,
+    notifications,
+    patrols,
+    public,
+    reports,
+    rivers,
+    stats,
+    tasks,
+    tickets,
+    users,
+)
 from heyan.serve.routers.edge import EDGE_JSON_LIMIT
 from heyan.serve.schemas.common import Health
 from heyan.serve.schemas.stats import ViewerConfig
@@ -112,7 +129,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
     def viewer_config() -> ViewerConfig:
         return ViewerConfig(version=HEYAN_VERSION, tile_url=config.tile_url)
 
-    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, tasks, patrols, reports, public, notifications):
+    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, tasks, patrols, reports, public, notifications, archive):
         app.include_router(r.router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="viewer")
     return app

@@ -23,6 +23,9 @@ NETWORK = {"type": "FeatureCollection", "name": "phone test", "features": [
     {"type": "Feature", "properties": {"kind": "segment", "id": "seg-3", "name": "三号段", "river": "双桥港", "chiefs": CHIEFS,
                                        "buffer_m": 50},
      "geometry": {"type": "LineString", "coordinates": [[120.1, 30.0], [120.1, 30.01]]}},
+    {"type": "Feature", "properties": {"kind": "outfall", "id": "of-1", "name": "一号雨水口", "outfall_type": "rain",
+                                       "segment_id": "seg-1"},
+     "geometry": {"type": "Point", "coordinates": [120.0002, 30.002]}},
 ]}
 
 
@@ -221,3 +224,23 @@ def test_strip_jpeg_keeps_the_picture(tmp_path: Any) -> None:
     assert (a == b).all()  # the same pixels: nothing re-encoded
     with pytest.raises(StripError):
         strip_jpeg(photo[:40])
+
+
+def test_segment_archive(live: LiveServer) -> None:
+    """一河一档: chiefs and contacts, zone, tickets over time, patrols, outfalls (一口一档)."""
+    dispatch(live, "tk-archive", lat=30.002, lon=120.0002)
+    a = live.client("chief").get("/api/archive/segments/seg-1").json()
+    assert a["name"] == "一号段" and a["river"] == "双桥港" and a["length_m"] == pytest.approx(1109, rel=0.01)
+    assert [(c["level"], c["name"]) for c in a["chiefs"]] == [("village", "村长甲"), ("township", "镇长乙"), ("county", "县长丙")]
+    assert a["chiefs"][0]["phone"] == "13800000000"
+    zone = a["zones"][0]
+    assert zone["kind"] == "management" and zone["source"] == "buffer" and zone["area_m2"] > 1109 * 90
+    assert a["tickets_by_state"].get("dispatched", 0) >= 1 and sum(m["found"] for m in a["tickets_by_month"]) >= 1
+    assert any(t["id"] == "tk-archive" for t in a["recent_tickets"])
+    assert a["flights"] == []  # a chief sees tickets, not the office's flights
+    of = a["outfalls"][0]
+    assert of["id"] == "of-1" and of["name"] == "一号雨水口" and of["open_tickets"] >= 1 and of["last_inspection_at"]
+    assert live.client("chief").get("/api/archive/segments/seg-3").status_code == 404  # not his
+    assert live.client("reviewer").get("/api/archive/segments/seg-3").status_code == 200
+    idx = live.client("chief").get("/api/archive/rivers").json()
+    assert idx == [{"river": "双桥港", "segments": [{"id": "seg-1", "name": "一号段", "chief": "村长甲"}]}]

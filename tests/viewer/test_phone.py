@@ -271,3 +271,33 @@ def test_public_report_page_without_login_is_rate_limited(phone, server: Server)
         assert d["audit"][0]["actor"] == "public"
         assert "13900001111" not in json.dumps(d) and "13900001111" not in c.get("/api/exports/tickets.csv").text
     assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_river_archive_page(phone, browser, server: Server, dispatched: list[dict]) -> None:
+    """一河一档: the chief's segments, one segment's chiefs, zone, tickets, patrols, outfalls."""
+    page = phone
+    login(page, server, "chief")
+    page.goto(f"{server.url}/#/river")
+    page.wait_for_selector("#river-index a[data-segment]")
+    seg = dispatched[0]["segment_id"]
+    page.click(f"#river-index a[data-segment='{seg}']")
+    page.wait_for_selector(f"#river-archive[data-segment='{seg}']")
+    text = page.inner_text("#river-archive")
+    assert "河长及联系方式" in text and "河道管理范围" in text and "问题工单" in text and "巡河" in text
+    assert page.locator("#river-months .month").count() >= 1
+    _no_sideways_scroll(page)
+    shot(page, "phone-river")
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")  # the CSP in force
+    desk = ctx.new_page()
+    blocked: list[str] = []
+    desk.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        login(desk, server, "reviewer")
+        desk.goto(f"{server.url}/#/river/{seg}")
+        desk.wait_for_selector("#river-archive")
+        assert "航拍任务（在本河段有检测）" in desk.inner_text("#river-archive")
+        shot(desk, "phone-river-desktop")
+        assert not blocked, blocked
+    finally:
+        ctx.close()
+    assert not page.errors, page.errors  # type: ignore[attr-defined]

@@ -190,7 +190,7 @@ def test_wrong_password_and_role_menus(page, server: Server) -> None:
     assert page.inner_text("#login-error") == "登录失败：用户名或密码错误"  # the error code, in Chinese
     login(page, server, "chief")
     pages = page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)")
-    assert pages == ["chief", "patrol", "report", "map"]
+    assert pages == ["chief", "patrol", "report", "river", "map"]
 
 
 def test_csp_holds_and_roles_see_only_what_they_may_do(strict_page, server: Server, tmp_path: Path) -> None:

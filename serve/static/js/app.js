@@ -12,17 +12,18 @@ import * as patrol from "./pages/patrol.js";
 import * as rectify from "./pages/rectify.js";
 import * as report from "./pages/report.js";
 import * as review from "./pages/review.js";
+import * as river from "./pages/river.js";
 import * as ticket from "./pages/ticket.js";
 
 const PAGES = {
-  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, patrol, rectify, report,
+  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, patrol, rectify, report, river,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
   admin: ["review", "ledger", "map", "flights", "assessment"],
   reviewer: ["review", "ledger", "map", "flights", "assessment"],
   operator: ["flights", "map"],
-  chief: ["chief", "patrol", "report", "map"],
+  chief: ["chief", "patrol", "report", "river", "map"],
   viewer: ["map", "ledger", "assessment"],
 };
 

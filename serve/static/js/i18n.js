@@ -197,6 +197,15 @@ Object.assign(STRINGS.zh, {
   "code.public_rate_limited": "今日举报次数已达上限，请明天再试", "code.public_bad_type": "请上传 JPG、PNG 或 WebP 格式的照片",
   "code.public_too_large": "照片过大，请压缩后再试", "code.public_bad_phone": "联系电话格式不正确",
   "code.public_closed": "本平台暂未开放公众举报",
+  "nav.river": "一河一档", "river.title": "一河一档", "river.none": "暂无河流数据", "river.all": "全部河段",
+  "river.basic": "河段概况", "river.length": "河段长度 {km}", "river.chiefs": "河长及联系方式", "river.level": "层级",
+  "river.name": "姓名", "river.dept": "单位", "river.zone.management": "河道管理范围", "river.zone.water": "水域", "river.ha": "公顷",
+  "river.src.polygon": "按划界范围", "river.src.buffer": "按缓冲距离推算", "river.tickets": "问题工单",
+  "river.legend": "柱状图：每月发现（深色）与销号（浅色）", "river.patrols": "巡河 {n} 次，里程 {km} km，平均覆盖率 {cov}；异常轨迹 {bad} 次",
+  "river.flags": "异常", "river.flights": "航拍任务（在本河段有检测）", "river.detections": "检测数",
+  "river.outfalls": "排口（一口一档）", "river.outfall": "排口", "river.otype": "类型", "river.otype.rain": "雨水口",
+  "river.otype.sewage": "污水口", "river.otype.mixed": "合流口", "river.cameras": "监控摄像头", "river.events": "排水/水色事件",
+  "river.last": "最近巡查", "river.open": "未办结工单",
 });
 Object.assign(STRINGS.en, {
   "nav.patrol": "Patrol", "chief.title": "My tasks",
@@ -245,6 +254,15 @@ Object.assign(STRINGS.en, {
   "code.public_rate_limited": "Too many reports from here today; try again tomorrow", "code.public_bad_type": "Send a JPEG, PNG or WebP photo",
   "code.public_too_large": "The photo is too large", "code.public_bad_phone": "The phone number is not valid",
   "code.public_closed": "Public reports are closed here",
+  "nav.river": "River archive", "river.title": "River archive", "river.none": "No river network yet", "river.all": "All segments",
+  "river.basic": "Segment", "river.length": "Length {km}", "river.chiefs": "Chiefs and contacts", "river.level": "Level",
+  "river.name": "Name", "river.dept": "Department", "river.zone.management": "Management zone", "river.zone.water": "Water", "river.ha": "ha",
+  "river.src.polygon": "drawn boundary", "river.src.buffer": "from the buffer distance", "river.tickets": "Tickets",
+  "river.legend": "Bars: found (dark) and closed (light) per month", "river.patrols": "{n} patrols, {km} km, mean coverage {cov}; {bad} flagged",
+  "river.flags": "Flags", "river.flights": "Flights with detections here", "river.detections": "Detections",
+  "river.outfalls": "Outfalls", "river.outfall": "Outfall", "river.otype": "Type", "river.otype.rain": "rain",
+  "river.otype.sewage": "sewage", "river.otype.mixed": "combined", "river.cameras": "Cameras", "river.events": "Discharge/colour events",
+  "river.last": "Last inspection", "river.open": "Open tickets",
 });
 
 export const STATES = ["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"];
