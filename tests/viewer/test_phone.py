@@ -301,3 +301,27 @@ def test_river_archive_page(phone, browser, server: Server, dispatched: list[dic
     finally:
         ctx.close()
     assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+
+def test_installable_and_opens_offline(phone, server: Server) -> None:
+    """A PWA: a manifest, a service worker keeping the page itself; with no signal the chief
+    still opens the patrol page (the last segment list, the last user) and can record."""
+    page = phone
+    login(page, server, "chief")
+    page.goto(f"{server.url}/#/patrol")
+    page.wait_for_selector("#patrol-start")
+    manifest = page.evaluate("fetch('/manifest.json').then(r => r.json())")
+    assert manifest["short_name"] == "河眼" and manifest["display"] == "standalone"
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()  # now under the worker's control; its cache holds the page
+    page.wait_for_selector("#patrol-start")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    segments = page.eval_on_selector_all("#patrol-segment option", "os => os.map(o => o.value)")
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        page.wait_for_selector("#patrol-start", timeout=20_000)
+        assert page.eval_on_selector_all("#patrol-segment option", "os => os.map(o => o.value)") == segments
+        assert not page.locator("#patrol-start").is_disabled()
+    finally:
+        page.context.set_offline(False)

@@ -80,7 +80,15 @@ const loggedIn = () => /(?:^|;\s*)heyan_csrf=/.test(document.cookie);
 
 export async function whoami() {
   if (!loggedIn()) { session.user = null; session.config = {}; return; }
-  try { session.user = await get("/api/auth/me"); } catch { session.user = null; }
+  try {
+    session.user = await get("/api/auth/me");
+    localStorage.setItem("heyan.me", JSON.stringify(session.user));
+  } catch (e) {
+    // No signal (status 0): the phone pages work offline as the last known user; the server
+    // still checks every request when they are sent.
+    const last = e instanceof ApiError && e.status === 0 ? localStorage.getItem("heyan.me") : null;
+    session.user = last ? JSON.parse(last) : null;
+  }
   try { session.config = await get("/api/config"); } catch { session.config = {}; }
 }
 
@@ -90,6 +98,7 @@ async function start() {
   document.getElementById("logout").addEventListener("click", async () => {
     try { await api("POST", "/api/auth/logout"); } catch (e) { toast(errorText(e), true); }
     session.user = null;
+    localStorage.removeItem("heyan.me");
     go("login");
   });
   window.addEventListener("hashchange", render);
@@ -98,3 +107,5 @@ async function start() {
 }
 
 start();
+// Installable and openable offline (PWA): the service worker keeps the page itself.
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});

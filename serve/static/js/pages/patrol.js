@@ -56,7 +56,10 @@ export const flagText = (f) => t(`patrol.flag.${f}`);
 export async function render(main, _arg, ctx) {
   const user = ctx.session.user;
   let segments = [];
-  try { segments = await get("/api/rivers/current/segments"); } catch { segments = []; }
+  try {
+    segments = await get("/api/rivers/current/segments");
+    localStorage.setItem("heyan.segments", JSON.stringify(segments.map((x) => ({ id: x.id, name: x.name, river: x.river }))));
+  } catch { segments = JSON.parse(localStorage.getItem("heyan.segments") || "[]"); } // offline: the last list
   if (user.role === "chief") segments = segments.filter((s) => (user.segments || []).includes(s.id));
   main.innerHTML = "";
   const pick = h("select", { id: "patrol-segment" }, segments.map((s) => h("option", { value: s.id }, [s.river, s.name].filter(Boolean).join(" · "))));
