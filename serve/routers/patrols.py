@@ -16,8 +16,16 @@ from sqlalchemy.orm import Session
 from heyan.pipeline.geo.patrol import PatrolLimits, TrackPoint, patrol_figures
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas.patrols import PatrolDetail, PatrolIn, PatrolOut, PatrolPage, PatrolStats, PatrolStatsRow
-from heyan.serve.tables import Patrol, RiverNetworkVersion
+from heyan.serve.schemas.patrols import (
+    PatrolDetail,
+    PatrolIn,
+    PatrolOut,
+    PatrolPage,
+    PatrolReport,
+    PatrolStats,
+    PatrolStatsRow,
+)
+from heyan.serve.tables import AuditEntry, Patrol, RiverNetworkVersion
 from heyan.vision.common import BEIJING
 
 router = APIRouter(prefix="/api/patrols", tags=["patrols"])
@@ -133,4 +141,9 @@ def get_patrol(patrol_id: str, p: Principal = Depends(require("patrols.read")), 
     segs = p.segments()
     if row is None or (segs is not None and row.segment_id not in segs):
         raise ApiError(404, f"no patrol {patrol_id!r}", code="no_patrol")
-    return PatrolDetail(**_out(row).model_dump(), points=row.points)
+    # Reports made during the patrol name it in their audit entry (serve.reports).
+    found = db.execute(sa.select(AuditEntry.ticket_id, AuditEntry.at, AuditEntry.action).where(
+        AuditEntry.action.in_(("created", "seen_again")), AuditEntry.at >= row.started_at,
+        sa.cast(AuditEntry.data, sa.Text).contains(f'"patrol_id": "{row.id}"')).order_by(AuditEntry.at))
+    return PatrolDetail(**_out(row).model_dump(), points=row.points,
+                        reports=[PatrolReport(ticket_id=t or "", at=at, action=a) for t, at, a in found if t])

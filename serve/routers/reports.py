@@ -69,6 +69,8 @@ def report(request: Request, photo: UploadFile = File(...),
            accuracy_m: float | None = Form(None, gt=0, le=10000, description="The position's accuracy, metres"),
            class_name: str | None = Form(None, max_length=64, description="What it is; default: the detector's best find"),
            note: str | None = Form(None, max_length=4000),
+           patrol_id: str | None = Form(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                        description="The patrol (巡河) being recorded when the problem was found"),
            p: Principal = Depends(require("reports.write")), db: Session = Depends(get_db)) -> ReportOut:
     st = app_state(request)
     db.rollback()  # no transaction while the photo is stored and the detector runs
@@ -102,7 +104,7 @@ def report(request: Request, photo: UploadFile = File(...),
         out = file_report(db, st.processor, p.actor, now, rid, photo_sha=staged.sha256, image_name=name, class_name=chosen,
                           score=1.0, box=same.box if same else None, lat=lat, lon=lon,
                           error_m=accuracy_m or DEFAULT_ERROR_M, note=note,
-                          extra={"source": "report", "position_source": source,
+                          extra={"source": "report", "position_source": source, "patrol_id": patrol_id,
                                  "suggested": found[0].class_name if found else None,
                                  "suggested_score": found[0].score if found else None})
         if out.ticket_id is None:

@@ -52,8 +52,15 @@ class PatrolOut(BaseModel):
     uploaded_at: datetime
 
 
+class PatrolReport(BaseModel):
+    ticket_id: str
+    at: datetime
+    action: str = Field(description="created: a new ticket; seen_again: added to an open one")
+
+
 class PatrolDetail(PatrolOut):
     points: list[list[float | None]]
+    reports: list[PatrolReport] = Field(default_factory=list, description="Problems reported (问题上报) during this patrol")
 
 
 class PatrolPage(BaseModel):

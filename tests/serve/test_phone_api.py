@@ -173,6 +173,16 @@ def test_chief_report_becomes_a_ticket_with_the_detectors_suggestion(live: LiveS
     assert bad.json()["code"] == "report_bad_class"
     assert live.client("viewer").post("/api/reports", files={"photo": ("p.jpg", photo, "image/jpeg")}).status_code == 403
 
+    # A problem found on a patrol names it: the patrol lists what was reported during it.
+    pid = uuid.uuid4().hex
+    t0 = live.clock.now().timestamp() * 1000 - 600_000
+    assert chief.post("/api/patrols", json={"id": pid, "segment_id": "seg-1",
+                                            "points": _track(30.0, 30.004, 600, t0_ms=t0)}).status_code == 201
+    r = chief.post("/api/reports", files={"photo": ("p.jpg", phone_jpeg(None, None, None, seed=7, size=320), "image/jpeg")},
+                   data={"lat": "30.0072", "lon": "120.0", "patrol_id": pid})
+    assert r.status_code == 201, r.text
+    assert [x["ticket_id"] for x in chief.get(f"/api/patrols/{pid}").json()["reports"]] == [r.json()["ticket_id"]]
+
 
 def test_public_report_stripped_rate_limited_and_phone_kept_private(live: LiveServer) -> None:
     from heyan.pipeline.metadata.exif import read_container

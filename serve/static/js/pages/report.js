@@ -4,6 +4,7 @@
 import { upload } from "../api.js";
 import { h, toast } from "../dom.js";
 import { className, errorText, t, tf } from "../i18n.js";
+import { allPatrols } from "../outbox.js";
 
 const CLASSES = ["floating_debris", "waste_pile", "sand_dredger", "structure", "boat"];
 
@@ -71,6 +72,9 @@ export async function render(main, _arg, ctx) {
       if (pos.accuracy) fd.append("accuracy_m", String(pos.accuracy));
     }
     if (note.value.trim()) fd.append("note", note.value.trim());
+    // Found on a patrol: the report names it, so the patrol shows what its chief reported.
+    const patrol = (await allPatrols()).find((r) => r.state === "recording" && r.user === ctx.session.user.username);
+    if (patrol) fd.append("patrol_id", patrol.id);
     submit.disabled = true;
     try {
       const r = await upload("/api/reports", fd, () => {});
