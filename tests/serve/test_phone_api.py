@@ -158,6 +158,8 @@ def test_chief_report_becomes_a_ticket_with_the_detectors_suggestion(live: LiveS
     assert t["evidence"][0]["comment"] == "桥下有漂浮垃圾" and t["evidence"][0]["created_by"] == "chief-user"
     assert t["audit"][0]["actor"] == "chief-user" and t["audit"][0]["data"]["suggested"] == "floating_debris"
 
+    assert rep["ticket_id"] in {x["id"] for x in live.client("reviewer").get(
+        "/api/tickets", params={"source": "report", "limit": 500}).json()["items"]}
     # The same debris reported again 5 m away (position from the photo's own GPS): the same ticket.
     again_photo = phone_jpeg(30.00304, 120.0001, None, seed=6, size=320)
     again = chief.post("/api/reports", files={"photo": ("q.jpg", again_photo, "image/jpeg")}).json()
@@ -218,6 +220,10 @@ def test_public_report_stripped_rate_limited_and_phone_kept_private(live: LiveSe
     over = anon.post("/api/public/reports", files={"photo": ("z.jpg", photo, "image/jpeg")})  # the 4th of 3
     assert over.status_code == 429 and over.json()["code"] == "public_rate_limited" and int(over.headers["retry-after"]) > 3600
     live.config.public_reports_per_day = 5
+    # Its own source in the ledger: public, not a chief's report, not an edge camera.
+    assert tid in {x["id"] for x in rev.get("/api/tickets", params={"source": "public", "limit": 500}).json()["items"]}
+    assert tid not in {x["id"] for x in rev.get("/api/tickets", params={"source": "report", "limit": 500}).json()["items"]}
+    assert tid not in {x["id"] for x in rev.get("/api/tickets", params={"source": "edge", "limit": 500}).json()["items"]}
 
 
 def test_strip_jpeg_keeps_the_picture(tmp_path: Any) -> None:
