@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="heyan-det-v3")
     ap.add_argument("--calib", type=Path, action="append", default=None, help="calibration folder (repeat)")
     ap.add_argument("--calib-tiles", type=int, default=256)
+    ap.add_argument("--keep-float", default="dfl", choices=["dfl", "outputs", "head"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=40)
     ap.add_argument("--results-dir", type=Path, default=bl.RESULTS_DIR)
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         bl.log(TAG, f"quantising {card.name} on {args.calib_tiles} tiles from {len(calib)} folder(s) ...")
         t0 = time.perf_counter()
-        dest = quantize_zoo_model(args.model, "int8", calib, Path(tmp), args.calib_tiles, seed=0)
+        dest = quantize_zoo_model(args.model, "int8", calib, Path(tmp), args.calib_tiles, seed=0,
+                                  keep_float=args.keep_float)
         int8_path = dest / "model.onnx"
         quantise_s = time.perf_counter() - t0
         per_area = (AREA // card.imgsz) ** 2
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         int8_mb = int8_path.stat().st_size / 1e6
     f32, i8 = (float(np.median(ms[k])) for k in ("float32", "int8"))
     out = {
-        "model": card.name, "imgsz": card.imgsz, "threads": args.threads, "tiles_per_640_area": per_area,
+        "model": card.name, "imgsz": card.imgsz, "keep_float": args.keep_float, "threads": args.threads, "tiles_per_640_area": per_area,
         "ms_per_640_area_p50": {"float32": round(f32, 1), "int8": round(i8, 1)},
         "int8_speedup": round(f32 / i8, 2),
         "size_mb": {"float32": round(onnx_path.stat().st_size / 1e6, 2), "int8": round(int8_mb, 2)},

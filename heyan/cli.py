@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "heyan.commands.georef",
     "heyan.commands.simulate",
     "heyan.commands.ingest",
+    "heyan.commands.report",
     "heyan.commands.rivers",
     "heyan.commands.serve",
     "heyan.commands.edge",

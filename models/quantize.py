@@ -7,6 +7,7 @@ float: quantising it shifts every box edge by a quantisation step."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -69,7 +70,17 @@ class _Reader:
         pass
 
 
-def quantize_int8(src: Path, dst: Path, calib_images: list[np.ndarray], imgsz: int) -> Path:
+# Node names (regular expressions) kept in float. The DFL box decoding always; "outputs" also
+# the last 1x1 convolutions that write box and class maps (cv2.i.2, cv3.i.2 in YOLOv8/11
+# exports); "head" the whole detection head (/model.22/ or /model.23/): accuracy for speed.
+KEEP_FLOAT = {
+    "dfl": (r"dfl",),
+    "outputs": (r"dfl", r"/cv[23]\.\d\.2/"),
+    "head": (r"dfl", r"/model\.2[23]/"),
+}
+
+
+def quantize_int8(src: Path, dst: Path, calib_images: list[np.ndarray], imgsz: int, keep_float: str = "dfl") -> Path:
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -79,7 +90,8 @@ def quantize_int8(src: Path, dst: Path, calib_images: list[np.ndarray], imgsz: i
         quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
         model = onnx.load(str(pre))
         input_name = model.graph.input[0].name
-        head_tail = [n.name for n in model.graph.node if "dfl" in n.name.lower()]
+        keep = [re.compile(p) for p in KEEP_FLOAT[keep_float]]
+        head_tail = [n.name for n in model.graph.node if any(k.search(n.name.lower()) for k in keep)]
         quantize_static(
             str(pre), str(dst), _Reader(input_name, calib_images, imgsz),
             quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
@@ -90,7 +102,7 @@ def quantize_int8(src: Path, dst: Path, calib_images: list[np.ndarray], imgsz: i
 
 
 def quantize_zoo_model(base: str, name: str, folders: list[Path], zoo: Path, count: int = 256, seed: int = 0,
-                       extra: Path | None = None) -> Path:
+                       extra: Path | None = None, keep_float: str = "dfl") -> Path:
     """Write ``zoo/name/`` (model.onnx + model.json): ``base`` quantised to int8, calibrated on
     tiles from ``folders``. The card keeps the base's classes and thresholds and records
     what it was made from; its metrics stay empty until ``heyan eval --update-card``."""
@@ -103,7 +115,7 @@ def quantize_zoo_model(base: str, name: str, folders: list[Path], zoo: Path, cou
     tiles = calibration_tiles(folders, card.imgsz, count, seed)
     dest = Path(zoo) / name
     dest.mkdir(parents=True, exist_ok=True)
-    out = quantize_int8(onnx_path, dest / "model.onnx", tiles, card.imgsz)
+    out = quantize_int8(onnx_path, dest / "model.onnx", tiles, card.imgsz, keep_float)
     new = card.model_copy(update={
         "name": name,
         "sha256": sha256_file(out),
@@ -112,7 +124,8 @@ def quantize_zoo_model(base: str, name: str, folders: list[Path], zoo: Path, cou
         "training": {
             "quantized_from": {"model": card.name, "sha256": card.sha256},
             "method": "onnxruntime static quantisation, QDQ, int8 per-channel weights, uint8 activations, MinMax "
-                      "calibration; the DFL box-decoding tail kept in float",
+                      "calibration",
+            "kept_float": {"mode": keep_float, "patterns": list(KEEP_FLOAT[keep_float])},
             "calibration": {"folders": [str(f) for f in folders], "tiles": len(tiles), "seed": seed},
             "base_training": card.training,
         },

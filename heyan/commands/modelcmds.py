@@ -22,6 +22,8 @@ def quantize_cmd(
     calib: list[Path] = typer.Option(..., "--calib", help="Folder of real pictures like the ones the model will see "
                                                          "(repeat); never the validation sets. Searched recursively."),
     tiles: int = typer.Option(256, "--tiles", min=16, help="Calibration inputs (tiles and whole frames)."),
+    keep_float: str = typer.Option("dfl", "--keep-float", help="What stays in float: dfl (box decoding), outputs (+ the "
+                                                               "last box/class convolutions), head (the whole detection head)."),
     zoo: Path | None = typer.Option(None, "--zoo", help="Zoo folder to write into (default: the settings' zoo_dir, else ./zoo)."),
     seed: int = typer.Option(0, "--seed"),
 ) -> None:
@@ -29,6 +31,8 @@ def quantize_cmd(
     pictures; writes a zoo model with its card. Measure it with `heyan eval` before use."""
     from heyan.settings import get_settings
 
+    if keep_float not in ("dfl", "outputs", "head"):
+        raise typer.BadParameter(f"--keep-float must be dfl, outputs or head, not {keep_float!r}")
     for folder in calib:
         if not folder.is_dir():
             raise typer.BadParameter(f"{folder}: not a folder (--calib)")
@@ -39,7 +43,8 @@ def quantize_cmd(
     settings = get_settings().detector
     target = zoo or settings.zoo_dir or Path("zoo")
     try:
-        dest = quantize_zoo_model(model, name, list(calib), Path(target), tiles, seed, extra=settings.zoo_dir)
+        dest = quantize_zoo_model(model, name, list(calib), Path(target), tiles, seed, extra=settings.zoo_dir,
+                                  keep_float=keep_float)
     except ValueError as exc:
         typer.echo(f"heyan quantize: {exc}", err=True)
         raise typer.Exit(2) from None

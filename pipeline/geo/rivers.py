@@ -322,6 +322,11 @@ class RiverNetwork:
 
     # ------------------------------------------------------------------ queries
 
+    def length_km(self, segment_id: str) -> float:
+        """Ground length of a segment's centreline in km (grid metres back to ground metres)."""
+        i = self.segments.index(self.segment(segment_id))
+        return float(self._lengths[i]) / self.scale / 1000.0
+
     def segment(self, segment_id: str) -> Segment:
         return self._by_id[segment_id]
 

@@ -205,8 +205,9 @@ def get_flight(flight_id: str, _: Principal = Depends(require("flights.read")), 
                 db.scalars(sa.select(FlightPhoto).where(FlightPhoto.flight_id == f.id, FlightPhoto.rejected.is_not(None)))
                 if p.rejected]
     report = (f.summary or {}).get("report_sha")
+    report_pdf = (f.summary or {}).get("report_pdf_sha")
     return FlightDetail(**flight_out(db, f).model_dump(), summary=f.summary, rejected_photos=rejected,
-                        report_url=blob_url(report))
+                        report_url=blob_url(report), report_pdf_url=blob_url(report_pdf))
 
 
 @router.get("/{flight_id}/photos", response_model=list[PhotoOut], summary="The flight's photos")

@@ -37,6 +37,7 @@ class FlightDetail(FlightOut):
     summary: dict[str, Any] | None
     rejected_photos: list[dict[str, str]]
     report_url: str | None
+    report_pdf_url: str | None = Field(None, description="The same report as an A4 PDF, for filing and printing.")
 
 
 class FlightPage(BaseModel):

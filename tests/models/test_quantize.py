@@ -80,3 +80,19 @@ def test_quantize_refuses_a_missing_folder(tmp_path: Path) -> None:
                                    "--zoo", str(tmp_path)])
     flat = " ".join(res.output.replace("│", " ").split())  # rich wraps the message in a box
     assert res.exit_code == 2 and "not a folder (--calib)" in flat
+
+
+def test_keep_float_patterns_pick_the_head_layers_by_name() -> None:
+    import re
+
+    from heyan.models.quantize import KEEP_FLOAT
+
+    names = ["/model.22/dfl/conv/Conv", "/model.22/cv2.0/cv2.0.2/Conv", "/model.22/cv3.2/cv3.2.2/Conv",
+             "/model.22/cv3.2/cv3.2.1/conv/Conv", "/model.21/cv2/conv/Conv", "/model.2/m.0/cv2/conv/Conv"]
+
+    def kept(mode: str) -> list[str]:
+        return [n for n in names if any(re.search(p, n.lower()) for p in KEEP_FLOAT[mode])]
+
+    assert kept("dfl") == names[:1]
+    assert kept("outputs") == names[:3]
+    assert kept("head") == names[:4]
