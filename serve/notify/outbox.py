@@ -17,7 +17,8 @@ from heyan.serve.notify.messages import Message, compose
 from heyan.serve.tables import AuditEntry, Notification, Ticket
 
 log = logging.getLogger("heyan.serve.notify")
-LOOKBACK = timedelta(days=2)  # 交办 older than this when the server (re)starts are not announced late
+LOOKBACK = timedelta(days=2)
+CLAIM = timedelta(minutes=5)  # longer than any channel's timeout  # 交办 older than this when the server (re)starts are not announced late
 
 
 def channels(cfg: ServeConfig) -> list[tuple[Channel, tuple[str, ...]]]:
@@ -75,6 +76,15 @@ def deliver_due(database: Database, cfg: ServeConfig, now: datetime, limit: int 
         if ch is None:
             error = f"channel {name!r} is no longer configured"
         else:
+            # Claim it first (push next_at past the send): a second server process running
+            # its own notifier skips it instead of sending it twice.
+            with database.session(write=True) as db:
+                claimed = db.execute(sa.update(Notification).where(
+                    Notification.id == nid, Notification.state == "pending", Notification.next_at <= now)
+                    .values(next_at=now + CLAIM)).rowcount
+                db.commit()
+            if not claimed:
+                continue
             with database.session() as db:
                 row = db.get(Notification, nid)
                 msg = Message(row.event, row.ticket_id or "", row.title, row.body, None) if row else None
