@@ -23,9 +23,27 @@ from heyan.serve.db import Database
 from heyan.serve.deps import no_nul, trusted_networks
 from heyan.serve.headers import SecurityHeaders
 from heyan.serve.migrate import current_revision, upgrade
+from heyan.serve.notify.runner import Notifier
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.ratelimit import LoginLimiter
-from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, rivers, stats, tickets, users
+from heyan.serve.routers import (
+    archive,
+    auth,
+    blobs,
+    devices,
+    edge,
+    exports,
+    flights,
+    notifications,
+    patrols,
+    public,
+    reports,
+    rivers,
+    stats,
+    tasks,
+    tickets,
+    users,
+)
 from heyan.serve.routers.edge import EDGE_JSON_LIMIT
 from heyan.serve.schemas.common import Health
 from heyan.serve.schemas.stats import ViewerConfig
@@ -50,6 +68,10 @@ def body_limits(config: ServeConfig) -> Callable[[str, str], int | None]:
             return EDGE_JSON_LIMIT
         if path == "/api/rivers":
             return config.max_json_bytes
+        if path.startswith("/api/public/"):
+            return config.public_report_max_bytes + 64 * 1024
+        if path.startswith("/api/reports"):
+            return config.max_photo_bytes + 64 * 1024  # one photo and a few form fields
         if path.startswith("/api/tickets/") and path.endswith("/rectify"):
             return config.max_photo_bytes + 64 * 1024
         return DEFAULT_BODY_LIMIT
@@ -88,9 +110,12 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
         elif config.workers > 0:
             st.workers = WorkerPool(st, config.workers)
             st.workers.start()
+        notifier = Notifier(st)
+        notifier.start()
         try:
             yield
         finally:
+            notifier.stop()
             if st.workers is not None:
                 st.workers.stop()
             st.db.dispose()
@@ -111,7 +136,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
     def viewer_config() -> ViewerConfig:
         return ViewerConfig(version=HEYAN_VERSION, tile_url=config.tile_url)
 
-    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs):
+    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, tasks, patrols, reports, public, notifications, archive):
         app.include_router(r.router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="viewer")
     return app

@@ -18,6 +18,38 @@ MB = 1024 * 1024
 HEYAN_VERSION = version("heyan")
 
 
+NotifyEvent = Literal["dispatched", "sent_back", "near_deadline", "overdue"]
+
+
+class NotifyChannel(BaseModel):
+    """One place notifications go (serve.notify.channels)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64, description="This channel's name in the delivery records.")
+    kind: Literal["wecom", "dingtalk", "email", "sms"] = Field(description="WeCom / DingTalk group robot, SMTP e-mail, HTTP SMS gateway.")
+    url: str | None = Field(None, description="Robot webhook or SMS gateway URL.")
+    events: tuple[NotifyEvent, ...] = Field(("dispatched", "sent_back", "near_deadline", "overdue"),
+                                            description="Which events this channel gets.")
+    smtp_host: str | None = None
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str | None = None
+    mail_to: tuple[str, ...] = ()
+    sms_sign: str | None = Field(None, description="SMS signature (短信签名) the gateway puts before the text.")
+    timeout_s: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _complete(self) -> NotifyChannel:
+        if self.kind in ("wecom", "dingtalk", "sms") and not self.url:
+            raise ValueError(f"notify channel {self.name!r} ({self.kind}) needs a url")
+        if self.kind == "email" and not (self.smtp_host and self.mail_from and self.mail_to):
+            raise ValueError(f"notify channel {self.name!r} (email) needs smtp_host, mail_from and mail_to")
+        return self
+
+
 class ServeConfig(BaseModel):
     # Mutable on purpose: tests lower the upload limits of a running server.
     model_config = ConfigDict(extra="forbid")
@@ -68,6 +100,17 @@ class ServeConfig(BaseModel):
     tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps, e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none; the river network is the map).")
     edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
     edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
+    rectify_max_distance_m: float = Field(300.0, gt=0, description="A rectification photo must have been taken (EXIF GPS) within this many metres of the ticket, else the chief has to write a reason the reviewer sees.")
+    patrol_near_river_m: float = Field(100.0, gt=0, description="A patrol track point this close to its segment counts as on the river; a track never this close is flagged, and the segment's coverage counts the stretches passed this close.")
+    patrol_max_speed_kmh: float = Field(60.0, gt=0, description="A patrol track faster than this between two points (no walker or boat) is flagged implausible.")
+    patrol_max_jump_m: float = Field(1000.0, gt=0, description="Two consecutive patrol track points farther apart than this are a jump and flag the track.")
+    public_reports_per_day: int = Field(5, ge=0, description="公众举报 (no login): reports accepted from one client address per 24 hours (0: the public page is closed).")
+    public_report_max_bytes: int = Field(15 * MB, ge=1, description="Largest photo of a public report, bytes.")
+    notify_channels: tuple[NotifyChannel, ...] = Field((), description="Where workflow notifications go (交办, near deadline, 督办, 退回整改); empty: none.")
+    notify_near_deadline_h: float = Field(24.0, gt=0, description="A dispatched ticket this many hours from its deadline gets a reminder.")
+    notify_interval_s: float = Field(30.0, ge=0, description="How often queued notifications are looked for and sent (0: only via POST /api/notifications/run).")
+    notify_retry_s: float = Field(60.0, gt=0, description="Pause before retrying a failed delivery; doubles with each failure.")
+    notify_max_attempts: int = Field(6, ge=1, description="A delivery that failed this many times is given up (state failed).")
 
     @model_validator(mode="before")
     @classmethod

@@ -24,5 +24,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exports.training": frozenset({"admin", "reviewer"}),
     "stats.read": frozenset({"admin", "reviewer", "chief", "viewer"}),
     "blobs.read": EVERYONE,
+    "patrols.write": frozenset({"admin", "chief"}),  # 巡河: a chief records his own
+    "patrols.read": frozenset({"admin", "reviewer", "chief", "viewer"}),
+    "reports.write": frozenset({"admin", "reviewer", "chief", "operator"}),  # 问题上报 by chiefs and staff
+    "archive.read": frozenset({"admin", "reviewer", "chief", "viewer"}),  # 一河一档
+    "notifications.read": frozenset({"admin", "reviewer"}),
+    "notifications.run": frozenset({"admin"}),
     "self": EVERYONE,  # one's own account: me, password, personal tokens, logout
 }

@@ -342,6 +342,9 @@ class Evidence(Base):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     created_by: Mapped[str] = mapped_column(sa.String(64), default="system")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Rectification photos: what the photo's own metadata said against the dispatch
+    # (pipeline.tickets.proof problems) and the chief's written reason when it was no proof.
+    proof: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
 
 class AuditEntry(Base):
@@ -376,6 +379,78 @@ class DetectionRow(Base):
     category: Mapped[str | None] = mapped_column(sa.String(64))
     segment_id: Mapped[str | None] = mapped_column(sa.String(128))
     reason: Mapped[str | None] = mapped_column(sa.Text)
+
+
+# --------------------------------------------------------------------------- patrols (巡河)
+
+
+class Patrol(Base):
+    """One 巡河 of a chief on one segment: the phone's GPS track as recorded and the
+    server's figures of it (pipeline.geo.patrol). ``id`` is the phone's UUID: a patrol
+    queued offline and sent twice is stored once."""
+
+    __tablename__ = "patrols"
+    __table_args__ = (sa.Index("ix_patrols_segment_id_started_at", "segment_id", "started_at"),)
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), index=True)
+    segment_id: Mapped[str] = mapped_column(sa.String(128))
+    segment_name: Mapped[str | None] = mapped_column(sa.String(256))
+    river: Mapped[str | None] = mapped_column(sa.String(256))
+    network_version: Mapped[int | None] = mapped_column(sa.ForeignKey("river_networks.version"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    points: Mapped[list[list[float]]] = mapped_column(sa.JSON)  # [unix ms, lat, lon, accuracy m | None]
+    n_points: Mapped[int] = mapped_column(sa.Integer)
+    length_m: Mapped[float] = mapped_column(sa.Float)
+    duration_s: Mapped[float] = mapped_column(sa.Float)
+    coverage: Mapped[float] = mapped_column(sa.Float)  # share of the segment's length passed near, 0..1
+    near_river: Mapped[float] = mapped_column(sa.Float)  # share of the track's points near the segment, 0..1
+    max_speed_kmh: Mapped[float] = mapped_column(sa.Float)
+    flags: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # too_fast | jump | never_near_river | too_few_points
+    plausible: Mapped[bool] = mapped_column(sa.Boolean, index=True)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PublicReport(Base):
+    """公众举报: what a member of the public sent. The phone number stays here, for the
+    reviewer to call back; the ticket (and every export of it) never carries it."""
+
+    __tablename__ = "public_reports"
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
+    outcome: Mapped[str] = mapped_column(sa.String(16))  # ticket | seen_again
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    photo_sha: Mapped[str] = mapped_column(sa.ForeignKey("blobs.sha256"), index=True)
+    lat: Mapped[float] = mapped_column(sa.Float)
+    lon: Mapped[float] = mapped_column(sa.Float)
+    taken_at: Mapped[str | None] = mapped_column(sa.String(64))  # the photo's EXIF time, kept before stripping
+    address_hash: Mapped[str] = mapped_column(sa.String(64))  # sha256 of the client address: abuse checks, no address kept
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Notification(Base):
+    """One delivery of one workflow notification on one channel (serve.notify): what was
+    sent, to whom, each try's outcome. ``key`` names the happening (event, ticket, and the
+    audit entry or deadline it is about), so a scan never queues it twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (sa.UniqueConstraint("key", "channel"), sa.Index("ix_notifications_state_next_at", "state", "next_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200))
+    event: Mapped[str] = mapped_column(sa.String(16))  # dispatched | sent_back | near_deadline | overdue
+    ticket_id: Mapped[str | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(sa.String(64))
+    recipient: Mapped[str | None] = mapped_column(sa.String(512))
+    title: Mapped[str] = mapped_column(sa.String(256))
+    body: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[str] = mapped_column(sa.String(8), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def as_date(d: datetime | None) -> date | None:

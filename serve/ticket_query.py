@@ -14,7 +14,7 @@ from fastapi import Query
 from heyan.serve.deps import Principal
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas.common import State
-from heyan.serve.tables import Device, EdgeEvent, Ticket
+from heyan.serve.tables import Device, EdgeEvent, Evidence, PublicReport, Ticket
 from heyan.vision.common import BEIJING
 
 CHIEF_HIDDEN = ("pending_review", "rejected")  # not a chief's business until reviewed
@@ -35,7 +35,7 @@ class TicketFilter:
     date_to: date | None = None
     bbox: str | None = None
     overdue: bool | None = None
-    source: Literal["flight", "edge"] | None = None
+    source: Literal["flight", "edge", "report", "public"] | None = None
     device: str | None = None
     date_field: DateField = "found_at"
 
@@ -69,10 +69,18 @@ class TicketFilter:
             c.append(when < datetime.combine(self.date_to + timedelta(days=1), time(0), BEIJING))
         if (b := self.bounds()) is not None:
             c += [Ticket.lon >= b[0], Ticket.lon <= b[2], Ticket.lat >= b[1], Ticket.lat <= b[3]]
+        # A report's ticket (问题上报, 公众举报) was made by evidence ``report:<id>``
+        # (serve.reports); a public one also has its public_reports row.
+        reported = sa.select(Evidence.ticket_id).where(Evidence.kind == "detection", Evidence.find_id.like("report:%"))
+        public = sa.select(PublicReport.ticket_id).where(PublicReport.ticket_id.is_not(None))
         if self.source == "flight":  # a drone flight's ticket; edge cameras' have no flight
             c.append(Ticket.flight_id.is_not(None))
         elif self.source == "edge":
-            c.append(Ticket.flight_id.is_(None))
+            c += [Ticket.flight_id.is_(None), Ticket.id.not_in(reported)]
+        elif self.source == "report":
+            c += [Ticket.id.in_(reported), Ticket.id.not_in(public)]
+        elif self.source == "public":
+            c.append(Ticket.id.in_(public))
         if self.device:  # an edge box's tickets: those its events made or were added to
             c.append(Ticket.id.in_(sa.select(EdgeEvent.ticket_id).join(Device, Device.id == EdgeEvent.device_id)
                                    .where(Device.name == self.device, EdgeEvent.ticket_id.is_not(None))))
@@ -95,7 +103,8 @@ async def ticket_filter(  # async: pure parsing, no thread-pool trip
     date_to: date | None = Query(None, description="Found on or before this date (Beijing time)."),
     bbox: str | None = Query(None, max_length=200, description="min_lon,min_lat,max_lon,max_lat (WGS-84)."),
     overdue: bool | None = Query(None),
-    source: Literal["flight", "edge"] | None = Query(None, description="flight: from drone flights; edge: from fixed cameras."),
+    source: Literal["flight", "edge", "report", "public"] | None = Query(
+        None, description="flight: from drone flights; edge: from fixed cameras; report: 问题上报 by chiefs/staff; public: 公众举报."),
     device: str | None = Query(None, max_length=128, description="Name of an edge device (camera box): its tickets."),
 ) -> TicketFilter:
     if date_from and date_to and date_from > date_to:

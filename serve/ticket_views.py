@@ -67,7 +67,7 @@ def ticket_detail(db: Session, t: Ticket, role: str) -> TicketDetail:
         evidence=[EvidenceOut(id=e.id, kind=e.kind, flight_id=e.flight_id, image_name=e.image_name,
                               photo_url=url(e.photo_sha), crop_url=url(e.crop_sha), box=e.box, score=e.score, lat=e.lat,
                               lon=e.lon, error_m=e.error_m, taken_at=e.taken_at, comment=e.comment,
-                              created_by=e.created_by, created_at=e.created_at) for e in ev],
+                              created_by=e.created_by, created_at=e.created_at, proof=e.proof) for e in ev],
         audit=[AuditOut.model_validate(a) for a in audit])
 
 

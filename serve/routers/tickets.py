@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy.orm import Session
 
 from heyan.pipeline.images import ImageReadError, read_image
+from heyan.pipeline.tickets.proof import check_proof, ground_distance_m, photo_facts
 from heyan.serve.blobdb import ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
@@ -172,15 +173,21 @@ def urge(ticket_id: str, body: UrgeIn, request: Request, p: Principal = Depends(
 @router.post("/{ticket_id}/rectify", response_model=TicketDetail,
              summary="The chief reports rectification with a photo (dispatched -> rectified)")
 def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., description="Photo of the rectified site"),
-            comment: str | None = Form(None, max_length=4000), p: Principal = Depends(require("tickets.rectify")),
+            comment: str | None = Form(None, max_length=4000),
+            reason: str | None = Form(None, max_length=4000, description=(
+                "Why a photo that is no proof (taken before the dispatch, or away from the problem, or without "
+                "EXIF time/GPS) should still count; the reviewer sees it. Without it such a photo is refused (422 proof_failed).")),
+            p: Principal = Depends(require("tickets.rectify")),
             db: Session = Depends(get_db)) -> TicketDetail:
     st = app_state(request)
     t = _ticket(db, ticket_id, p)
     if t.state != "dispatched":  # check before storing anything
         _apply(db, t, "rectified", p, st.clock.now(), comment, rectification_evidence=True)
+    site = (t.lat, t.lon, t.dispatched_at)  # read now: the rollback expires the row
     db.rollback()  # no transaction (no write lock) while the photo is stored and decoded
     name = clean_name(photo.filename or "rectification.jpg")
     comment = comment.replace("\x00", "") if comment else comment
+    reason = reason.replace("\x00", "").strip() if reason else None
     with st.store.writer(limit=st.config.max_photo_bytes) as w:
         try:
             while block := photo.file.read(1 << 20):
@@ -193,13 +200,25 @@ def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., desc
     created = False
     try:
         ctype = image_type(staged.path, name)  # decoded, not trusted by its name
+        facts = photo_facts(staged.path)
+        problems = check_proof(facts, site[2], site[0], site[1], st.config.rectify_max_distance_m, st.clock.now())
+        if problems and not reason:
+            raise ApiError(422, "the photo is no proof of the rectification: " + "; ".join(x.detail for x in problems)
+                           + "; take a new photo on site, or send a reason", code="proof_failed",
+                           problems=[x.to_dict() for x in problems])
+        proof = {"problems": [x.to_dict() for x in problems], "reason": reason if problems else None,
+                 "max_distance_m": st.config.rectify_max_distance_m,
+                 "distance_m": None if facts.lat is None or facts.lon is None else
+                 round(ground_distance_m(facts.lat, facts.lon, site[0], site[1]), 1)}
         sha = staged.sha256
         t = _ticket(db, ticket_id, p, lock=True)  # the write transaction starts here, and is short
         now = st.clock.now()
         ensure_blobs(db, [(sha, staged.size, ctype)])
-        _apply(db, t, "rectified", p, now, comment, rectification_evidence=True, data={"photo": sha})
+        _apply(db, t, "rectified", p, now, comment, rectification_evidence=True,
+               data={"photo": sha, "proof_problems": [x.code for x in problems], "reason": proof["reason"]})
         db.add(Evidence(ticket_id=t.id, kind="rectification", image_name=name[:512], photo_sha=sha, comment=comment,
-                        created_by=p.name, created_at=now))
+                        created_by=p.name, created_at=now, lat=facts.lat, lon=facts.lon,
+                        taken_at=facts.taken_at.isoformat() if facts.taken_at else None, proof=proof))
         db.flush()
         created = st.store.publish(staged)  # into the store with its rows, not before
         db.commit()

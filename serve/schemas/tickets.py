@@ -66,6 +66,8 @@ class EvidenceOut(BaseModel):
     comment: str | None
     created_by: str
     created_at: datetime
+    proof: dict[str, Any] | None = Field(
+        None, description="Rectification photo: problems of its EXIF time/position against the dispatch, the chief's reason.")
 
 
 class AuditOut(BaseModel):

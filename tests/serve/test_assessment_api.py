@@ -36,7 +36,8 @@ def move(c: Any, tid: str, to: str, **kw: Any) -> Any:
 def _rectify(live: LiveServer, tid: str) -> None:
     from serve_helpers import tiny_jpeg
 
-    r = live.client("admin").post(f"/api/tickets/{tid}/rectify", files={"photo": ("r.jpg", tiny_jpeg(), "image/jpeg")})
+    r = live.client("admin").post(f"/api/tickets/{tid}/rectify", files={"photo": ("r.jpg", tiny_jpeg(), "image/jpeg")},
+                                  data={"reason": "测试照片无拍摄信息"})
     assert r.status_code == 200, r.text
 
 

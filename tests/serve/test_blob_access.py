@@ -101,7 +101,8 @@ def test_rectification_must_be_an_image(live_module: LiveServer) -> None:
     import numpy as np
 
     png = cv2.imencode(".png", np.zeros((8, 8, 3), np.uint8))[1].tobytes()
-    r = chief.post("/api/tickets/tk-rect-img/rectify", files={"photo": ("after.jpg", png, "image/jpeg")})
+    r = chief.post("/api/tickets/tk-rect-img/rectify", files={"photo": ("after.jpg", png, "image/jpeg")},
+                   data={"reason": "测试照片无拍摄信息"})
     assert r.status_code == 200, r.text
     url = [e for e in r.json()["evidence"] if e["kind"] == "rectification"][0]["photo_url"]
     assert chief.get(url).headers["content-type"] == "image/png"

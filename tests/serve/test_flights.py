@@ -99,7 +99,8 @@ def test_upload_process_and_cross_flight(live: LiveServer, sim_flight: Path) -> 
         assert rev.post(f"/api/tickets/{first['id']}/transition", json={"to": to}).status_code == 200, to
     segment = rev.get(f"/api/tickets/{first['id']}").json()["segment_id"]
     admin.patch(f"/api/users/{live.client('chief').get('/api/auth/me').json()['id']}", json={"segments": [segment]})
-    r = live.client("chief").post(f"/api/tickets/{first['id']}/rectify", files={"photo": ("ok.jpg", tiny_jpeg(), "image/jpeg")})
+    r = live.client("chief").post(f"/api/tickets/{first['id']}/rectify", files={"photo": ("ok.jpg", tiny_jpeg(), "image/jpeg")},
+                                  data={"reason": "测试照片无拍摄信息"})
     assert r.status_code == 200, r.text
 
     broken = sim_flight / "broken.jpg"

@@ -151,7 +151,8 @@ def test_ledger_xlsx_and_kml_carry_the_workflow(live_module: LiveServer) -> None
     seed(live, "tk-x2", segment="seg-x", chiefs=CHIEFS_WITH_PHONE)
     rev = live.client("reviewer")
     move(rev, "tk-x1", "dispatched")
-    r = live.client("admin").post("/api/tickets/tk-x1/rectify", files={"photo": ("a.jpg", tiny_jpeg(), "image/jpeg")})
+    r = live.client("admin").post("/api/tickets/tk-x1/rectify", files={"photo": ("a.jpg", tiny_jpeg(), "image/jpeg")},
+                                  data={"reason": "测试照片无拍摄信息"})
     assert r.status_code == 200, r.text
     move(rev, "tk-x1", "closed")
 

@@ -63,10 +63,22 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/exports/tickets.{fmt}"): ALL,
     ("GET", "/api/exports/hard-negatives.jsonl"): REVIEW,
     ("GET", "/api/blobs/{sha256}"): ALL,
+    ("GET", "/api/tasks"): {"admin", "chief"},
+    ("POST", "/api/public/reports"): PUBLIC,
+    ("GET", "/api/notifications"): REVIEW,
+    ("GET", "/api/archive/rivers"): {"admin", "reviewer", "chief", "viewer"},
+    ("GET", "/api/archive/segments/{segment_id}"): {"admin", "reviewer", "chief", "viewer"},
+    ("POST", "/api/notifications/run"): ADMIN,
+    ("POST", "/api/reports"): {"admin", "reviewer", "chief", "operator"},
+    ("POST", "/api/reports/suggest"): {"admin", "reviewer", "chief", "operator"},
+    ("POST", "/api/patrols"): {"admin", "chief"},
+    ("GET", "/api/patrols"): {"admin", "reviewer", "chief", "viewer"},
+    ("GET", "/api/patrols/stats"): {"admin", "reviewer", "chief", "viewer"},
+    ("GET", "/api/patrols/{patrol_id}"): {"admin", "reviewer", "chief", "viewer"},
 }
 
 PARAMS = {"token_id": "999999", "user_id": "999999", "device_id": "999999", "version": "999999", "flight_id": "fl-none",
-          "ticket_id": "tk-none", "fmt": "csv", "sha256": "0" * 64}
+          "ticket_id": "tk-none", "fmt": "csv", "sha256": "0" * 64, "patrol_id": "pt-none", "segment_id": "seg-none"}
 
 
 def routes(live: LiveServer) -> list[tuple[str, str]]:

@@ -48,7 +48,7 @@ def test_review_dispatch_rectify_close(live_module: LiveServer) -> None:
     seen = chief.get("/api/tickets/tk-flow").json()
     assert seen["allowed_transitions"] == ["rectified"]
     r = chief.post("/api/tickets/tk-flow/rectify", files={"photo": ("after.jpg", tiny_jpeg(), "image/jpeg")},
-                   data={"comment": "已清理"})
+                   data={"comment": "已清理", "reason": "测试照片无拍摄信息"})
     assert r.status_code == 200, r.text
     d = r.json()
     assert d["state"] == "rectified"

@@ -159,7 +159,8 @@ def test_batch_jiaoban_send_back_and_urge(page, server: Server, tickets: list[di
     # The chief rectifies a; the reviewer sends it back (退回整改) through the same dialog.
     photo = sorted((server.flight / "photos").glob("*.jpg"))[0]
     with server.client("chief") as cc:
-        cc.post(f"/api/tickets/{a}/rectify", files={"photo": (photo.name, photo.read_bytes(), "image/jpeg")}).raise_for_status()
+        cc.post(f"/api/tickets/{a}/rectify", files={"photo": (photo.name, photo.read_bytes(), "image/jpeg")},
+                data={"reason": "航拍照片作证"}).raise_for_status()
     page.goto(f"{server.url}/#/ticket/{a}")
     page.wait_for_selector("#ticket[data-state=rectified]")
     back = page.locator("#actions button[data-to=dispatched]")
@@ -210,8 +211,8 @@ def test_bugs_of_issue_13(page, server: Server, tickets: list[dict[str, Any]], t
         _api(server, "POST", f"/api/tickets/{pending[-1]['id']}/transition", json={"to": "confirmed"})
     login(page, server, "chief")
     page.goto(server.url + "/#/chief")  # he lands on his dashboard (首页); his list is 我的工单
-    page.wait_for_selector("#main table, #main p.muted")
-    rows = page.eval_on_selector_all("tr[data-ticket]", "rs => rs.map(r => r.dataset.ticket)")
+    page.wait_for_selector("#tasks")
+    rows = page.eval_on_selector_all(".task-card[data-ticket]", "rs => rs.map(r => r.dataset.ticket)")
     mine = _api(server, "GET", "/api/tickets", user="chief", params={"limit": 500})["items"]
     dispatched = sorted((t for t in mine if t["state"] == "dispatched"), key=lambda t: (t["deadline"], t["id"]))
     assert rows == [t["id"] for t in dispatched]
@@ -219,7 +220,7 @@ def test_bugs_of_issue_13(page, server: Server, tickets: list[dict[str, Any]], t
 
     # 上报整改 with no photo: said, not silently ignored.
     if rows:
-        page.goto(f"{server.url}/#/ticket/{rows[0]}")
+        page.goto(f"{server.url}/#/rectify/{rows[0]}")
         page.wait_for_selector("#rectify-form")
         page.click("#rectify-form button[type=submit]")
         page.wait_for_selector("#toast.show.bad")

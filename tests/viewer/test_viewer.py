@@ -96,18 +96,25 @@ def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Pa
     shot(page, "ticket")
     logout(page)
 
-    # The chief sees it on his page and reports rectification with a photo.
+    # The chief sees it as a card on his phone page and reports rectification with a photo.
+    # The flight's own photo was taken in 2025, before the 交办: refused, with the reason in
+    # Chinese; a written reason lets it through for the reviewer to judge.
     login(page, server, "chief")
     assert page.url.endswith("#/home")
     page.goto(server.url + "/#/chief")
-    page.wait_for_selector(f"tr[data-ticket='{t1}']")
+    page.wait_for_selector(f".task-card[data-ticket='{t1}']")
     shot(page, "chief")
-    page.click(f"tr[data-ticket='{t1}'] a")
+    page.click(f".task-card[data-ticket='{t1}'] a.go-rectify")
     page.wait_for_selector("#rectify-form")
     page.set_input_files("#rectify-photo", str(photos[0]))
-    page.fill("#comment", "已清理完毕")
+    page.fill("#rectify-comment", "已清理完毕")
+    page.click("#rectify-form button[type=submit]")
+    page.wait_for_selector("#reason-box:not([hidden])")
+    assert "早于交办时间" in page.inner_text("#proof-problems")
+    page.fill("#rectify-reason", "用航拍照片说明现场已清理")
     page.click("#rectify-form button[type=submit]")
     page.wait_for_selector("#ticket[data-state=rectified]")
+    assert page.inner_text("#proof-reason").endswith("用航拍照片说明现场已清理")
     logout(page)
 
     # The reviewer closes it; the audit log shows every step.
@@ -187,7 +194,7 @@ def test_wrong_password_and_role_menus(page, server: Server) -> None:
     assert page.inner_text("#login-error") == "登录失败：用户名或密码错误"  # the error code, in Chinese
     login(page, server, "chief")
     pages = page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)")
-    assert pages == ["home", "chief", "map", "account"]
+    assert pages == ["home", "chief", "patrol", "report", "river", "map", "account"]
 
 
 def test_csp_holds_and_roles_see_only_what_they_may_do(strict_page, server: Server, tmp_path: Path) -> None:

@@ -11,7 +11,11 @@ import * as home from "./pages/home.js";
 import * as ledger from "./pages/ledger.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
+import * as patrol from "./pages/patrol.js";
+import * as rectify from "./pages/rectify.js";
+import * as report from "./pages/report.js";
 import * as review from "./pages/review.js";
+import * as river from "./pages/river.js";
 import * as rivers from "./pages/rivers.js";
 import * as ticket from "./pages/ticket.js";
 import * as users from "./pages/users.js";
@@ -19,14 +23,15 @@ import { can } from "./roles.js";
 
 const PAGES = {
   login, flights, review, map: mapPage, ticket, chief, assessment, ledger, home, users, devices, rivers, account,
+  patrol, rectify, report, river,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
-  admin: ["home", "review", "ledger", "map", "flights", "assessment", "users", "devices", "rivers", "account"],
-  reviewer: ["home", "review", "ledger", "map", "flights", "assessment", "account"],
+  admin: ["home", "review", "ledger", "map", "flights", "assessment", "river", "users", "devices", "rivers", "account"],
+  reviewer: ["home", "review", "ledger", "map", "flights", "assessment", "river", "account"],
   operator: ["home", "flights", "map", "account"],
-  chief: ["home", "chief", "map", "account"],
-  viewer: ["home", "map", "ledger", "assessment", "account"],
+  chief: ["home", "chief", "patrol", "report", "river", "map", "account"],
+  viewer: ["home", "map", "ledger", "assessment", "river", "account"],
 };
 // Pages only some roles may open: the permission (serve/permissions.py) the server checks.
 // Anyone else gets the 无权限 page instead of the server's 403.
@@ -101,7 +106,15 @@ const loggedIn = () => /(?:^|;\s*)heyan_csrf=/.test(document.cookie);
 
 export async function whoami() {
   if (!loggedIn()) { session.user = null; session.config = {}; return; }
-  try { session.user = await get("/api/auth/me"); } catch { session.user = null; }
+  try {
+    session.user = await get("/api/auth/me");
+    localStorage.setItem("heyan.me", JSON.stringify(session.user));
+  } catch (e) {
+    // No signal (status 0): the phone pages work offline as the last known user; the server
+    // still checks every request when they are sent.
+    const last = e instanceof ApiError && e.status === 0 ? localStorage.getItem("heyan.me") : null;
+    session.user = last ? JSON.parse(last) : null;
+  }
   try { session.config = await get("/api/config"); } catch { session.config = {}; }
 }
 
@@ -111,6 +124,7 @@ async function start() {
   document.getElementById("logout").addEventListener("click", async () => {
     try { await api("POST", "/api/auth/logout"); } catch (e) { toast(errorText(e), true); }
     session.user = null;
+    localStorage.removeItem("heyan.me");
     go("login");
   });
   window.addEventListener("hashchange", render);
@@ -119,3 +133,5 @@ async function start() {
 }
 
 start();
+// Installable and openable offline (PWA): the service worker keeps the page itself.
+if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});

@@ -1,10 +1,11 @@
 // One ticket: facts, the map, the evidence timeline, the audit log, and the actions the
 // server says this user may take now (allowed_transitions) — the page never guesses them.
-import { get, post, upload } from "../api.js";
+import { get, post } from "../api.js";
 import { dispatchDialog, urgeDialog } from "../dialogs.js";
 import { h, table, toast } from "../dom.js";
 import { actionName, errorText, fmtTime, levelName, stateName, t } from "../i18n.js";
 import { drawMap } from "../map.js";
+import { beforeAfter } from "../beforeafter.js";
 import { facts, network, photoWithBox } from "./common.js";
 
 export async function render(main, id, ctx) {
@@ -38,24 +39,9 @@ export async function render(main, id, ctx) {
       if (choice) await act(() => post(`${path}/urge`, choice), `${d.id}: ${t("urge.done")}`);
     } }, t("to.urge")));
   }
-  let rectify = "";
-  if (d.allowed_transitions.includes("rectified")) {
-    const photo = h("input", { type: "file", id: "rectify-photo", accept: "image/*" });
-    rectify = h("form", { class: "card", id: "rectify-form" }, h("h3", {}, t("ticket.rectify")),
-      h("label", {}, t("ticket.rectify.photo"), photo), h("button", { type: "submit", class: "primary" }, t("ticket.rectify.submit")));
-    rectify.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      if (!photo.files.length) { toast(t("ticket.nofile"), true); photo.focus(); return; }
-      const fd = new FormData();
-      fd.append("photo", photo.files[0], photo.files[0].name);
-      if (comment.value) fd.append("comment", comment.value);
-      try {
-        await upload(`/api/tickets/${encodeURIComponent(d.id)}/rectify`, fd, () => {});
-        toast(`${d.id}: ${t("to.rectified")}`);
-        await render(main, id, ctx);
-      } catch (ex) { toast(errorText(ex), true); }
-    });
-  }
+  // 整改 has one form, the phone page's (camera, proof check, reason): a link to it here.
+  const rectify = d.allowed_transitions.includes("rectified")
+    ? h("a", { class: "button primary", id: "go-rectify", href: `#/rectify/${encodeURIComponent(d.id)}` }, t("ticket.rectify")) : "";
   // The server sends the evidence in time order (photo time, else when it was added).
   const timeline = h("ol", { class: "timeline", id: "evidence" }, d.evidence.map((e) => h("li", { "data-kind": e.kind },
     h("b", {}, t(`ev.${e.kind}`)), " ", h("time", { datetime: e.taken_at || e.created_at }, fmtTime(e.taken_at || e.created_at)), " · ",
@@ -74,7 +60,7 @@ export async function render(main, id, ctx) {
     h("div", { class: "review", id: "ticket", "data-state": d.state },
       h("section", { class: "main-photo" }, photoWithBox(first)),
       h("aside", {}, facts(d), h("h3", {}, t("ticket.actions")), comment, actions, rectify, mapBox)),
-    h("h2", {}, t("ticket.evidence")), timeline, h("h2", {}, t("ticket.audit")), audit);
+    beforeAfter(d), h("h2", {}, t("ticket.evidence")), timeline, h("h2", {}, t("ticket.audit")), audit);
   drawMap(mapBox, { network: net, tickets: [d], highlight: d.id, width: 360, height: 220, padding: 10,
                     tileUrl: ctx.session.config.tile_url });
 }
