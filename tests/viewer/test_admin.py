@@ -170,8 +170,10 @@ def test_user_linked_to_a_chief_logs_in_to_his_dashboard(page, server: Server, f
     page.fill("#username", "zhang-hz")
     page.fill("#password", "qingshui river patrol")
     page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#tasks")  # a chief lands on his task cards (我的工单)
+    assert page.url.endswith("#/chief")
+    page.goto(server.url + "/#/home")
     page.wait_for_selector("#home[data-role=chief]")
-    assert page.url.endswith("#/home")
     assert "张河长" in page.inner_text("#main h1")
     assert page.locator("#tile-dispatched").count() == 1
     mine = [t["id"] for t in api(server, "GET", f"/api/tickets?state=dispatched&segment_id={seg}")["items"]]

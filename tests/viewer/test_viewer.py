@@ -40,18 +40,18 @@ def _counter(page) -> tuple[int, int]:
 def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Path) -> None:
     # An operator uploads the flight through the page, with a progress bar, and watches it processed.
     login(page, server, "operator")
-    assert page.url.endswith("#/home")  # every role lands on its dashboard
+    assert page.url.endswith("#/home")  # an operator lands on 首页
     page.goto(server.url + "/#/flights")
     page.wait_for_selector("#flight-files")
     photos = sorted((server.flight / "photos").glob("*.jpg"))
     page.set_input_files("#flight-files", [str(p) for p in photos])
-    page.fill("#flight-name", "浏览器测试航线")
+    page.fill("#flight-name", "浏览器测试航拍任务")
     shot(page, "flights")
     page.click("#upload-form button[type=submit]")
     page.wait_for_function("document.querySelector('#upload-progress').value === 100", timeout=60_000)
     page.wait_for_selector("#flight-list [data-state=done]", timeout=240_000)
     flight = _wait_processed(server)
-    assert flight["name"] == "浏览器测试航线" and flight["n_photos"] == len(photos)
+    assert flight["name"] == "浏览器测试航拍任务" and flight["n_photos"] == len(photos)
     shot(page, "flights")
     logout(page)
 
@@ -100,8 +100,7 @@ def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Pa
     # The flight's own photo was taken in 2025, before the 交办: refused, with the reason in
     # Chinese; a written reason lets it through for the reviewer to judge.
     login(page, server, "chief")
-    assert page.url.endswith("#/home")
-    page.goto(server.url + "/#/chief")
+    assert page.url.endswith("#/chief")  # a chief lands on his task cards
     page.wait_for_selector(f".task-card[data-ticket='{t1}']")
     shot(page, "chief")
     page.click(f".task-card[data-ticket='{t1}'] a.go-rectify")
@@ -194,7 +193,7 @@ def test_wrong_password_and_role_menus(page, server: Server) -> None:
     assert page.inner_text("#login-error") == "登录失败：用户名或密码错误"  # the error code, in Chinese
     login(page, server, "chief")
     pages = page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)")
-    assert pages == ["home", "chief", "patrol", "report", "river", "map", "account"]
+    assert pages == ["chief", "home", "patrol", "report", "river", "map", "account"]
 
 
 def test_csp_holds_and_roles_see_only_what_they_may_do(strict_page, server: Server, tmp_path: Path) -> None:

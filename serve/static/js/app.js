@@ -30,7 +30,8 @@ const MENUS = {
   admin: ["home", "review", "ledger", "map", "flights", "assessment", "river", "users", "devices", "rivers", "account"],
   reviewer: ["home", "review", "ledger", "map", "flights", "assessment", "river", "account"],
   operator: ["home", "flights", "map", "account"],
-  chief: ["home", "chief", "patrol", "report", "river", "map", "account"],
+  // A chief's day is his task cards (我的工单, on a phone): he lands there, 首页 is one tap away.
+  chief: ["chief", "home", "patrol", "report", "river", "map", "account"],
   viewer: ["home", "map", "ledger", "assessment", "river", "account"],
 };
 // Pages only some roles may open: the permission (serve/permissions.py) the server checks.
