@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.pipeline.tickets.ticket import EvidenceRecord, TicketRecord
+from heyan.serve.flight_map import MAP_KEY, photos_map
 from heyan.serve.processing import PhotoRef
 from heyan.serve.storage import BlobStore
 from heyan.serve.tables import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
@@ -217,6 +218,7 @@ class FlightImport:
         info.update(tickets_created=created, tickets_updated=updated, seen_again_recorded=seen,
                     not_seen_recorded=not_seen, detections_stored=n_det, photos_rejected=n_rej,
                     report_sha=store_blob(self.db, self.store, report, "text/html") if report.is_file() else None)
+        info[MAP_KEY] = photos_map(self.out / "footprints.geojson", self.by_path)
         self.flight.summary = info
         self.flight.network_version = self.version
         return info

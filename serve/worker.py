@@ -156,8 +156,12 @@ class WorkerPool:
                 flight = db.get(Flight, flight_id)
                 assert flight is not None
                 info = FlightImport(db, st.store, flight, workdir / "out", by_path, version, st.clock.now()).run(summary.to_dict())
+                # Nothing usable (every photo corrupt, without GPS, ...): the flight failed, with
+                # the per-photo reasons imported above; not "done" as if it had been inspected.
+                failed = summary.photos_used == 0
                 db.execute(sa.update(Job).where(Job.id == job_id, Job.worker_id == worker_id).values(
-                    state="done", finished_at=st.clock.now(), photos_done=summary.photos, lease_until=None))
+                    state="failed" if failed else "done", error=jobs.NO_USABLE_PHOTOS if failed else None,
+                    finished_at=st.clock.now(), photos_done=summary.photos, lease_until=None))
                 db.commit()  # tickets, evidence, detections and "done" together
             log.info("job %s (flight %s) done: %s", job_id, flight_id,
                      {k: info.get(k) for k in ("photos", "tickets_created", "seen_again_recorded", "not_seen_recorded")})
