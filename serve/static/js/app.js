@@ -2,8 +2,10 @@
 import { api, ApiError, get } from "./api.js";
 import { clearToast, h, toast } from "./dom.js";
 import { errorText, getLang, setLang, t } from "./i18n.js";
+import { setViewerConfig } from "./map.js";
 import * as assessment from "./pages/assessment.js";
 import * as chief from "./pages/chief.js";
+import * as flight from "./pages/flight.js";
 import * as flights from "./pages/flights.js";
 import * as ledger from "./pages/ledger.js";
 import * as login from "./pages/login.js";
@@ -13,6 +15,7 @@ import * as ticket from "./pages/ticket.js";
 
 const PAGES = {
   login, flights, review, map: mapPage, ticket, chief, assessment, ledger,
+  flight,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
@@ -78,6 +81,7 @@ export async function whoami() {
   if (!loggedIn()) { session.user = null; session.config = {}; return; }
   try { session.user = await get("/api/auth/me"); } catch { session.user = null; }
   try { session.config = await get("/api/config"); } catch { session.config = {}; }
+  setViewerConfig(session.config);
 }
 
 async function start() {

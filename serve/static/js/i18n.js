@@ -17,6 +17,24 @@ const STRINGS = {
     "review.views": "同一目标的其他视角", "review.crop": "放大", "review.of": "/",
     "map.title": "工单地图", "map.legend": "图例", "map.filter.state": "状态", "map.filter.category": "类别",
     "map.all": "全部", "map.count": "条工单", "map.export": "导出当前筛选",
+    // The Leaflet map and the flight page (#/flight/<id>).
+    "map.filter.flight": "航拍任务", "map.photos": "叠加航拍照片", "map.open": "查看工单", "map.north": "指北针：上方为正北",
+    "map.north.short": "北", "map.legend.segment": "河段", "map.legend.footprint": "照片覆盖范围", "map.legend.track": "航迹",
+    "map.base.mbtiles": "离线底图", "map.base.xyz": "内网底图", "map.base.none": "仅航拍照片",
+    "flight.title": "航拍任务", "flight.failed": "处理失败：", "flight.failed.photos": "共 {n} 张照片无法使用，原因见下表。",
+    "flight.busy": "正在处理：已完成 {a} / {b} 张照片",
+    "flight.err.no_usable_photos": "没有一张照片可以使用（损坏、缺少定位信息等）。",
+    "flight.err.no_river_network": "尚未上传河湖水系数据，请上传后重新处理。",
+    "flight.err.processing_error": "服务器处理出错，请联系管理员。",
+    "flight.s.photos": "照片总数", "flight.s.used": "可用照片", "flight.s.rejected": "无法使用的照片",
+    "flight.s.off_river": "不在河道范围内的照片", "flight.s.detections": "检测目标", "flight.s.new": "新发现问题（新工单）",
+    "flight.s.seen_again": "原有工单再次发现", "flight.s.not_seen": "原有工单未再发现", "flight.s.uploaded": "上传",
+    "flight.s.finished": "处理完成时间", "flight.cat.title": "按类别的新发现", "flight.cat.none": "本架次没有新发现的问题",
+    "flight.report": "打开本架次巡查报告", "flight.rej.title": "无法使用的照片", "flight.rej.none": "所有照片均可使用",
+    "flight.rej.file": "照片文件", "flight.rej.reason": "原因",
+    "flight.rej.corrupt": "照片文件损坏或不完整", "flight.rej.too_large": "照片过大", "flight.rej.no_gps": "缺少GPS定位信息",
+    "flight.rej.bad_gps": "GPS定位信息无效", "flight.rej.no_attitude": "缺少相机姿态（云台角度）信息",
+    "flight.rej.no_georef": "无法计算照片的地面位置", "flight.rej.unreadable": "无法读取文件", "flight.rej.other": "其他原因无法处理",
     "ticket.title": "工单", "ticket.category": "类别", "ticket.class": "检测类别", "ticket.state": "状态",
     "ticket.score": "置信度", "ticket.place": "位置", "ticket.segment": "河段", "ticket.chainage": "里程",
     "ticket.bank": "岸别", "ticket.error": "定位误差", "ticket.chief": "责任河长", "ticket.deadline": "整改期限",
@@ -94,6 +112,24 @@ const STRINGS = {
     "review.views": "Other views of the same object", "review.crop": "Zoom", "review.of": "/",
     "map.title": "Ticket map", "map.legend": "Legend", "map.filter.state": "State", "map.filter.category": "Category",
     "map.all": "All", "map.count": "tickets", "map.export": "Export this filter",
+    "map.filter.flight": "Flight", "map.photos": "Flight photos", "map.open": "Open ticket", "map.north": "North arrow: north is up",
+    "map.north.short": "N", "map.legend.segment": "River segment", "map.legend.footprint": "Photo footprint", "map.legend.track": "Flight track",
+    "map.base.mbtiles": "Offline basemap", "map.base.xyz": "Intranet basemap", "map.base.none": "Flight photos only",
+    "flight.title": "Flight", "flight.failed": "Processing failed:", "flight.failed.photos": "{n} photos could not be used; the reasons are below.",
+    "flight.busy": "Processing: {a} of {b} photos done",
+    "flight.err.no_usable_photos": "Not one photo could be used (damaged, no GPS, ...).",
+    "flight.err.no_river_network": "No river network uploaded yet: upload it, then process the flight again.",
+    "flight.err.processing_error": "The server failed processing it; tell the administrator.",
+    "flight.s.photos": "Photos", "flight.s.used": "Used", "flight.s.rejected": "Could not be used",
+    "flight.s.off_river": "Away from the river", "flight.s.detections": "Detections", "flight.s.new": "New problems (new tickets)",
+    "flight.s.seen_again": "Earlier tickets seen again", "flight.s.not_seen": "Earlier tickets not seen", "flight.s.uploaded": "Uploaded",
+    "flight.s.finished": "Processed at", "flight.cat.title": "New finds by category", "flight.cat.none": "No new problems in this flight",
+    "flight.report": "Open this flight's report", "flight.rej.title": "Photos that could not be used", "flight.rej.none": "Every photo was usable",
+    "flight.rej.file": "Photo file", "flight.rej.reason": "Reason",
+    "flight.rej.corrupt": "Damaged or incomplete photo file", "flight.rej.too_large": "Photo too large", "flight.rej.no_gps": "No GPS position",
+    "flight.rej.bad_gps": "Invalid GPS position", "flight.rej.no_attitude": "No camera attitude (gimbal angle)",
+    "flight.rej.no_georef": "The photo's ground position cannot be computed", "flight.rej.unreadable": "The file cannot be read",
+    "flight.rej.other": "Could not be processed",
     "ticket.title": "Ticket", "ticket.category": "Category", "ticket.class": "Detected class", "ticket.state": "State",
     "ticket.score": "Score", "ticket.place": "Place", "ticket.segment": "Segment", "ticket.chainage": "Chainage",
     "ticket.bank": "Bank", "ticket.error": "Position error", "ticket.chief": "Responsible chief", "ticket.deadline": "Deadline",
@@ -212,5 +248,6 @@ export function errorText(e) {
 export function fmtTime(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
-  return d.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  // Beijing time whatever the computer's zone: the office's times, as the exports write them.
+  return d.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", { hour12: false, timeZone: "Asia/Shanghai" });
 }
