@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-BASEMAP_BGR = (200, 40, 230)  # a pink no real map has: found again in screenshots
+BASEMAP_BGR = (196, 226, 242)  # a paper-map beige, not the viewer's own background: found again in screenshots
 
 
 def xyz_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -21,11 +21,9 @@ def xyz_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
-def png(bgr: tuple[int, int, int], label: str = "") -> bytes:
+def png(bgr: tuple[int, int, int]) -> bytes:
     img = np.zeros((256, 256, 3), np.uint8)
     img[:] = bgr
-    if label:
-        cv2.putText(img, label, (8, 130), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1)
     ok, buf = cv2.imencode(".png", img)
     assert ok
     return bytes(buf.tobytes())
@@ -49,13 +47,15 @@ def write_mbtiles(path: Path, tiles: dict[tuple[int, int, int], bytes], bounds: 
     return path
 
 
-def basemap_over(path: Path, west: float, south: float, east: float, north: float, zooms: range) -> Path:
-    """Pink tiles covering the box at each zoom (a margin of one tile around it)."""
+def basemap_over(path: Path, west: float, south: float, east: float, north: float, zooms: range, pad: float = 0.01) -> Path:
+    """Plain tiles covering the box and ``pad`` degrees around it at each zoom."""
+    west, south, east, north = west - pad, south - pad, east + pad, north + pad
     tiles: dict[tuple[int, int, int], bytes] = {}
+    tile = png(BASEMAP_BGR)
     for z in zooms:
         x0, y0 = xyz_tile(west, north, z)
         x1, y1 = xyz_tile(east, south, z)
-        for x in range(x0 - 1, x1 + 2):
-            for y in range(y0 - 1, y1 + 2):
-                tiles[(z, x, y)] = png(BASEMAP_BGR, f"{z}/{x}/{y}")
+        for x in range(x0, x1 + 1):
+            for y in range(y0, y1 + 1):
+                tiles[(z, x, y)] = tile
     return write_mbtiles(path, tiles, bounds=(west, south, east, north))

@@ -139,10 +139,12 @@ export class HeyanMap {
     if (this.bases.length > 1 && !compact) {
       const named = Object.fromEntries(this.bases.map((b) => [t(`map.base.${b.key}`), b.layer]));
       L.control.layers(named, null, { position: "topright" }).addTo(this.map);
-      this.map.on("baselayerchange", (e) => {
-        this.base = this.bases.find((b) => b.layer === e.layer) || this.bases[0];
-        this.el.dataset.datum = this.base.datum;
-        this.redraw();
+      this.map.on("baselayerchange", (e) => { // also fired as the control starts: redraw only for a new datum
+        const next = this.bases.find((b) => b.layer === e.layer) || this.bases[0];
+        const moved = next.datum !== this.base.datum;
+        this.base = next;
+        this.el.dataset.datum = next.datum;
+        if (moved) this.redraw();
       });
     }
     this.el.dataset.datum = this.base.datum;
@@ -181,7 +183,7 @@ export class HeyanMap {
     this.drawNetwork();
     this.drawFlight();
     this.drawTickets();
-    if (!this.fitted) this.fit();
+    if (!this.fitted && (this.tickets.length || this.flight)) this.fit();
     this.el.dataset.ready = String(this.markers.size); // drawn, with this many tickets (tests wait on it)
   }
 
@@ -272,7 +274,7 @@ export class HeyanMap {
     const b = L.latLngBounds([]);
     const hi = this.highlight && this.markers.get(this.highlight);
     if (hi && this.compact) {
-      this.map.setView(hi.getLatLng(), 17);
+      this.map.setView(hi.getLatLng(), 17, { animate: false });
       this.fitted = true;
       return;
     }
@@ -280,10 +282,11 @@ export class HeyanMap {
     for (const p of this.flight?.photos_map || []) for (const [lon, lat] of p.outline) b.extend(this.at(lat, lon));
     if (!b.isValid()) for (const g of this.groups) g.eachLayer((l) => l.getBounds && b.extend(l.getBounds()));
     if (b.isValid()) {
-      this.map.fitBounds(b, { padding: [30, 30], maxZoom: 18 });
+      // Not animated: a fit asked for while another one animates would be dropped.
+      this.map.fitBounds(b, { padding: [30, 30], maxZoom: 18, animate: false });
       this.fitted = true;
     } else {
-      this.map.fitBounds(CHINA);
+      this.map.fitBounds(CHINA, { animate: false });
     }
   }
 
