@@ -313,8 +313,13 @@ export function setViewerConfig(config) { viewerConfig = config || {}; }
 // The small map beside a ticket (ticket page, review): the river and the tickets given, the
 // highlighted one close up. Called once the container is on the page (Leaflet measures it).
 // The signature of the former SVG map, so its callers are unchanged; size comes from CSS.
+const small = new Set(); // the small maps made here: the review page makes one per ticket
 export function drawMap(container, { network, tickets = [], highlight = null, config = null }) {
+  for (const old of small) { // a map whose page is gone lets go of its listeners and tiles
+    if (!old.el.isConnected || old.el === container) { old.map.remove(); small.delete(old); }
+  }
   const m = new HeyanMap(container, { config: config || viewerConfig, compact: true });
+  small.add(m);
   m.network = network;
   m.tickets = tickets;
   m.highlight = highlight;
