@@ -26,20 +26,24 @@ const PhotoOverlay = L.Layer.extend({
     img.alt = this._name || "";
     img.dataset.photo = this._name || "";
     img.addEventListener("load", () => this._reset());
-    img.src = this._url;
     this._img = img;
     this.getPane().appendChild(img);
-    map.on("zoomend viewreset", this._reset, this);
+    map.on("zoomend viewreset moveend", this._reset, this);
     this._reset();
   },
   onRemove(map) {
     this._img.remove();
-    map.off("zoomend viewreset", this._reset, this);
+    map.off("zoomend viewreset moveend", this._reset, this);
   },
   getBounds() { return L.latLngBounds(this._corners); },
   _reset() {
-    const img = this._img, w = img.naturalWidth, hgt = img.naturalHeight;
-    if (!this._map || !w || !hgt) return;
+    const img = this._img;
+    if (!this._map) return;
+    // A photo is fetched once it comes into view: a flight of hundreds of photos is not
+    // asked of the server all at once.
+    if (!img.getAttribute("src") && this._map.getBounds().pad(0.5).intersects(this.getBounds())) img.src = this._url;
+    const w = img.naturalWidth, hgt = img.naturalHeight;
+    if (!w || !hgt) return;
     const [p0, p1, , p3] = this._corners.map((c) => this._map.latLngToLayerPoint(c));
     const a = (p1.x - p0.x) / w, b = (p1.y - p0.y) / w, c = (p3.x - p0.x) / hgt, d = (p3.y - p0.y) / hgt;
     Object.assign(img.style, { width: `${w}px`, height: `${hgt}px`, transformOrigin: "0 0",
