@@ -32,7 +32,7 @@ from heyan.serve.schemas.flights import (
 )
 from heyan.serve.state import AppState
 from heyan.serve.storage import Staged, disk_full
-from heyan.serve.tables import Flight, FlightPhoto, Job
+from heyan.serve.tables import Evidence, Flight, FlightPhoto, Job
 from heyan.serve.thumbs import ThumbnailError, thumbnail
 from heyan.serve.uploads import Received, ReceivedZip, disk_full_error, receive_flight
 from heyan.vision.common import BEIJING
@@ -230,7 +230,9 @@ def get_flight(flight_id: str, _: Principal = Depends(require("flights.read")), 
     report = (summary or {}).get("report_sha")
     return FlightDetail(**flight_out(db, f).model_dump(), summary=summary, rejected_photos=rejected,
                         report_url=blob_url(report),
-                        photos_map=[PhotoPlacement(**e, thumb_url=f"/api/flights/{f.id}/thumbs/{e['sha256']}.jpg") for e in placed])
+                        photos_map=[PhotoPlacement(**e, thumb_url=f"/api/flights/{f.id}/thumbs/{e['sha256']}.jpg") for e in placed],
+                        seen_again=list(db.scalars(sa.select(Evidence.ticket_id).distinct().where(
+                            Evidence.flight_id == f.id, Evidence.kind == "seen_again").order_by(Evidence.ticket_id))))
 
 
 @router.get("/{flight_id}/thumbs/{sha256}.jpg", response_class=FileResponse,

@@ -63,6 +63,7 @@ class FlightDetail(FlightOut):
     rejected_photos: list[RejectedPhoto]
     report_url: str | None
     photos_map: list[PhotoPlacement] = Field(default_factory=list, description="Used photos on the ground, in time order (the track).")
+    seen_again: list[str] = Field(default_factory=list, description="Ids of earlier flights' tickets this flight saw again.")
 
 
 class FlightPage(BaseModel):

@@ -131,6 +131,7 @@ def test_flight_detail_has_photos_on_the_ground_and_reasons(live: LiveServer, si
     assert d["job"]["state"] == "done" and d["job"]["error_code"] is None
     assert {(p["name"], p["code"]) for p in d["rejected_photos"]} == {("corrupt.jpg", "corrupt"), ("no_gps.jpg", "no_gps")}
     assert "photos_map" not in d["summary"] and d["summary"]["photos_used"] == len(photos)
+    assert d["seen_again"] == [] and d["summary"]["seen_again"] == 0  # the first flight over this river
     placed = d["photos_map"]
     assert [p["name"] for p in placed] == sorted(p.name for p in photos)  # time order = the simulator's order
     for p in placed:

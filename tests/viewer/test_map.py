@@ -382,6 +382,11 @@ def test_flight_page_lists_rejected_photos_with_reasons(browser: Any, server: Se
         pg.wait_for_function("[...document.querySelectorAll('#map img.photo-overlay')].length === 2 && "
                              "[...document.querySelectorAll('#map img.photo-overlay')].every(i => i.complete && i.naturalWidth > 0)")
         assert pg.locator("#map path.footprint").count() == 2 and pg.locator("#map path.track").count() == 1
+        # Its tickets on the map: the earlier flight's it saw again (this one made none).
+        with server.client() as c:
+            again = c.get(f"/api/flights/{fid}").json()["seen_again"]
+        want = sorted(set(again) | {t["id"] for t in _tickets(server, fid)})
+        assert again and sorted(pg.evaluate(f"[...{MAP}.markers.keys()]")) == want
         text = pg.inner_text("#main")
         for word in ("corrupt", "no_gps", "GPS position", "truncated", "done", "failed", "flight "):
             assert word not in text, f"untranslated {word!r} on the flight page"

@@ -62,8 +62,14 @@ function rejectedTable(d) {
 export async function render(main, id, ctx) {
   const d = await get(`/api/flights/${encodeURIComponent(id)}`);
   const perms = ctx.session.user.permissions || [];
+  // Its new tickets, and earlier ones it saw again (at most 100 of those, one request each).
   const tickets = perms.includes("tickets.read")
     ? (await get(`/api/tickets?flight_id=${encodeURIComponent(d.id)}&limit=500`)).items : [];
+  if (perms.includes("tickets.read")) {
+    const again = await Promise.all((d.seen_again || []).slice(0, 100).map((tid) =>
+      get(`/api/tickets/${encodeURIComponent(tid)}`).catch(() => null)));
+    tickets.push(...again.filter(Boolean));
+  }
   const failed = d.job?.state === "failed";
   const busy = d.job && (d.job.state === "queued" || d.job.state === "running");
   const mapBox = h("div", { class: "bigmap flightmap", id: "map" });
