@@ -23,7 +23,7 @@ import benchlib as bl  # noqa: E402
 TAG = "run_all"
 BENCHES = {"detect": "bench_detect.py", "sahi": "bench_sahi.py", "memory": "bench_memory.py", "ingest": "bench_ingest.py",
            "api": "bench_api.py", "edge": "bench_edge.py",
-           "model_sizes": "bench_model_sizes.py"}
+           "model_sizes": "bench_model_sizes.py", "precision": "bench_precision.py"}
 INGEST_BIG_PHOTOS, INGEST_BIG_PHOTOS_FULL = 48, 1000
 
 
@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
                    "--out", str(args.results_dir / "edge.json")]
         elif name == "model_sizes":
             cmd = [sys.executable, str(bl.BENCH_DIR / script), "--threads", str(args.threads),
+                   "--results-dir", str(args.results_dir)]
+        elif name == "precision":  # real calibration pictures from ../shared/data, its own tiles
+            cmd = [sys.executable, str(bl.BENCH_DIR / script), "--model", args.model, "--threads", str(args.threads),
                    "--results-dir", str(args.results_dir)]
         elif name != "memory":
             cmd += ["--photos", str(args.photos)]
@@ -135,6 +138,10 @@ def summarise(res: dict[str, dict], args, started: str, seconds: float, failed: 
         s["edge"] = {"decode_only_fps": res["edge"]["decode_only_fps"], "legs": res["edge"]["legs"]}
     if "model_sizes" in res:
         s["model_sizes_ms_per_640_area"] = {k: v["ms_per_640_area_p50"] for k, v in res["model_sizes"]["variants"].items()}
+    if "precision" in res:
+        p = res["precision"]
+        s["int8"] = {"model": p["model"], "ms_per_640_area": p["ms_per_640_area_p50"], "speedup": p["int8_speedup"],
+                     "edge_shift_px_p95": p["box_agreement_on_real_tiles"]["edge_shift_px_p95"]}
     s["warnings"] = [f"{k}: {v['env']['warning']}" for k, v in res.items() if "warning" in v.get("env", {})]
     return s
 

@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "heyan.commands.georef",
     "heyan.commands.simulate",
     "heyan.commands.ingest",
+    "heyan.commands.report",
+    "heyan.commands.rivers",
     "heyan.commands.serve",
     "heyan.commands.edge",
     "heyan.commands.dataset",

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from heyan.vision.common import InputError
+from heyan.vision.common import InputError, unreadable_reason
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 # A 20 MP photo decodes to 63 MB; refuse absurd headers instead of exhausting memory.
@@ -77,12 +77,8 @@ def read_image(path: str | Path, reduce: int = 1) -> np.ndarray:
     p = Path(path)
     try:
         data = p.read_bytes()
-    except FileNotFoundError:
-        raise ImageReadError(p, "file not found") from None
-    except IsADirectoryError:
-        raise ImageReadError(p, "is a directory, not an image") from None
     except OSError as exc:
-        raise ImageReadError(p, f"cannot read file: {exc.strerror or exc}") from None
+        raise ImageReadError(p, unreadable_reason(exc, "an image")) from None
     return decode_image(data, p, reduce)
 
 

@@ -9,13 +9,14 @@ listed in ``rejected.jsonl`` with its reason and the flight goes on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,11 @@ from heyan.pipeline.geo.rivers import Place, RiverNetwork
 from heyan.pipeline.images import ImageReadError, expand_inputs, read_image
 from heyan.pipeline.metadata import MetadataError, read_pose
 from heyan.pipeline.metadata.pose import CameraPose
+from heyan.pipeline.report.labels import Lang
+from heyan.pipeline.report.write import write_reports
 from heyan.pipeline.tickets.dedup import DedupParams, DedupResult, OpenTicket, TicketDraft, dedup_flight
 from heyan.pipeline.tickets.exports import write_csv, write_geojson, write_kml, write_xlsx
 from heyan.pipeline.tickets.finds import Find
-from heyan.pipeline.tickets.report import ReportData, render_report
 from heyan.pipeline.tickets.rules import Decision, RuleSet
 from heyan.pipeline.tickets.ticket import EvidenceRecord, TicketRecord
 from heyan.pipeline.zipsafe import extract_images
@@ -62,6 +64,9 @@ class IngestOptions:
     crop_margin: float = 0.3
     crop_max_side: int = 384
     dedup: DedupParams = field(default_factory=DedupParams)
+    thumb_max_side: int = 480  # the copy of each photo the report lays on its footprint
+    report_pdf: bool = True  # report.pdf beside report.html
+    report_lang: Lang = "zh-en"
 
 
 @dataclass
@@ -95,6 +100,8 @@ class _PhotoOutcome:
     tiles_total: int
     tiles_run: int
     off_river: bool
+    thumb: str | None = None  # downscaled copy, relative to the output folder
+    corners: list[tuple[float, float]] | None = None  # image corners TL, TR, BR, BL on the ground (lon, lat)
 
 
 def off_nadir_deg(pose: CameraPose) -> float | None:
@@ -192,7 +199,28 @@ class FlightIngest:
         tiles_total = report[0].tiles_total if report else 1
         tiles_run = report[0].tiles_run if report else 1
         finds, other = self._place(path, pose, image, det)
-        return _PhotoOutcome(pose, fp, finds, other, tiles_total, tiles_run, off_river=False)
+        return _PhotoOutcome(pose, fp, finds, other, tiles_total, tiles_run, off_river=False,
+                             thumb=self._save_thumb(image, path), corners=self._corners(pose, image))
+
+    def _corners(self, pose: CameraPose, image: np.ndarray) -> list[tuple[float, float]] | None:
+        h, w = image.shape[:2]
+        res = project_pixels(pose, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64), self.opt.ground, self.opt.georef,
+                             with_errors=False)
+        if not res.ok.all():
+            return None  # an oblique photo seeing the horizon: its outline is drawn, not the photo
+        return [(round(float(lon), 8), round(float(lat), 8)) for lon, lat in zip(res.lon, res.lat)]
+
+    def _save_thumb(self, image: np.ndarray, path: Path) -> str | None:
+        s = self.opt.thumb_max_side / max(image.shape[:2])
+        small = cv2.resize(image, (max(1, round(image.shape[1] * s)), max(1, round(image.shape[0] * s))),
+                           interpolation=cv2.INTER_AREA) if s < 1 else image
+        # Photos of one flight may share a name in different folders of a zip.
+        name = f"thumbs/{path.stem}-{hashlib.sha1(str(path).encode()).hexdigest()[:6]}.jpg"
+        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if not ok:
+            return None
+        atomic_write(self.out / name, buf.tobytes(), durable=False)
+        return name
 
     def _place(self, path: Path, pose: CameraPose, image: np.ndarray, det: Detections
                ) -> tuple[list[tuple[Find, Decision, Place | None]], list[dict[str, Any]]]:
@@ -263,6 +291,7 @@ class FlightIngest:
         out = Path(out)
         self.out = out
         (out / "evidence").mkdir(parents=True, exist_ok=True)
+        (out / "thumbs").mkdir(exist_ok=True)
         flight_id = self.opt.flight_id or _default_flight_id(Path(source))
         summary = IngestSummary(flight_id=flight_id, out_dir=str(out))
         source = Path(source)
@@ -278,7 +307,6 @@ class FlightIngest:
         all_finds: list[tuple[Find, Decision, Place | None]] = []
         footprints: list[dict[str, Any]] = []
         fp_for_dedup: list[tuple[str, Polygon]] = []
-        no_ticket: Counter[str] = Counter()
         try:
             for path in tqdm(photos, desc=f"ingest {flight_id}", unit="photo", disable=not progress):
                 try:
@@ -300,10 +328,9 @@ class FlightIngest:
                     footprints.append({"type": "Feature", "geometry": mapping(o.footprint), "properties": {
                         "image": str(path), "off_river": o.off_river, "detections": len(o.finds) + len(o.other),
                         "tiles_run": o.tiles_run, "tiles_total": o.tiles_total, "time": o.pose.time.isoformat() if o.pose.time else None,
-                        "off_nadir_deg": off_nadir_deg(o.pose)}})
+                        "off_nadir_deg": off_nadir_deg(o.pose), "thumb": o.thumb, "corners": o.corners}})
                 for rec in o.other:
                     det_f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                    no_ticket[rec["reason"].split(":")[0]] += 1
                 summary.detections += len(o.finds) + len(o.other)
                 all_finds.extend(o.finds)
             candidates = [f for f, d, _ in all_finds if d.ticket]
@@ -316,8 +343,6 @@ class FlightIngest:
                        "lat": round(f.lat, 8), "lon": round(f.lon, 8), "error_m": round(f.error_m, 2),
                        "ticket": tid, "rule": d.rule_id, "category": d.category,
                        "segment_id": p.segment_id if p else None, "reason": None if tid else d.reason}
-                if not tid:
-                    no_ticket[d.reason if not d.ticket else "merged into an open ticket or skipped"] += 1
                 det_f.write(json.dumps(rec, ensure_ascii=False) + "\n")
         finally:
             rejected_f.close()
@@ -337,21 +362,17 @@ class FlightIngest:
         summary.seen_again = len(result.seen_again)
         summary.not_seen = len(result.not_seen)
         summary.per_category = dict(Counter(str(t.category_zh) for t in tickets))
-        report = ReportData(
-            flight_id=flight_id,
-            segments=[(s.name or s.id, list(part.coords)) for s in self.network.segments for part in _parts(s.line)],
-            footprints=[list(fp.exterior.coords) for _, fp in fp_for_dedup if isinstance(fp, Polygon)],
-            tickets=tickets, photos_total=summary.photos, photos_rejected=summary.rejected,
-            detections=summary.detections, no_ticket_reasons=dict(no_ticket), tiles_run=summary.tiles_run,
-            tiles_total=summary.tiles_total, seen_again=summary.seen_again, not_seen=summary.not_seen,
-            generated_at=datetime.now(UTC).isoformat(timespec="seconds"))
-        (out / "report.html").write_text(render_report(report, out), encoding="utf-8")
-        summary.seconds = round(time.perf_counter() - t0, 2)
         summary.files = {k: str(out / v) for k, v in [
             ("tickets", "tickets.geojson"), ("detections", "detections.jsonl"), ("footprints", "footprints.geojson"),
             ("rejected", "rejected.jsonl"), ("updates", "updates.jsonl"), ("report", "report.html"),
             ("csv", "tickets.csv"), ("xlsx", "tickets.xlsx"), ("kml", "tickets.kml")]}
+        if self.opt.report_pdf:
+            summary.files["report_pdf"] = str(out / "report.pdf")
+        summary.seconds = round(time.perf_counter() - t0, 2)  # the reports below are drawn from summary.json
         (out / "summary.json").write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        segments = [(s.name or s.id, [(float(x), float(y)) for x, y, *_ in part.coords])
+                    for s in self.network.segments for part in _parts(s.line)]
+        write_reports(out, segments, lang=self.opt.report_lang, pdf=self.opt.report_pdf)
         return summary
 
     def _ticket(self, t: TicketDraft, all_finds: list[tuple[Find, Decision, Place | None]]) -> TicketRecord:

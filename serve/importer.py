@@ -214,10 +214,12 @@ class FlightImport:
         n_det = self.detections(_read_jsonl(self.out / "detections.jsonl"))
         n_rej = self.rejected(_read_jsonl(self.out / "rejected.jsonl"))
         report = self.out / "report.html"
+        report_pdf = self.out / "report.pdf"
         info = {k: v for k, v in summary.items() if k not in ("files", "out_dir")}
         info.update(tickets_created=created, tickets_updated=updated, seen_again_recorded=seen,
                     not_seen_recorded=not_seen, detections_stored=n_det, photos_rejected=n_rej,
-                    report_sha=store_blob(self.db, self.store, report, "text/html") if report.is_file() else None)
+                    report_sha=store_blob(self.db, self.store, report, "text/html") if report.is_file() else None,
+                    report_pdf_sha=store_blob(self.db, self.store, report_pdf, "application/pdf") if report_pdf.is_file() else None)
         info[MAP_KEY] = photos_map(self.out / "footprints.geojson", self.by_path)
         self.flight.summary = info
         self.flight.network_version = self.version

@@ -66,6 +66,7 @@ class ReviewedView:
     photo_sha: str | None
     image_name: str | None
     box: Any  # as stored (JSON): validated against the photo once it is decoded
+    reject_reason: str | None = None  # a rejection's 误报 type (serve.workflow.REJECT_REASONS), if the reviewer gave one
 
     @property
     def name(self) -> str:
@@ -77,7 +78,7 @@ class ReviewedView:
 class Skipped:
     name: str
     reason: str
-    kind: str  # short key for counting: no_photo | missing_blob | unreadable_photo | bad_box | unknown_class | no_review_time
+    kind: str  # short key for counting: no_photo | missing_blob | unreadable_photo | bad_box | unknown_class | no_review_time | duplicate
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "reason": self.reason, "kind": self.kind}
@@ -163,18 +164,19 @@ def _overlaps(box: Box, chip: tuple[int, int, int, int]) -> bool:
 # --------------------------------------------------------------------------- the database
 
 
-def _decisions(db: Session, ticket_ids: Iterable[str]) -> dict[tuple[str, str], tuple[str, datetime]]:
-    """(ticket, confirmed|rejected) -> (reviewer, when) of the latest such review. The latest,
-    because a rejection can be undone (rejected -> pending_review) and decided again."""
-    out: dict[tuple[str, str], tuple[str, datetime]] = {}
+def _decisions(db: Session, ticket_ids: Iterable[str]) -> dict[tuple[str, str], tuple[str, datetime, str | None]]:
+    """(ticket, confirmed|rejected) -> (reviewer, when, reject reason) of the latest such
+    review. The latest, because a decision can be undone (back to pending_review) and made again."""
+    out: dict[tuple[str, str], tuple[str, datetime, str | None]] = {}
     ids = list(ticket_ids)
     for i in range(0, len(ids), 500):  # keep IN lists well under the engines' parameter limits
-        rows = db.execute(sa.select(AuditEntry.ticket_id, AuditEntry.to_state, AuditEntry.actor, AuditEntry.at)
+        rows = db.execute(sa.select(AuditEntry.ticket_id, AuditEntry.to_state, AuditEntry.actor, AuditEntry.at,
+                                    AuditEntry.data)
                           .where(AuditEntry.ticket_id.in_(ids[i:i + 500]), AuditEntry.action == "transition",
                                  AuditEntry.to_state.in_(("confirmed", "rejected")))
                           .order_by(AuditEntry.id))
         for r in rows:
-            out[(r.ticket_id, r.to_state)] = (r.actor, r.at)
+            out[(r.ticket_id, r.to_state)] = (r.actor, r.at, (r.data or {}).get("reject_reason"))
     return out
 
 
@@ -197,9 +199,13 @@ def collect(db: Session, since: datetime | None = None) -> Collection:
             continue
         # The model has no reviewer-set class: review confirms or rejects the pipeline's
         # class as is, so the ticket's class_name is what the reviewer agreed to.
-        who, when = decided.get((ev.ticket_id, "confirmed" if positive else "rejected"), (None, None))
+        who, when, why = decided.get((ev.ticket_id, "confirmed" if positive else "rejected"), (None, None, None))
         v = ReviewedView(evidence_id=ev.id, ticket_id=ev.ticket_id, state=state, positive=positive, class_name=cls,
-                         reviewer=who, reviewed_at=when, photo_sha=ev.photo_sha, image_name=ev.image_name, box=ev.box)
+                         reviewer=who, reviewed_at=when, photo_sha=ev.photo_sha, image_name=ev.image_name, box=ev.box,
+                         reject_reason=why)
+        if not positive and why == "duplicate":  # a second ticket of a real object: not background
+            col.skipped.append(Skipped(v.name, "rejected as a duplicate: the object is real, not a hard negative", "duplicate"))
+            continue
         if positive and cls not in known:
             col.skipped.append(Skipped(v.name, f"class {cls!r} is not one of Heyan's classes", "unknown_class"))
             continue
@@ -312,7 +318,8 @@ class ChipCutter:
         record = {
             "chip": path.name, "ticket_id": v.ticket_id, "evidence_id": v.evidence_id, "state": v.state,
             "label": "positive" if v.positive else "hard_negative", "class": v.class_name, "reviewer": v.reviewer,
-            "reviewed_at": v.reviewed_at.isoformat() if v.reviewed_at else None, "photo_sha256": sha,
+            "reviewed_at": v.reviewed_at.isoformat() if v.reviewed_at else None, "reject_reason": v.reject_reason,
+            "photo_sha256": sha,
             "image_name": v.image_name, "box": [round(c, 2) for c in box], "chip_origin": [x0, y0], "chip_size": [cw, ch],
             "box_in_chip": [round(c, 2) for c in in_chip],
             "labels": [{"class": names[i], "ticket_id": owners[i], "box": [round(c, 2) for c in b]} for i, b in kept],
@@ -330,12 +337,17 @@ def summarise(chips: list[Chip], skipped: list[Skipped]) -> dict[str, Any]:
             positives[c.record["class"]] += 1
         for n in c.names:
             labels[n] += 1
+    reasons: dict[str, int] = defaultdict(int)
+    for c in chips:
+        if c.record["label"] == "hard_negative":
+            reasons[c.record.get("reject_reason") or "unspecified"] += 1
     by_kind: dict[str, int] = defaultdict(int)
     for s in skipped:
         by_kind[s.kind] += 1
     return {
         "chips": len(chips), "positives": dict(sorted(positives.items())),
         "negatives": sum(1 for c in chips if c.record["label"] == "hard_negative"),
+        "negatives_by_reason": dict(sorted(reasons.items())),
         "labels": dict(sorted(labels.items())),
         "chips_with_unreviewed_boxes": sum(1 for c in chips if c.record["unreviewed_boxes"]),
         "skipped": len(skipped), "skipped_by_reason": dict(sorted(by_kind.items())),

@@ -18,6 +18,10 @@ from heyan.serve.tables import Device, EdgeEvent, Ticket
 from heyan.vision.common import BEIJING
 
 CHIEF_HIDDEN = ("pending_review", "rejected")  # not a chief's business until reviewed
+# The workflow time a date range applies to: found (发现), dispatched (交办) or closed (销号).
+DateField = Literal["found_at", "dispatched_at", "closed_at"]
+DATE_COLUMNS: dict[str, Any] = {"found_at": Ticket.found_at, "dispatched_at": Ticket.dispatched_at,
+                                "closed_at": Ticket.closed_at}
 
 
 @dataclass
@@ -33,6 +37,7 @@ class TicketFilter:
     overdue: bool | None = None
     source: Literal["flight", "edge"] | None = None
     device: str | None = None
+    date_field: DateField = "found_at"
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         if not self.bbox:
@@ -57,10 +62,11 @@ class TicketFilter:
             c.append(Ticket.chief_name == self.chief)
         if self.flight_id:
             c.append(Ticket.flight_id == self.flight_id)
+        when = DATE_COLUMNS[self.date_field]  # a ticket without that time yet is outside any range
         if self.date_from:
-            c.append(Ticket.found_at >= datetime.combine(self.date_from, time(0), BEIJING))
+            c.append(when >= datetime.combine(self.date_from, time(0), BEIJING))
         if self.date_to:
-            c.append(Ticket.found_at < datetime.combine(self.date_to + timedelta(days=1), time(0), BEIJING))
+            c.append(when < datetime.combine(self.date_to + timedelta(days=1), time(0), BEIJING))
         if (b := self.bounds()) is not None:
             c += [Ticket.lon >= b[0], Ticket.lon <= b[2], Ticket.lat >= b[1], Ticket.lat <= b[3]]
         if self.source == "flight":  # a drone flight's ticket; edge cameras' have no flight

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.serve.tables import AuditEntry, Ticket
@@ -26,6 +27,12 @@ LEVELS = ("village", "township", "county")  # the lowest level first
 SYSTEM = "system"  # role of the server itself (flight import, escalation)
 DEFAULT_DEADLINE_DAYS = 7
 MAX_DEADLINE = timedelta(days=366)  # the longest rectification period a reviewer may set
+
+# Why a reviewer rejects a detection (误报 types): stored on the decision (audit data
+# "reject_reason") and carried into the hard-negative exports, so a model maintainer can see
+# what the detector confuses. The viewer's names for them are in i18n.js (`reason.<id>`).
+REJECT_REASONS = ("water_glint", "vegetation", "shadow", "bank_object", "boat", "duplicate", "other")
+DECISIONS = ("confirmed", "rejected")  # a reviewer's decision on a pending ticket
 
 _REVIEW = frozenset({"admin", "reviewer"})
 TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -98,7 +105,8 @@ def chosen_chief(chiefs: dict[str, Any] | None, level: str) -> tuple[str, str] |
 
 def transition(db: Session, t: Ticket, to: str, actor: Actor, now: datetime, comment: str | None = None,
                data: dict[str, Any] | None = None, rectification_evidence: bool = False,
-               level: str | None = None, deadline: datetime | None = None) -> AuditEntry:
+               level: str | None = None, deadline: datetime | None = None,
+               reject_reason: str | None = None) -> AuditEntry:
     """Move ``t`` to ``to``. For a dispatch (交办, or 退回整改 from rectified) the reviewer may
     choose the chief's ``level`` and the ``deadline``; by default the lowest chief and the
     rule's number of days."""
@@ -113,6 +121,11 @@ def transition(db: Session, t: Ticket, to: str, actor: Actor, now: datetime, com
         raise TransitionNeedsInput("rectification needs a photo: POST it to /api/tickets/{id}/rectify", "photo_required")
     if (level is not None or deadline is not None) and to != "dispatched":
         raise TransitionNeedsInput("a chief level or deadline is only for a dispatch (交办)", "dispatch_only")
+    if reject_reason is not None and to != "rejected":
+        raise TransitionNeedsInput("a reject reason is only for a rejection (驳回)", "reason_only_reject")
+    if reject_reason is not None and reject_reason not in REJECT_REASONS:
+        raise TransitionNeedsInput(f"unknown reject reason {reject_reason!r}; one of {', '.join(REJECT_REASONS)}",
+                                   "unknown_reject_reason")
     if deadline is not None and deadline <= now:
         raise TransitionNeedsInput(f"the deadline {deadline.isoformat()} is not in the future", "deadline_past")
     if deadline is not None and deadline > now + MAX_DEADLINE:  # a typo (year 2062), not a plan
@@ -133,6 +146,8 @@ def transition(db: Session, t: Ticket, to: str, actor: Actor, now: datetime, com
         t.escalations = 0
         phone = ((t.chiefs or {}).get(chief[0]) or {}).get("phone")
         info.update(chief=chief[1], chief_level=chief[0], deadline=t.deadline.isoformat(), phone=phone)
+    elif to == "rejected" and reject_reason is not None:
+        info["reject_reason"] = reject_reason
     elif to == "rectified":
         t.rectified_at = now
         t.overdue = False
@@ -143,3 +158,35 @@ def transition(db: Session, t: Ticket, to: str, actor: Actor, now: datetime, com
     t.state = to
     t.updated_at = now
     return record(db, t.id, actor, "transition", now, before, to, comment, info or None)
+
+
+class UndoRefused(Exception):
+    """The decision cannot be undone (HTTP 409); ``code`` says why, for the viewer."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def undo_decision(db: Session, t: Ticket, actor: Actor, now: datetime) -> AuditEntry:
+    """Take back a reviewer's confirm/reject of ``t``: the ticket returns to pending_review
+    with an "undo" audit entry naming the entry it undoes. Only the reviewer's own latest
+    decision (on any ticket), and only while it is the ticket's latest entry: once anything
+    else happened (a dispatch, another flight's sighting, another reviewer) it is history."""
+    last = db.scalar(sa.select(AuditEntry).where(AuditEntry.ticket_id == t.id).order_by(AuditEntry.id.desc()).limit(1))
+    if last is None or last.action != "transition" or last.from_state != "pending_review" or last.to_state not in DECISIONS:
+        raise UndoRefused(f"ticket {t.id!r} has no review decision to undo as its latest entry", "undo_nothing")
+    if last.actor != actor.name:
+        raise UndoRefused(f"the latest decision on {t.id!r} was made by another user", "undo_not_yours")
+    mine = db.scalar(sa.select(sa.func.max(AuditEntry.id)).where(
+        AuditEntry.actor == actor.name, AuditEntry.action == "transition", AuditEntry.from_state == "pending_review",
+        AuditEntry.to_state.in_(DECISIONS)))
+    if mine != last.id:
+        raise UndoRefused(f"only your latest decision can be undone, not the one on {t.id!r}", "undo_not_last")
+    if t.state != last.to_state:  # cannot happen without an audit entry; a guard for hand-edited data
+        raise UndoRefused(f"ticket {t.id!r} is {t.state!r}, not {last.to_state!r}", "undo_nothing")
+    before = t.state
+    t.state = "pending_review"
+    t.updated_at = now
+    return record(db, t.id, actor, "undo", now, before, "pending_review", None,
+                  {"undone": last.id, **({"reject_reason": r} if (r := (last.data or {}).get("reject_reason")) else {})})

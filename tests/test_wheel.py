@@ -27,6 +27,7 @@ from heyan.pipeline.tickets.rules import load_rules
 from heyan.serve.app import STATIC
 from heyan.serve.migrate import MIGRATIONS
 from heyan.serve.security import COMMON_PASSWORDS
+from heyan.pipeline.report.pdf_report import FONT_FILE
 assert heyan.__file__.startswith(SITE), heyan.__file__
 assert DEFAULT_MODEL in {c.name for c in list_models()}, "the zoo is in the wheel"
 assert load_rules(None).categories, "the default rules are in the wheel"
@@ -34,6 +35,7 @@ assert (STATIC / "index.html").is_file() and any(MIGRATIONS.glob("versions/*.py"
 assert COMMON_PASSWORDS.is_file(), "the password policy's list is in the wheel"
 for f in ("leaflet/leaflet.js", "leaflet/LICENSE", "leaflet/images/layers.png", "leaflet.markercluster/leaflet.markercluster.js", "VERSIONS"):
     assert (STATIC / "vendor" / f).is_file(), f"the vendored map library is in the wheel: {f}"
+assert FONT_FILE.is_file() and (FONT_FILE.parent / "OFL.txt").is_file(), "the report font and its licence are in the wheel"
 print("ok")
 """
 

@@ -36,6 +36,16 @@ class ProblemsError(InputError):
         super().__init__(f"{source}: {len(self.errors)} problem(s) in the {self.what}:\n{shown}")
 
 
+def unreadable_reason(exc: OSError, noun: str) -> str:
+    """Why a file given as input could not be read, in the words every reader uses
+    (``noun`` is what it should have been: "a photo", "an SRT file")."""
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return f"is a directory, not {noun}"
+    return f"cannot read file ({exc.strerror or type(exc).__name__})"
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)

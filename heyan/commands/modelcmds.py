@@ -13,6 +13,42 @@ def register(app: typer.Typer) -> None:
     app.command("export")(export_cmd)
     app.command("eval")(eval_cmd)
     app.command("models")(models_cmd)
+    app.command("quantize")(quantize_cmd)
+
+
+def quantize_cmd(
+    model: str = typer.Option(..., "--model", help="Zoo name or model folder to quantise."),
+    name: str = typer.Option(..., "--name", help="Zoo name of the int8 model, e.g. heyan-det-v3-int8."),
+    calib: list[Path] = typer.Option(..., "--calib", help="Folder of real pictures like the ones the model will see "
+                                                         "(repeat); never the validation sets. Searched recursively."),
+    tiles: int = typer.Option(256, "--tiles", min=16, help="Calibration inputs (tiles and whole frames)."),
+    keep_float: str = typer.Option("dfl", "--keep-float", help="What stays in float: dfl (box decoding), outputs (+ the "
+                                                               "last box/class convolutions), head (the whole detection head)."),
+    zoo: Path | None = typer.Option(None, "--zoo", help="Zoo folder to write into (default: the settings' zoo_dir, else ./zoo)."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Static int8 quantisation (onnxruntime, QDQ, per-channel weights) calibrated on real
+    pictures; writes a zoo model with its card. Measure it with `heyan eval` before use."""
+    from heyan.settings import get_settings
+
+    if keep_float not in ("dfl", "outputs", "head"):
+        raise typer.BadParameter(f"--keep-float must be dfl, outputs or head, not {keep_float!r}")
+    for folder in calib:
+        if not folder.is_dir():
+            raise typer.BadParameter(f"{folder}: not a folder (--calib)")
+    try:
+        from heyan.models.quantize import quantize_zoo_model
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise typer.BadParameter(f"quantisation needs onnx: pip install 'heyan[train]' ({exc})") from exc
+    settings = get_settings().detector
+    target = zoo or settings.zoo_dir or Path("zoo")
+    try:
+        dest = quantize_zoo_model(model, name, list(calib), Path(target), tiles, seed, extra=settings.zoo_dir,
+                                  keep_float=keep_float)
+    except ValueError as exc:
+        typer.echo(f"heyan quantize: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps({"model": str(dest / "model.onnx"), "card": str(dest / "model.json")}))
 
 
 def train_cmd(
@@ -63,7 +99,7 @@ def export_cmd(
     typer.echo(json.dumps({"model": str(onnx_path), "card": str(dest / "model.json"), "sha256": card.sha256}))
 
 
-def _parse_source(spec: str, tile: bool, split: str, merge: str = "nms"):
+def _parse_source(spec: str, tile: bool, split: str, merge: str = "nms", tile_size: int | None = None):
     """`[NAME=]PATH[:SPLIT][:tile]`. NAME is what precedes the first `=` when that holds no
     path separator; suffixes are peeled off the right only while what remains is not an
     existing path (so `C:\\data\\d.yaml` and `runs/lr=0.01/data.yaml` work)."""
@@ -90,7 +126,7 @@ def _parse_source(spec: str, tile: bool, split: str, merge: str = "nms"):
         raise typer.BadParameter(f"{rest}: no such dataset (in --data {spec!r})")
     if not name:
         name = path.parent.name if path.is_file() else path.name
-    return Source(name, path, src_split, src_tile, merge)
+    return Source(name, path, src_split, src_tile, merge, tile_size)
 
 
 def eval_cmd(
@@ -101,6 +137,9 @@ def eval_cmd(
     tile: bool = typer.Option(False, "--tile/--no-tile", help="Sliced inference on every image (for large labelled photos)."),
     merge: str = typer.Option("nms", "--merge", help="How sliced tiles are merged: nms, or nmm (greedy merging, the "
                                                      "production default; at mAP's low threshold it joins low-score boxes)."),
+    tile_size: int | None = typer.Option(None, "--tile-size", min=32, help="Tile size in pixels of sliced sources (default: "
+                                                                         "the settings' tile_size, else the model's input size); "
+                                                                         "smaller tiles are enlarged to the model's input."),
     write: Path | None = typer.Option(None, "--write", help="Also write the metrics JSON here."),
     update_card: bool = typer.Option(False, "--update-card", help="Store the metrics in the model's card."),
     conf: float = typer.Option(0.001, "--conf", help="Score threshold for mAP (low, as is standard)."),
@@ -115,14 +154,15 @@ def eval_cmd(
 
     if merge not in ("nms", "nmm"):
         raise typer.BadParameter(f"--merge must be nms or nmm, not {merge!r}")
-    sources = [_parse_source(d, tile, split, merge) for d in data]
+    settings = detector_settings(model)
+    sources = [_parse_source(d, tile, split, merge, tile_size or settings.tile_size) for d in data]
     seen: dict[str, str] = {}
     for src, spec in zip(sources, data):
         if src.name in seen:
             raise typer.BadParameter(f"two sources named {src.name!r} ({seen[src.name]!r} and {spec!r}): "
                                      "name them, e.g. --data NAME=PATH")
         seen[src.name] = spec
-    det = detector_settings(model).load(conf=conf)
+    det = settings.load(conf=conf)
     try:
         per, pooled = evaluate_sources(det, sources, progress=True, confusion_conf=confusion_conf)
     except ValueError as exc:

@@ -48,6 +48,7 @@ from heyan.pipeline.geo.rivers_schema import (
     parse_network,
 )
 from heyan.pipeline.geo.utm import WGS84, transformer, utm_epsg
+from heyan.vision.common import unreadable_reason
 
 __all__ = [
     "Chief",
@@ -131,7 +132,12 @@ class Place:
 def load_network(path: str | Path) -> RiverNetwork:
     """Read and validate a river network GeoJSON file (raises RiverNetworkError)."""
     path = Path(path)
-    text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="strict")
+    except OSError as exc:
+        raise RiverNetworkError(str(path), [unreadable_reason(exc, "a GeoJSON file")]) from None
+    except UnicodeDecodeError as exc:
+        raise RiverNetworkError(str(path), [f"not UTF-8 text (byte {exc.start}); save the GeoJSON as UTF-8"]) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -315,6 +321,11 @@ class RiverNetwork:
         return out
 
     # ------------------------------------------------------------------ queries
+
+    def length_km(self, segment_id: str) -> float:
+        """Ground length of a segment's centreline in km (grid metres back to ground metres)."""
+        i = self.segments.index(self.segment(segment_id))
+        return float(self._lengths[i]) / self.scale / 1000.0
 
     def segment(self, segment_id: str) -> Segment:
         return self._by_id[segment_id]

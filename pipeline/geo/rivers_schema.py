@@ -24,6 +24,17 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity, make_valid
 
+from heyan.pipeline.geo.rivers_contract import (
+    CHIEF_KEYS,
+    CONTRACT,
+    DATE_PATTERN,
+    DEFAULT_BUFFER_M,
+    KINDS,
+    LEVELS,
+    PHONE_PATTERN,
+    Field,
+    Kind,
+)
 from heyan.vision.common import ProblemsError
 
 __all__ = [
@@ -42,33 +53,11 @@ __all__ = [
     "parse_network",
 ]
 
-KINDS = ("segment", "mining_area", "closed_season", "outfall", "registered_structure", "zone")
-LEVELS = ("county", "township", "village")  # 县/区, 乡镇/街道, 村
-OUTFALL_TYPES = ("rain", "sewage", "mixed")
-MINING_TYPES = ("permitted", "prohibited")  # 可采区, 禁采区
-ZONE_TYPES = ("management", "water")  # 河道管理范围, 水域
-DEFAULT_BUFFER_M = 50.0
-
-# Properties each kind understands; anything else is kept in ``extra`` (and reported once).
-_KNOWN = {
-    "segment": {"kind", "id", "name", "river", "chiefs", "buffer_m", "width_m", "river_start_km", "description"},
-    "mining_area": {"kind", "id", "name", "area_type", "permit_no", "permit_start", "permit_end", "segment_id",
-                    "description"},
-    "closed_season": {"kind", "id", "name", "start", "end", "segment_ids", "rivers", "reason", "description"},
-    "outfall": {"kind", "id", "name", "outfall_type", "segment_id", "description"},
-    "registered_structure": {"kind", "id", "name", "permit_no", "segment_id", "description"},
-    "zone": {"kind", "id", "name", "zone_type", "segment_id", "description"},
-}
-_GEOMETRY = {
-    "segment": ("LineString", "MultiLineString"),
-    "mining_area": ("Polygon", "MultiPolygon"),
-    "closed_season": (None, "Polygon", "MultiPolygon"),
-    "outfall": ("Point",),
-    "registered_structure": ("Point", "Polygon", "MultiPolygon"),
-    "zone": ("Polygon", "MultiPolygon"),
-}
+OUTFALL_TYPES = CONTRACT["outfall"].field("outfall_type").options
+MINING_TYPES = CONTRACT["mining_area"].field("area_type").options  # 可采区, 禁采区
+ZONE_TYPES = CONTRACT["zone"].field("zone_type").options  # 河道管理范围, 水域
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(f"^{DATE_PATTERN}$")
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -258,19 +247,19 @@ class _Checker:
         self.errors.append(f"{self.where}: {fld}: {msg}")
 
     def string(self, key: str, required: bool = False, obj: dict[str, Any] | None = None,
-               prefix: str = "properties.") -> str | None:
+               prefix: str = "properties.", coerce: bool = False, nonempty: bool = False) -> str | None:
         src = self.props if obj is None else obj
         value = src.get(key)
         if value is None:
             if required:
                 self.err(prefix + key, "required, missing")
             return None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and key in ("id", "phone", "permit_no", "segment_id"):
+        if coerce and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # ids and phone numbers typed as numbers in a GIS tool
         if not isinstance(value, str):
             self.err(prefix + key, f"expected a string, got {_show(value)}")
             return None
-        if required and not value.strip():
+        if (required or nonempty) and not value.strip():
             self.err(prefix + key, "must not be empty")
             return None
         return value.strip()
@@ -289,7 +278,7 @@ class _Checker:
             return None
         return float(value)
 
-    def choice(self, key: str, options: tuple[str, ...], required: bool = True) -> str | None:
+    def choice(self, key: str, options: tuple[str, ...], required: bool = False) -> str | None:
         value = self.string(key, required=required)
         if value is not None and value not in options:
             self.err("properties." + key, f"{value!r} is not one of {', '.join(options)}")
@@ -308,8 +297,8 @@ class _Checker:
             self.err("properties." + key, f"{value!r} is not a date YYYY-MM-DD")
             return None
 
-    def month_day(self, key: str) -> tuple[int, int] | None:
-        value = self.string(key, required=True)
+    def month_day(self, key: str, required: bool = False) -> tuple[int, int] | None:
+        value = self.string(key, required=required)
         if value is None:
             return None
         m = _MONTH_DAY.match(value)
@@ -453,17 +442,20 @@ def parse_network(data: Any, source: str = "<network>") -> ParsedNetwork:
             chk.err("properties.kind", f"{_show(kind)} is not one of {', '.join(KINDS)}"
                     if kind is not None else f"required, missing (one of {', '.join(KINDS)})")
             continue
-        fid = chk.string("id", required=True)
+        spec = CONTRACT[kind]
+        fid = chk.string("id", required=True, coerce=True)
         if fid is not None:
             if fid in seen_ids:
                 chk.err("properties.id", f"duplicate id {fid!r} (also {seen_ids[fid]})")
             else:
                 seen_ids[fid] = f"features[{i}]"
         for key in props:
-            if key not in _KNOWN[kind]:
+            if key not in spec.keys:
                 unknown_props[f"{kind}.{key}"] = unknown_props.get(f"{kind}.{key}", 0) + 1
-        geom = _geometry(chk, feat, _GEOMETRY[kind], warnings)
-        _PARSERS[kind](chk, i, fid, geom, props, out)
+        allowed: tuple[str | None, ...] = spec.geometry + ((None,) if spec.geometry_optional else ())
+        geom = _geometry(chk, feat, allowed, warnings)
+        values = _read_fields(chk, spec, props)
+        _BUILDERS[kind](chk, i, fid, geom, values, props, out)
 
     if unknown_props:
         shown = ", ".join(f"{k} ({n})" for k, n in sorted(unknown_props.items())[:12])
@@ -488,47 +480,52 @@ def _check_crs(crs: Any, errors: list[str]) -> None:
         errors.append(f"crs: {name or _show(crs)!s} is not WGS-84 lon/lat; reproject to EPSG:4326 first")
 
 
-def _parse_segment(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, props: dict[str, Any],
-                   out: ParsedNetwork) -> None:
-    name = chk.string("name", required=True)
-    river = chk.string("river", required=True)
-    chiefs = _parse_chiefs(chk, props.get("chiefs"))
-    left = right = None
-    raw_buf = props.get("buffer_m")
-    if isinstance(raw_buf, dict):
-        for k in raw_buf:
-            if k not in ("left", "right"):
-                chk.err(f"properties.buffer_m.{k}", "unknown key (expected left, right)")
-        left = chk.number("left", 0.0, 10_000.0, obj=raw_buf, prefix="properties.buffer_m.")
-        right = chk.number("right", 0.0, 10_000.0, obj=raw_buf, prefix="properties.buffer_m.")
-        if left is None and right is None and not any(k in raw_buf for k in ("left", "right")):
-            chk.err("properties.buffer_m", "give left and/or right (metres)")
-        if (left is None) != (right is None):
-            left = left if left is not None else 0.0
-            right = right if right is not None else 0.0
-    elif raw_buf is not None:
-        left = right = chk.number("buffer_m", 0.0, 10_000.0)
-    width = chk.number("width_m", 0.0, 100_000.0)
-    start_km = chk.number("river_start_km", 0.0, 100_000.0)
-    if geom is None or fid is None or name is None or river is None:
-        return
-    merged = shapely.line_merge(geom, directed=True) if geom.geom_type == "MultiLineString" else geom
-    if merged.geom_type == "MultiLineString":
-        out.warnings.append(f"{chk.where}: geometry: {len(merged.geoms)} disconnected parts; chainage counts "
-                            "them end to end in file order")
-    extra = {k: v for k, v in props.items() if k not in _KNOWN["segment"]}
-    out.segments.append(Segment(fid, name, river, merged, chiefs, left, right, width, start_km, i, extra))
+def _read_fields(chk: _Checker, spec: Kind, props: dict[str, Any]) -> dict[str, Any]:
+    """Every property of the kind's contract, checked by its type; errors collected in ``chk``."""
+    values: dict[str, Any] = {}
+    for f in spec.fields:
+        if f.key != "id":  # read first, for the duplicate check
+            values[f.key] = _READERS[f.type](chk, f, props)
+    for rule in spec.required_when:
+        if values.get(rule.key) == rule.value:
+            for key in rule.fields:
+                if props.get(key) is None:
+                    chk.err("properties." + key, f"required for {rule.label}, missing")
+    return values
 
 
-def _parse_chiefs(chk: _Checker, raw: Any) -> Chiefs:
+def _read_buffer(chk: _Checker, f: Field, props: dict[str, Any]) -> tuple[float | None, float | None]:
+    """``buffer_m``: one number for both banks or ``{left, right}`` -> (left, right)."""
+    raw = props.get(f.key)
+    if raw is None:
+        return None, None
+    if not isinstance(raw, dict):
+        both = chk.number(f.key, f.minimum, f.maximum)
+        return both, both
+    where = f"properties.{f.key}."
+    for k in raw:
+        if k not in ("left", "right"):
+            chk.err(where + k, "unknown key (expected left, right)")
+    left = chk.number("left", f.minimum, f.maximum, obj=raw, prefix=where)
+    right = chk.number("right", f.minimum, f.maximum, obj=raw, prefix=where)
+    if not any(k in raw for k in ("left", "right")):
+        chk.err("properties." + f.key, "give left and/or right (metres)")
+    if (left is None) != (right is None):  # one bank given: the other has no zone
+        left = left if left is not None else 0.0
+        right = right if right is not None else 0.0
+    return left, right
+
+
+def _read_chiefs(chk: _Checker, f: Field, props: dict[str, Any]) -> Chiefs:
+    raw = props.get(f.key)
     if raw is None:
         return Chiefs()
     if not isinstance(raw, dict):
-        chk.err("properties.chiefs", f"expected an object with county/township/village, got {_show(raw)}")
+        chk.err("properties." + f.key, f"expected an object with county/township/village, got {_show(raw)}")
         return Chiefs()
     found: dict[str, Chief] = {}
     for level, c in raw.items():
-        where = f"properties.chiefs.{level}"
+        where = f"properties.{f.key}.{level}"
         if level not in LEVELS:
             chk.err(where, f"unknown level (expected {', '.join(LEVELS)})")
             continue
@@ -540,79 +537,97 @@ def _parse_chiefs(chk: _Checker, raw: Any) -> Chiefs:
             chk.err(where, f"expected an object with name, phone, department, got {_show(c)}")
             continue
         for k in c:
-            if k not in ("name", "phone", "department", "title"):
+            if k not in CHIEF_KEYS:
                 chk.err(f"{where}.{k}", "unknown key (expected name, phone, department)")
         nm = chk.string("name", required=True, obj=c, prefix=where + ".")
-        phone = chk.string("phone", obj=c, prefix=where + ".")
-        if phone is not None and not re.fullmatch(r"[0-9+\-() ]{3,20}", phone):
+        phone = chk.string("phone", obj=c, prefix=where + ".", coerce=True)
+        if phone is not None and not re.fullmatch(PHONE_PATTERN, phone):
             chk.err(f"{where}.phone", f"{phone!r} does not look like a phone number")
         dept = chk.string("department", obj=c, prefix=where + ".")
+        chk.string("title", obj=c, prefix=where + ".")  # kept in the file only, but must be text
         if nm:
             found[level] = Chief(nm, phone, dept)
     return Chiefs(**found)
 
 
-def _parse_mining(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, props: dict[str, Any],
-                  out: ParsedNetwork) -> None:
-    area_type = chk.choice("area_type", MINING_TYPES)
-    permit_no = chk.string("permit_no", required=area_type == "permitted")
-    start, end = chk.day("permit_start"), chk.day("permit_end")
-    if area_type == "permitted":
-        for key, v in (("permit_start", start), ("permit_end", end)):
-            if v is None and props.get(key) is None:
-                chk.err("properties." + key, "required for a permitted area (可采区), missing")
+_READERS: dict[str, Callable[[_Checker, Field, dict[str, Any]], Any]] = {
+    "text": lambda chk, f, _p: chk.string(f.key, required=f.required),
+    "id": lambda chk, f, _p: chk.string(f.key, required=f.required, coerce=True, nonempty=True),
+    "number": lambda chk, f, _p: chk.number(f.key, f.minimum, f.maximum),
+    "date": lambda chk, f, _p: chk.day(f.key),
+    "month_day": lambda chk, f, _p: chk.month_day(f.key, required=f.required),
+    "choice": lambda chk, f, _p: chk.choice(f.key, f.options, required=f.required),
+    "id_list": lambda chk, f, _p: chk.string_list(f.key),
+    "chiefs": _read_chiefs,
+    "buffer": _read_buffer,
+}
+
+
+# Each builder turns a kind's checked values into its record; it adds nothing when a
+# required value failed (the error is already collected).
+
+
+def _build_segment(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, v: dict[str, Any],
+                   props: dict[str, Any], out: ParsedNetwork) -> None:
+    if geom is None or fid is None or v["name"] is None or v["river"] is None:
+        return
+    merged = shapely.line_merge(geom, directed=True) if geom.geom_type == "MultiLineString" else geom
+    if merged.geom_type == "MultiLineString":
+        out.warnings.append(f"{chk.where}: geometry: {len(merged.geoms)} disconnected parts; chainage counts "
+                            "them end to end in file order")
+    extra = {k: val for k, val in props.items() if k not in CONTRACT["segment"].keys}
+    left, right = v["buffer_m"]
+    out.segments.append(Segment(fid, v["name"], v["river"], merged, v["chiefs"], left, right, v["width_m"],
+                                v["river_start_km"], i, extra))
+
+
+def _build_mining(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, v: dict[str, Any],
+                  props: dict[str, Any], out: ParsedNetwork) -> None:
+    start, end = v["permit_start"], v["permit_end"]
     if start and end and start > end:
         chk.err("properties.permit_end", f"{end} is before permit_start {start}")
-    name = chk.string("name")
-    seg = chk.string("segment_id")
-    if geom is None or fid is None or area_type is None:
+    if geom is None or fid is None or v["area_type"] is None:
         return
-    out.mining_areas.append(MiningArea(fid, area_type, geom, name, permit_no, start, end, seg, i))
+    out.mining_areas.append(MiningArea(fid, v["area_type"], geom, v["name"], v["permit_no"], start, end,
+                                       v["segment_id"], i))
 
 
-def _parse_season(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, props: dict[str, Any],
-                  out: ParsedNetwork) -> None:
-    start, end = chk.month_day("start"), chk.month_day("end")
-    segs, rivers = chk.string_list("segment_ids"), chk.string_list("rivers")
-    name, reason = chk.string("name"), chk.string("reason")
-    if fid is None or start is None or end is None:
+def _build_season(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, v: dict[str, Any],
+                  props: dict[str, Any], out: ParsedNetwork) -> None:
+    if fid is None or v["start"] is None or v["end"] is None:
         return
-    out.closed_seasons.append(ClosedSeason(fid, start, end, name, segs, rivers, reason, geom, i))
+    out.closed_seasons.append(ClosedSeason(fid, v["start"], v["end"], v["name"], v["segment_ids"], v["rivers"],
+                                           v["reason"], geom, i))
 
 
-def _parse_outfall(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, props: dict[str, Any],
-                   out: ParsedNetwork) -> None:
-    otype = chk.choice("outfall_type", OUTFALL_TYPES)
-    name, seg = chk.string("name"), chk.string("segment_id")
-    if geom is None or fid is None or otype is None:
+def _build_outfall(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, v: dict[str, Any],
+                   props: dict[str, Any], out: ParsedNetwork) -> None:
+    if geom is None or fid is None or v["outfall_type"] is None:
         return
-    out.outfalls.append(Outfall(fid, otype, geom, name, seg, i))
+    out.outfalls.append(Outfall(fid, v["outfall_type"], geom, v["name"], v["segment_id"], i))
 
 
-def _parse_structure(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, props: dict[str, Any],
-                     out: ParsedNetwork) -> None:
-    name, permit, seg = chk.string("name"), chk.string("permit_no"), chk.string("segment_id")
+def _build_structure(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, v: dict[str, Any],
+                     props: dict[str, Any], out: ParsedNetwork) -> None:
     if geom is None or fid is None:
         return
-    out.structures.append(RegisteredStructure(fid, geom, name, permit, seg, i))
+    out.structures.append(RegisteredStructure(fid, geom, v["name"], v["permit_no"], v["segment_id"], i))
 
 
-def _parse_zone(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, props: dict[str, Any],
-                out: ParsedNetwork) -> None:
-    ztype = chk.choice("zone_type", ZONE_TYPES)
-    name, seg = chk.string("name"), chk.string("segment_id")
-    if geom is None or fid is None or ztype is None:
+def _build_zone(chk: _Checker, i: int, fid: str | None, geom: BaseGeometry | None, v: dict[str, Any],
+                props: dict[str, Any], out: ParsedNetwork) -> None:
+    if geom is None or fid is None or v["zone_type"] is None:
         return
-    out.zones.append(Zone(fid, ztype, geom, name, seg, i))
+    out.zones.append(Zone(fid, v["zone_type"], geom, v["name"], v["segment_id"], i))
 
 
-_PARSERS: dict[str, Callable[..., None]] = {
-    "segment": _parse_segment,
-    "mining_area": _parse_mining,
-    "closed_season": _parse_season,
-    "outfall": _parse_outfall,
-    "registered_structure": _parse_structure,
-    "zone": _parse_zone,
+_BUILDERS: dict[str, Callable[..., None]] = {
+    "segment": _build_segment,
+    "mining_area": _build_mining,
+    "closed_season": _build_season,
+    "outfall": _build_outfall,
+    "registered_structure": _build_structure,
+    "zone": _build_zone,
 }
 
 

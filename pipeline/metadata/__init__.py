@@ -25,7 +25,7 @@ from pathlib import Path
 from heyan.pipeline.metadata.exif import Container, ContainerError, ExifFacts, read_container, read_exif
 from heyan.pipeline.metadata.pose import CameraPose
 from heyan.pipeline.metadata.xmp import NS_EXIF, NS_TIFF, NS_XMP, Xmp, XmpError, parse_float, parse_int, parse_xmp, parse_xmp_gps
-from heyan.vision.common import InputError
+from heyan.vision.common import InputError, unreadable_reason
 
 # cv2 decodes whole images; only worth it (and only safe) for files of photo size when the
 # header walk could not find the size.
@@ -126,12 +126,8 @@ def _open_container(p: Path) -> Container:
             return read_container(fh)
     except ContainerError as exc:
         raise MetadataError(p, str(exc)) from None
-    except IsADirectoryError:
-        raise MetadataError(p, "is a directory, not a photo") from None
-    except FileNotFoundError:
-        raise MetadataError(p, "file not found") from None
     except OSError as exc:
-        raise MetadataError(p, f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+        raise MetadataError(p, unreadable_reason(exc, "a photo")) from None
     except MemoryError:
         raise MetadataError(p, "file too large to read") from None
 

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from heyan.pipeline.metadata.pose import CameraPose
-from heyan.vision.common import InputError
+from heyan.vision.common import InputError, unreadable_reason
 
 MAX_SRT_BYTES = 256 * 1024 * 1024
 # Cue start beyond ~4 days is garbage, not a video.
@@ -175,12 +175,8 @@ def parse_srt(path: str | os.PathLike[str]) -> SrtTrack:
         if p.stat().st_size > MAX_SRT_BYTES:
             raise SrtError(p, f"larger than {MAX_SRT_BYTES // 2**20} MB: not a subtitle file")
         data = p.read_bytes()
-    except IsADirectoryError:
-        raise SrtError(p, "is a directory, not an SRT file") from None
-    except FileNotFoundError:
-        raise SrtError(p, "file not found") from None
     except OSError as exc:
-        raise SrtError(p, f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+        raise SrtError(p, unreadable_reason(exc, "an SRT file")) from None
     return parse_srt_bytes(data, str(p))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -144,27 +145,46 @@ def write_csv(path: Path, tickets: Sequence[TicketRecord], gcj02: bool = False) 
 
 
 def write_xlsx(path: Path, tickets: Sequence[TicketRecord], gcj02: bool = False, title: str = "问题台账") -> Path:
+    header, rows = ledger_rows(tickets, gcj02)
+    return write_sheets(path, [Sheet(title, header, rows)])
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a bold header row, then the rows; ``formats`` gives a number format per
+    column index (e.g. "0.0%")."""
+
+    title: str
+    header: list[str]
+    rows: list[list[Any]]
+    formats: dict[int, str] = field(default_factory=dict)
+
+
+def write_sheets(path: Path, sheets: Sequence[Sheet]) -> Path:
+    """An XLSX workbook; text goes through ``safe_cell`` and is stored as text, never a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    header, rows = ledger_rows(tickets, gcj02)
     wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append(header)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center")
-    for r in rows:
-        ws.append(r)
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text (openpyxl reads "=..." as one)
-    ws.freeze_panes = "A2"
-    for i, h in enumerate(header, 1):
-        width = max([len(str(h)) * 2] + [len(str(r[i - 1])) for r in rows[:200]] + [6])
-        ws.column_dimensions[get_column_letter(i)].width = min(60, width + 2)
+    wb.remove(wb.active)
+    for sheet in sheets:
+        ws = wb.create_sheet(sheet.title)
+        ws.append(sheet.header)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center")
+        for r in sheet.rows:
+            ws.append([safe_cell(v) for v in r])
+            for i, cell in enumerate(ws[ws.max_row]):
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text (openpyxl reads "=..." as one)
+                elif i in sheet.formats:
+                    cell.number_format = sheet.formats[i]
+        ws.freeze_panes = "A2"
+        for i, h in enumerate(sheet.header, 1):
+            width = max([len(str(h)) * 2] + [len(str(r[i - 1])) for r in sheet.rows[:200] if i <= len(r)] + [6])
+            ws.column_dimensions[get_column_letter(i)].width = min(60, width + 2)
     with atomic_file(path, keep_suffix=True) as tmp:
         wb.save(tmp)
     return Path(path)

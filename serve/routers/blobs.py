@@ -65,4 +65,6 @@ def get_blob(request: Request, sha256: str = Path(pattern="^[0-9a-f]{64}$"),
     headers = {"Cache-Control": "private, max-age=31536000, immutable"}
     if row.content_type not in IMAGES:
         headers["Content-Security-Policy"] = REPORT_CSP
+    if row.content_type == "application/pdf":  # the flight report for filing: saved, not shown in a sandbox
+        headers["Content-Disposition"] = f'attachment; filename="heyan-report-{sha256[:8]}.pdf"'
     return FileResponse(store.path(sha256), media_type=row.content_type, headers=headers)

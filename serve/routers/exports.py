@@ -75,17 +75,18 @@ def export_hard_negatives(_: Principal = Depends(require("exports.training")), d
         .join(Ticket, Ticket.id == Evidence.ticket_id)
         .where(Ticket.state == "rejected", Evidence.kind.in_(("detection", "seen_again")))
         .order_by(Evidence.ticket_id, Evidence.id)).all()
-    why = {a.ticket_id: (a.actor, a.comment, a.at) for a in db.scalars(
+    why = {a.ticket_id: (a.actor, a.comment, a.at, (a.data or {}).get("reject_reason")) for a in db.scalars(
         sa.select(AuditEntry).where(AuditEntry.to_state == "rejected").order_by(AuditEntry.id))}
 
     def lines() -> Iterator[bytes]:
         for ev, cls, cat in rows:
-            actor, comment, at = why.get(ev.ticket_id, (None, None, None))
+            actor, comment, at, reason = why.get(ev.ticket_id, (None, None, None, None))
             yield (json.dumps({
                 "ticket_id": ev.ticket_id, "class": cls, "category": cat, "flight_id": ev.flight_id,
                 "image_name": ev.image_name, "photo_sha256": ev.photo_sha,
                 "photo_url": f"/api/blobs/{ev.photo_sha}" if ev.photo_sha else None, "box": ev.box, "score": ev.score,
                 "rejected_by": actor, "rejected_comment": comment, "rejected_at": at.isoformat() if at else None,
+                "reject_reason": reason,
             }, ensure_ascii=False) + "\n").encode("utf-8")
 
     return StreamingResponse(lines(), media_type="application/x-ndjson",

@@ -228,8 +228,9 @@ def get_flight(flight_id: str, _: Principal = Depends(require("flights.read")), 
     summary = dict(f.summary) if f.summary else None
     placed = (summary or {}).pop(MAP_KEY, None) or []
     report = (summary or {}).get("report_sha")
+    report_pdf = (summary or {}).get("report_pdf_sha")
     return FlightDetail(**flight_out(db, f).model_dump(), summary=summary, rejected_photos=rejected,
-                        report_url=blob_url(report),
+                        report_url=blob_url(report), report_pdf_url=blob_url(report_pdf),
                         photos_map=[PhotoPlacement(**e, thumb_url=f"/api/flights/{f.id}/thumbs/{e['sha256']}.jpg") for e in placed],
                         seen_again=list(db.scalars(sa.select(Evidence.ticket_id).distinct().where(
                             Evidence.flight_id == f.id, Evidence.kind == "seen_again").order_by(Evidence.ticket_id))))

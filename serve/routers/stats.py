@@ -1,62 +1,65 @@
-"""/api/stats/assessment: 考核 figures per segment and per chief — problems found, resolved,
-resolution rate, average handling time, overdue count — for the filter's tickets."""
+"""/api/stats/assessment: 考核 figures per segment and per chief of the river network in
+force (zeros included), one grand total, weekly finds and closures; the same as XLSX."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any
+import json
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
-from heyan.serve.deps import Principal, get_db, require
-from heyan.serve.schemas.stats import AssessmentOut, AssessmentRow
-from heyan.serve.tables import Ticket
-from heyan.serve.ticket_query import TicketFilter, ticket_filter
+from heyan.pipeline.geo.rivers import RiverNetwork
+from heyan.serve.assessment import assessment as compute
+from heyan.serve.assessment_xlsx import write_assessment_xlsx
+from heyan.serve.deps import Principal, app_state, get_db, require
+from heyan.serve.schemas.stats import AssessmentOut
+from heyan.serve.tables import RiverNetworkVersion
+from heyan.serve.ticket_query import DateField, TicketFilter, ticket_filter
+from heyan.vision.common import BEIJING
 
 router = APIRouter(prefix="/api/stats", tags=["stats"])
-NOT_FOUND_STATES = ("pending_review", "rejected")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _rows(groups: dict[str, dict[str, Any]]) -> list[AssessmentRow]:
-    out = []
-    for key, g in sorted(groups.items()):
-        hours = g["hours"]
-        out.append(AssessmentRow(
-            key=key, name=g["name"], found=g["found"], resolved=g["resolved"],
-            resolution_rate=round(g["resolved"] / g["found"], 4) if g["found"] else None,
-            avg_handling_hours=round(sum(hours) / len(hours), 2) if hours else None,
-            overdue=g["overdue"], open_overdue=g["open_overdue"]))
-    return out
+def _network(db: Session, request: Request) -> RiverNetwork | None:
+    net = db.scalar(sa.select(RiverNetworkVersion).where(RiverNetworkVersion.active.is_(True)))
+    return None if net is None else app_state(request).processor.network(net.version, json.loads(net.geojson))
 
 
-@router.get("/assessment", response_model=AssessmentOut, summary="Assessment per segment and per chief")
-def assessment(f: TicketFilter = Depends(ticket_filter), p: Principal = Depends(require("stats.read")),
-               db: Session = Depends(get_db)) -> AssessmentOut:
-    where = f.where(p) + [Ticket.state.not_in(NOT_FOUND_STATES)]
-    q = sa.select(Ticket.segment_id, Ticket.segment_name, Ticket.dispatched_chief, Ticket.state, Ticket.dispatched_at,
-                  Ticket.closed_at, Ticket.was_overdue, Ticket.overdue).where(*where)
+def _figures(request: Request, f: TicketFilter, date_field: DateField, p: Principal, db: Session) -> AssessmentOut:
+    f = replace(f, date_field=date_field)
+    rows: list[str] | None = f.segment_id
+    if (mine := p.segments()) is not None:  # a chief: the zero rows of his segments only
+        rows = [s for s in (rows or mine) if s in mine]
+    return compute(db, f, f.where(p), _network(db, request), rows)
 
-    def empty() -> dict[str, Any]:
-        return {"name": None, "found": 0, "resolved": 0, "hours": [], "overdue": 0, "open_overdue": 0}
 
-    by_seg: dict[str, dict[str, Any]] = defaultdict(empty)
-    by_chief: dict[str, dict[str, Any]] = defaultdict(empty)
-    for r in db.execute(q):
-        # A chief is assessed on the tickets first dispatched to him (escalation does not
-        # move the failure upward); undispatched tickets count for no chief.
-        targets = [(by_seg, r.segment_id or "(none)", r.segment_name)]
-        if r.dispatched_chief:
-            targets.append((by_chief, r.dispatched_chief, r.dispatched_chief))
-        for groups, key, name in targets:
-            g = groups[key]
-            g["name"] = g["name"] or name
-            g["found"] += 1
-            if r.state == "closed":
-                g["resolved"] += 1
-                if r.dispatched_at and r.closed_at:
-                    g["hours"].append((r.closed_at - r.dispatched_at).total_seconds() / 3600)
-            g["overdue"] += int(bool(r.was_overdue))
-            g["open_overdue"] += int(bool(r.overdue))
-    return AssessmentOut(date_from=f.date_from, date_to=f.date_to, by_segment=_rows(by_seg), by_chief=_rows(by_chief))
+DATE_FIELD = Query("found_at", description="The time the date range applies to: found_at (发现), "
+                   "dispatched_at (交办) or closed_at (销号); Beijing dates.")
+
+
+@router.get("/assessment", response_model=AssessmentOut, summary="Assessment per segment and per chief, with totals")
+def assessment(request: Request, f: TicketFilter = Depends(ticket_filter), date_field: DateField = DATE_FIELD,
+               p: Principal = Depends(require("stats.read")), db: Session = Depends(get_db)) -> AssessmentOut:
+    return _figures(request, f, date_field, p, db)
+
+
+@router.get("/assessment.xlsx", summary="The assessment tables as an XLSX workbook (Chinese headers, Beijing time)",
+            response_class=FileResponse, responses={200: {"content": {XLSX: {}}}})
+def assessment_xlsx(request: Request, f: TicketFilter = Depends(ticket_filter), date_field: DateField = DATE_FIELD,
+                    p: Principal = Depends(require("stats.read")), db: Session = Depends(get_db)) -> FileResponse:
+    figures = _figures(request, f, date_field, p, db)
+    fd, name = tempfile.mkstemp(dir=app_state(request).store.tmp_dir, prefix="assessment-", suffix=".xlsx")
+    os.close(fd)
+    path = Path(name)
+    now = app_state(request).clock.now().astimezone(BEIJING)
+    write_assessment_xlsx(path, figures, made_at=now)
+    return FileResponse(path, media_type=XLSX, filename=f"heyan-assessment-{now:%Y%m%d-%H%M}.xlsx",
+                        background=BackgroundTask(path.unlink, missing_ok=True))

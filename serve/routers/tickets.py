@@ -28,9 +28,11 @@ from heyan.serve.workflow import (
     InvalidTransition,
     TransitionForbidden,
     TransitionNeedsInput,
+    UndoRefused,
     allowed_from,
     record,
     transition,
+    undo_decision,
 )
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -130,7 +132,21 @@ def move(ticket_id: str, body: TransitionIn, request: Request, p: Principal = De
     if body.to == "dispatched" and t.state == "confirmed":
         _refresh_chiefs(db, request, t)
     _apply(db, t, body.to, p, app_state(request).clock.now(), body.comment, level=body.chief_level,
-           deadline=body.deadline)
+           deadline=body.deadline, reject_reason=body.reject_reason)
+    db.commit()
+    return ticket_detail(db, t, p.role)
+
+
+@router.post("/{ticket_id}/undo", response_model=TicketDetail,
+             summary="Undo your latest review decision (confirm/reject) on this ticket: back to pending_review",
+             responses={409: {"description": "Not your latest decision, or something happened to the ticket since"}})
+def undo(ticket_id: str, request: Request, p: Principal = Depends(require("tickets.review")),
+         db: Session = Depends(get_db)) -> TicketDetail:
+    t = _ticket(db, ticket_id, p, lock=True)
+    try:
+        undo_decision(db, t, p.actor, app_state(request).clock.now())
+    except UndoRefused as exc:
+        raise ApiError(409, str(exc), code=exc.code, state=t.state) from None
     db.commit()
     return ticket_detail(db, t, p.role)
 

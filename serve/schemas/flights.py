@@ -64,6 +64,7 @@ class FlightDetail(FlightOut):
     report_url: str | None
     photos_map: list[PhotoPlacement] = Field(default_factory=list, description="Used photos on the ground, in time order (the track).")
     seen_again: list[str] = Field(default_factory=list, description="Ids of earlier flights' tickets this flight saw again.")
+    report_pdf_url: str | None = Field(None, description="The same report as an A4 PDF, for filing and printing.")
 
 
 class FlightPage(BaseModel):

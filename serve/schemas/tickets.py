@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from heyan.serve.schemas.common import In, State
+from heyan.serve.workflow import REJECT_REASONS
 
 
 class TicketOut(BaseModel):
@@ -109,6 +110,9 @@ class TransitionIn(In):
         None, description="交办 only: the level of the segment's chief to assign (default: the lowest with a chief).")
     deadline: AwareDatetime | None = Field(
         None, description="交办 only: the rectification deadline, with its time zone (default: the rule's days from now).")
+    reject_reason: str | None = Field(
+        None, max_length=32, json_schema_extra={"enum": list(REJECT_REASONS)},
+        description="驳回 only: why the detection is not a problem (误报 type); goes into the hard-negative exports.")
 
 
 class UrgeIn(In):

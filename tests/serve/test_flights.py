@@ -88,6 +88,9 @@ def test_upload_process_and_cross_flight(live: LiveServer, sim_flight: Path) -> 
     assert admin.get(ta[0]["best_photo_url"]).headers["content-type"] == "image/jpeg"
     assert admin.get(ta[0]["best_crop_url"]).status_code == 200
     assert admin.get(fa["report_url"]).status_code == 200
+    pdf = admin.get(fa["report_pdf_url"])
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    assert pdf.headers["content-disposition"].startswith("attachment;")
 
     # The ticket made from the first photo is rectified; a later flight without that photo
     # covers its place and does not see it: closed by the flight (销号).

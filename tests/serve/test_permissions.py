@@ -59,6 +59,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/tickets/{ticket_id}/transition"): REVIEW,
     ("POST", "/api/tickets/{ticket_id}/rectify"): {"admin", "chief"},
     ("GET", "/api/stats/assessment"): {"admin", "reviewer", "chief", "viewer"},
+    ("GET", "/api/stats/assessment.xlsx"): {"admin", "reviewer", "chief", "viewer"},
+    ("POST", "/api/tickets/{ticket_id}/undo"): REVIEW,
     ("GET", "/api/exports/tickets.{fmt}"): ALL,
     ("GET", "/api/exports/hard-negatives.jsonl"): REVIEW,
     ("GET", "/api/blobs/{sha256}"): ALL,

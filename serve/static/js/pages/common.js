@@ -10,14 +10,15 @@ export function network() {
   return networkPromise;
 }
 
-// The photo scaled to its box, the detection drawn over it in the photo's own pixels.
-export function photoWithBox(ev) {
+// The photo scaled to its box, the detection drawn over it in the photo's own pixels,
+// with `label` (class and score) on the box when given.
+export function photoWithBox(ev, label) {
   const wrap = h("div", { class: "photo" });
   if (!ev || !ev.photo_url) return wrap;
   const img = h("img", { src: ev.photo_url, alt: ev.image_name || "", class: "evidence-photo" });
   wrap.append(img);
   if (ev.box) {
-    const box = h("div", { class: "box" });
+    const box = h("div", { class: "box" }, label ? h("span", { class: "box-label" }, label) : null);
     wrap.append(box);
     const place = () => {
       const [x1, y1, x2, y2] = ev.box, W = img.naturalWidth, H = img.naturalHeight;

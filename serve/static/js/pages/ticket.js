@@ -109,6 +109,7 @@ function note(a) {
   } else if (a.action === "escalate") {
     return "";
   }
+  if (x.reject_reason) parts.push(`${t("review.reason")}：${t(`reason.${x.reject_reason}`)}`); // a rejection, or its undo
   if (a.actor === "system" && a.comment) return systemNote(a.comment);
   if (a.comment) parts.push(a.comment);
   return parts.join(" · ");
