@@ -376,6 +376,7 @@ def test_flight_page_lists_rejected_photos_with_reasons(browser: Any, server: Se
         rejected = pg.inner_text("#flight-rejected")
         assert "照片文件损坏或不完整" in rejected and "缺少GPS定位信息" in rejected
         assert pg.locator("#flight-failed").count() == 0
+        assert pg.get_attribute("#flight-report-pdf", "href").startswith("/api/blobs/")  # the report to file and print
         summary = pg.inner_text("#flight-summary")
         assert "可用照片" in summary and "无法使用的照片" in summary and "照片文件损坏或不完整 1" in summary
         # The used photos laid on their footprints, the footprints and the track.

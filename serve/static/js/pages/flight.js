@@ -84,7 +84,8 @@ export async function render(main, id, ctx) {
     busy ? h("p", { class: "muted", id: "flight-busy" }, tf("flight.busy", { a: d.job.photos_done, b: d.job.photos_total })) : "",
     h("div", { class: "flight-grid" },
       h("section", {}, summaryFacts(d), h("h3", {}, t("flight.cat.title")), perCategory(d),
-        d.report_url ? h("p", {}, h("a", { href: d.report_url, target: "_blank", rel: "noopener", id: "flight-report" }, t("flight.report"))) : ""),
+        d.report_url ? h("p", {}, h("a", { href: d.report_url, target: "_blank", rel: "noopener", id: "flight-report" }, t("flight.report")),
+                         d.report_pdf_url ? [" · ", h("a", { href: d.report_pdf_url, id: "flight-report-pdf" }, t("flight.report.pdf"))] : "") : ""),
       h("section", {}, mapBox)),
     h("h2", {}, t("flight.rej.title")), h("div", { id: "flight-rejected" }, rejectedTable(d)));
   const map = new HeyanMap(mapBox, { config: ctx.session.config, flight: true });
