@@ -23,7 +23,7 @@ import benchlib as bl  # noqa: E402
 TAG = "run_all"
 BENCHES = {"detect": "bench_detect.py", "sahi": "bench_sahi.py", "memory": "bench_memory.py", "ingest": "bench_ingest.py",
            "api": "bench_api.py", "edge": "bench_edge.py",
-           "model_sizes": "bench_model_sizes.py", "precision": "bench_precision.py"}
+           "model_sizes": "bench_model_sizes.py", "precision": "bench_precision.py", "queue": "bench_queue.py"}
 INGEST_BIG_PHOTOS, INGEST_BIG_PHOTOS_FULL = 48, 1000
 
 
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         elif name == "edge":  # its own generated 1080p25 video
             cmd = [sys.executable, str(bl.BENCH_DIR / script), "--model", args.model,
                    "--out", str(args.results_dir / "edge.json")]
+        elif name == "queue":  # its own simulated flight, redis-server and `heyan worker` processes
+            cmd = [sys.executable, str(bl.BENCH_DIR / script), "--name", name, "--results-dir", str(args.results_dir)]
         elif name == "model_sizes":
             cmd = [sys.executable, str(bl.BENCH_DIR / script), "--threads", str(args.threads),
                    "--results-dir", str(args.results_dir)]
@@ -136,6 +138,12 @@ def summarise(res: dict[str, dict], args, started: str, seconds: float, failed: 
                     "upload": a.get("upload")}
     if "edge" in res:
         s["edge"] = {"decode_only_fps": res["edge"]["decode_only_fps"], "legs": res["edge"]["legs"]}
+    if "queue" in res:
+        q = res["queue"]
+        s["queue"] = {"photos_per_min": {str(r["workers"]): r["photos_per_min"] for r in q["scaling"]["runs"]},
+                      "efficiency_2_workers": q["scaling"]["efficiency_2_workers"],
+                      "overhead_ms_per_task": q["queue_overhead"]["overhead_ms_per_task"],
+                      "reduce_seconds": {k: v["seconds"] for k, v in q["reduce"].items() if isinstance(v, dict)}}
     if "model_sizes" in res:
         s["model_sizes_ms_per_640_area"] = {k: v["ms_per_640_area_p50"] for k, v in res["model_sizes"]["variants"].items()}
     if "precision" in res:
@@ -198,6 +206,13 @@ def print_summary(s: dict) -> None:
         for r in s["edge"]["legs"]:
             rows.append([f"edge 1080p25 {'paced' if r['paced'] else 'max'} gate {'on' if r['gate'] else 'off'}: fps / cores / latency s",
                          f"{r['analysed_fps']} / {r['cpu_cores']} / {r['latency_s']}", "", ""])
+    if "queue" in s:
+        q = s["queue"]
+        rows += [["task queue photos/min, 1 / 2 workers (efficiency)",
+                  f"{q['photos_per_min'].get('1')} / {q['photos_per_min'].get('2')} ({q['efficiency_2_workers']})", "", ""],
+                 ["task queue overhead per photo task, ms", q["overhead_ms_per_task"], "", ""],
+                 ["reduce step s at " + " / ".join(q["reduce_seconds"]) + " detections",
+                  " / ".join(str(v) for v in q["reduce_seconds"].values()), "", ""]]
     print(f"\n== Heyan benchmark summary: {s['model']}, {s['photos']} photo(s) {s['photo_wxh'][0]}x{s['photo_wxh'][1]}, "
           f"{s['threads']} thread(s), {s['seconds']:.0f} s ==")
     print(bl.table(rows, ["figure", "value", "target", ""]))

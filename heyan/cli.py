@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "heyan.commands.report",
     "heyan.commands.rivers",
     "heyan.commands.serve",
+    "heyan.commands.worker",
     "heyan.commands.edge",
     "heyan.commands.dataset",
     "heyan.commands.adapt",

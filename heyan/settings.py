@@ -4,7 +4,7 @@ written here: they are those of the typed sections, ``models.settings.DetectorSe
 (detector, slicing) and ``serve.config.ServeConfig`` (the server). The flat names below
 are the environment's and the file's; ``Settings`` folds them into those sections.
 
-- default_model, zoo_dir, ort_threads, tile_size, tile_overlap, tile_batch, full_frame_pass,
+- default_model, zoo_dir, ort_threads, ort_provider, tile_size, tile_overlap, tile_batch, full_frame_pass,
   merge, merge_iou, min_tile_photo_side -> ``detector`` (model, zoo_dir, threads, ...);
 - admin_password, serve_<field> -> ``serve.<field>``; ``serve_*_mb`` in MiB; ``serve_model``
   sets the server's detector model (default: the global one).
@@ -26,7 +26,7 @@ from heyan.serve.config import MB, ServeConfig
 from heyan.vision.common import InputError
 
 # Flat names whose field in DetectorSettings is named otherwise.
-_DETECTOR_RENAMES = {"default_model": "model", "ort_threads": "threads"}
+_DETECTOR_RENAMES = {"default_model": "model", "ort_threads": "threads", "ort_provider": "provider"}
 _DETECTOR_FIELDS = set(DetectorSettings.model_fields) - set(_DETECTOR_RENAMES.values()) | set(_DETECTOR_RENAMES)
 _SERVE_RENAMES = {"serve_rules": "rules_path", "serve_data_dir": "data_dir", "serve_db_url": "db_url",
                   "serve_host": "host", "serve_port": "port"}

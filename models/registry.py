@@ -7,7 +7,7 @@ from pathlib import Path
 
 from heyan.models import DEFAULT_MODEL  # noqa: F401  (re-exported)
 from heyan.models.card import ModelCard, sha256_file
-from heyan.vision.detector import OnnxDetector
+from heyan.vision.detector import CPU_PROVIDER, OnnxDetector, execution_providers
 
 BUILTIN_ZOO = Path(__file__).resolve().parent / "zoo"
 
@@ -59,11 +59,11 @@ def resolve_card_path(name_or_path: str, extra: Path | None = None) -> Path:
 
 
 def load_detector(name_or_path: str, extra: Path | None = None, threads: int = 0, conf: float | None = None,
-                  verify: bool = True) -> OnnxDetector:
+                  verify: bool = True, provider: str = CPU_PROVIDER) -> OnnxDetector:
     onnx, card = resolve_model(name_or_path, extra)
     if verify:
         digest = sha256_file(onnx)
         if digest != card.sha256:
             raise ValueError(f"{onnx}: sha256 {digest[:12]}… does not match its model card ({card.sha256[:12]}…); "
                              "the file is corrupt or was replaced")
-    return OnnxDetector(onnx, card.spec(conf), threads=threads)
+    return OnnxDetector(onnx, card.spec(conf), threads=threads, providers=execution_providers(provider))

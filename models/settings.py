@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from heyan.models import DEFAULT_MODEL
-from heyan.vision.detector import OnnxDetector
+from heyan.vision.detector import CPU_PROVIDER, OnnxDetector
 from heyan.vision.inference import UNTILED_MAX_SIDE
 from heyan.vision.slicing import SliceParams
 
@@ -24,11 +24,14 @@ class ModelChoice(BaseModel):
     model: str = Field(DEFAULT_MODEL, description="Model zoo name or path to an .onnx file with model.json beside it.")
     zoo_dir: Path | None = Field(None, description="Extra model zoo folder searched before the built-in one.")
     threads: int = Field(0, ge=0, description="onnxruntime intra-op threads; 0 lets onnxruntime decide (all cores).")
+    provider: str = Field(CPU_PROVIDER, min_length=1, description="onnxruntime execution provider (settings: ort_provider): "
+                          "CPUExecutionProvider, or CUDAExecutionProvider / OpenVINOExecutionProvider where that onnxruntime "
+                          "build is installed (a missing one is a clear error at load).")
 
     def load(self, conf: float | None = None) -> OnnxDetector:
         from heyan.models.registry import load_detector
 
-        return load_detector(self.model, extra=self.zoo_dir, threads=self.threads, conf=conf)
+        return load_detector(self.model, extra=self.zoo_dir, threads=self.threads, conf=conf, provider=self.provider)
 
 
 class DetectorSettings(ModelChoice):

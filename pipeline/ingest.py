@@ -104,6 +104,14 @@ class _PhotoOutcome:
     corners: list[tuple[float, float]] | None = None  # image corners TL, TR, BR, BL on the ground (lon, lat)
 
 
+@dataclass
+class PhotoResult:
+    """What became of one photo: its outcome, or the reason it could not be used."""
+
+    outcome: _PhotoOutcome | None = None
+    error: str | None = None
+
+
 def off_nadir_deg(pose: CameraPose) -> float | None:
     if pose.gimbal_pitch is None:
         return None
@@ -283,17 +291,33 @@ class FlightIngest:
         return name
 
     # -- the flight ------------------------------------------------------------------------
+    def begin(self, out: Path) -> None:
+        """Point evidence crops at ``out`` (a photo task on another worker calls this too)."""
+        self.out = Path(out)
+        (self.out / "evidence").mkdir(parents=True, exist_ok=True)
+        (self.out / "thumbs").mkdir(exist_ok=True)
+
+    def photo_result(self, path: Path, retry_unexpected: bool = False) -> PhotoResult:
+        """One photo's outcome, or why it cannot be used (one bad photo never stops a flight).
+        ``retry_unexpected``: errors other than a bad photo propagate, for a caller that
+        retries them (the task queue: a shared folder or database that hiccuped)."""
+        try:
+            return PhotoResult(outcome=self.process_photo(path))
+        except (MetadataError, ImageReadError) as exc:
+            return PhotoResult(error=getattr(exc, "reason", str(exc)))
+        except Exception as exc:
+            if retry_unexpected:
+                raise
+            return PhotoResult(error=unexpected_error(exc))
+
     def run(self, source: Path, out: Path, open_tickets: list[OpenTicket] | None = None,
             progress: bool = True) -> IngestSummary:
         from tqdm import tqdm
 
         t0 = time.perf_counter()
         out = Path(out)
-        self.out = out
-        (out / "evidence").mkdir(parents=True, exist_ok=True)
-        (out / "thumbs").mkdir(exist_ok=True)
+        self.begin(out)
         flight_id = self.opt.flight_id or _default_flight_id(Path(source))
-        summary = IngestSummary(flight_id=flight_id, out_dir=str(out))
         source = Path(source)
         if source.is_file() and source.suffix.lower() == ".zip":
             photos = extract_images(source, out / "photos")  # UnsafeZipError refuses the whole zip
@@ -301,23 +325,31 @@ class FlightIngest:
             photos = expand_inputs([source])
         else:
             raise FileNotFoundError(f"{source}: not a folder of photos or a .zip")
-        summary.photos = len(photos)
+        results = ((path, self.photo_result(path))
+                   for path in tqdm(photos, desc=f"ingest {flight_id}", unit="photo", disable=not progress))
+        return self.reduce(flight_id, len(photos), results, open_tickets, t0)
+
+    def reduce(self, flight_id: str, photos_total: int, results: Iterable[tuple[Path, PhotoResult]],
+               open_tickets: list[OpenTicket] | None = None, t0: float | None = None) -> IngestSummary:
+        """The flight from its photos' results, in photo order: de-duplication across photos,
+        tickets, matching against earlier open tickets, and the office's files in ``self.out``.
+        ``heyan ingest`` and the server's threads feed it as they detect; the task queue's
+        reduce step feeds it the results its photo tasks stored."""
+        t0 = time.perf_counter() if t0 is None else t0
+        out = self.out
+        summary = IngestSummary(flight_id=flight_id, out_dir=str(out))
+        summary.photos = photos_total
         rejected_f = open(out / "rejected.jsonl.part", "w", encoding="utf-8")
         det_f = open(out / "detections.jsonl.part", "w", encoding="utf-8")
         all_finds: list[tuple[Find, Decision, Place | None]] = []
         footprints: list[dict[str, Any]] = []
         fp_for_dedup: list[tuple[str, Polygon]] = []
         try:
-            for path in tqdm(photos, desc=f"ingest {flight_id}", unit="photo", disable=not progress):
-                try:
-                    o = self.process_photo(path)
-                except (MetadataError, ImageReadError) as exc:
+            for path, res in results:
+                o = res.outcome
+                if o is None:
                     summary.rejected += 1
-                    rejected_f.write(json.dumps({"file": str(path), "error": getattr(exc, "reason", str(exc))}, ensure_ascii=False) + "\n")
-                    continue
-                except Exception as exc:  # one bad photo never stops a flight
-                    summary.rejected += 1
-                    rejected_f.write(json.dumps({"file": str(path), "error": f"unexpected error: {type(exc).__name__}: {exc}"}, ensure_ascii=False) + "\n")
+                    rejected_f.write(json.dumps({"file": str(path), "error": res.error}, ensure_ascii=False) + "\n")
                     continue
                 summary.photos_used += 1
                 summary.photos_off_river += int(o.off_river)
@@ -411,6 +443,11 @@ def ticket_record(t: TicketDraft, decision: Decision, place: Place | None, gcj02
         glat, glon = wgs84_to_gcj02(t.lat, t.lon)
         rec.lat_gcj02, rec.lon_gcj02 = round(float(glat), 7), round(float(glon), 7)
     return rec
+
+
+def unexpected_error(exc: BaseException) -> str:
+    """How a photo refused for an error that is not the photo's own is listed."""
+    return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
 def _default_flight_id(source: Path) -> str:

@@ -80,7 +80,14 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                   "  change it after logging in (POST /api/auth/password), or set HEYAN_ADMIN_PASSWORD on first start.",
                   file=sys.stderr, flush=True)
         st.cache["generated_admin_password"] = generated
-        if config.workers > 0:
+        if config.processing == "external":
+            # Flights go to `heyan worker` processes over the task queue; imported only here
+            # so the single box never needs Celery or Redis.
+            from heyan.serve.queue.dispatch import Dispatcher
+
+            st.workers = Dispatcher(st)
+            st.workers.start()
+        elif config.workers > 0:
             st.workers = WorkerPool(st, config.workers)
             st.workers.start()
         try:

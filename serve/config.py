@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from importlib.metadata import version
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from heyan.models.settings import DetectorSettings
 
@@ -31,7 +31,27 @@ class ServeConfig(BaseModel):
     max_photo_bytes: int = Field(200 * MB, ge=1, description="Largest single photo in an upload, bytes (settings: serve_max_photo_mb, MiB).")
     max_files: int = Field(20000, ge=1, description="Most photos in one flight upload.")
     max_json_bytes: int = Field(64 * MB, ge=1, description="Largest JSON body (river network upload), bytes (settings: serve_max_json_mb, MiB).")
-    workers: int = Field(1, ge=0, description="Flight-processing worker threads started by the server (0: none, jobs wait).")
+    workers: int = Field(1, ge=0, description="Flight-processing worker threads started by the server (0: none, jobs wait). "
+                         "The word `external` (settings serve_workers, `heyan serve --workers external`) sets processing=external.")
+    processing: Literal["threads", "external"] = Field(
+        "threads", description="threads: the server processes flights itself (one box, no Redis). external: the server only "
+        "hands flights to the task queue (one task per photo, then one reduce task) and `heyan worker` processes run them.")
+    broker_url: str | None = Field(None, description="Task queue broker of processing=external and `heyan worker`, e.g. "
+                                   "redis://queue.intranet:6379/0 (`heyan worker --broker`).")
+    result_backend: str | None = Field(None, description="Where task results are kept (Celery result backend); default: the broker.")
+    queue_visibility_timeout_s: float = Field(
+        900.0, gt=0, description="A task taken by a worker that neither finished nor acknowledged it (worker killed, machine "
+        "lost) goes back to the queue after this many seconds; longer than the slowest photo and the longest retry wait.")
+    queue_retries: int = Field(4, ge=0, description="Retries of a photo task after a transient error (shared folder, database, "
+                               "broker) before the photo is recorded as failed and the flight goes on without it.")
+    queue_retry_backoff_s: float = Field(5.0, gt=0, description="First retry wait of a photo task, seconds; doubled each retry "
+                                         "(with jitter), at most a quarter of queue_visibility_timeout_s.")
+    queue_urgent_photos: int = Field(20, ge=0, description="Flights of at most this many photos (a re-shot site, a few "
+                                     "rectification views) go to the urgent queue that workers empty first.")
+    queue_stall_s: float = Field(300.0, gt=0, description="The server sends a flight's missing photo tasks (or its reduce task) "
+                                 "again when the flight made no progress for this long (broker restarted empty, lost message).")
+    worker_concurrency: int = Field(1, ge=1, description="Processes of one `heyan worker` (each runs one photo at a time with "
+                                    "the detector's threads); 1 runs the tasks in the worker process itself.")
     job_lease_s: float = Field(120.0, gt=0, description="A running job whose worker has not renewed its lease for this long is requeued.")
     job_max_attempts: int = Field(3, ge=1, description="A job that failed (or whose worker died) this many times stays failed.")
     session_hours: float = Field(12.0, gt=0, description="Browser session lifetime, hours.")
@@ -52,6 +72,14 @@ class ServeConfig(BaseModel):
     edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
     edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _external_workers(cls, data: Any) -> Any:
+        # `--workers external` / serve_workers: external is the processing mode, not a count.
+        if isinstance(data, dict) and str(data.get("workers", "")).strip().lower() == "external":
+            data = {**data, "workers": 0, "processing": "external"}
+        return data
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
@@ -67,6 +95,10 @@ class ServeConfig(BaseModel):
     @property
     def database_url(self) -> str:
         return self.db_url or default_db_url(self.data_dir)
+
+    @property
+    def results_url(self) -> str | None:
+        return self.result_backend or self.broker_url
 
     @property
     def edge_silent_after_s(self) -> float:

@@ -45,14 +45,16 @@ def active_job(db: Session, flight_id: str) -> Job | None:
     return db.scalar(sa.select(Job).where(Job.flight_id == flight_id, Job.state.in_(("queued", "running"))).limit(1))
 
 
-def claim(db: Session, worker_id: str, lease_s: float, now: datetime) -> Job | None:
+def claim(db: Session, worker_id: str, lease_s: float, now: datetime, mode: str = "threads") -> Job | None:
+    """Take the oldest queued job for a server thread (mode threads) or for the task queue's
+    dispatcher (mode queue: its lease is the flight's stall deadline, see serve.queue)."""
     for _ in range(5):
         cand = db.scalar(sa.select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(1))
         if cand is None:
             db.rollback()
             return None
         res = db.execute(sa.update(Job).where(Job.id == cand, Job.state == "queued").values(
-            state="running", worker_id=worker_id, lease_until=now + timedelta(seconds=lease_s),
+            state="running", mode=mode, worker_id=worker_id, lease_until=now + timedelta(seconds=lease_s),
             attempts=Job.attempts + 1, started_at=now, photos_done=0, error=None))
         db.commit()
         if res.rowcount == 1:  # type: ignore[attr-defined]
@@ -111,8 +113,9 @@ def _dead_here(worker_id: str | None) -> bool:
 
 def requeue_stale(db: Session, now: datetime, max_attempts: int) -> list[int]:
     """Running jobs whose lease ran out, or whose worker process on this host is gone, go back
-    to the queue (or to failed after ``max_attempts`` tries: a flight that kills its worker)."""
-    rows = db.scalars(sa.select(Job).where(Job.state == "running")).all()
+    to the queue (or to failed after ``max_attempts`` tries: a flight that kills its worker).
+    Jobs on the task queue are the dispatcher's (serve.queue.dispatch), not these threads'."""
+    rows = db.scalars(sa.select(Job).where(Job.state == "running", Job.mode == "threads")).all()
     changed = []
     for job in rows:
         if (job.lease_until is not None and job.lease_until < now) or _dead_here(job.worker_id):

@@ -10,7 +10,6 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import re
 import shutil
 import threading
@@ -21,11 +20,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from heyan.models.registry import ModelNotFound, resolve_model
 from heyan.models.settings import DetectorSettings
 from heyan.pipeline.geo.rivers import RiverNetwork
 from heyan.pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
 from heyan.pipeline.tickets.dedup import OpenTicket
 from heyan.pipeline.tickets.rules import DEFAULT_RULES_PATH, RuleSet, load_rules
+from heyan.serve import sealed
 from heyan.serve.config import HEYAN_VERSION
 from heyan.vision.common import atomic_write
 
@@ -50,12 +51,14 @@ class PhotoCheckpoints:
     job interrupted by a crash, a restart or a lost lease resumes where it stopped instead
     of running the detector over the whole flight again.
 
-    The files are pickles the server itself wrote into its own data folder (never uploaded
-    content). They are valid only for the key they were made under: the model, the rules,
-    the river network and Heyan's version; another key starts the flight afresh."""
+    The files are pickles sealed with the installation's key (``serve.sealed``): one that
+    was not written by this server is refused and its photo processed again. They are valid
+    only for the key they were made under: the model, the rules, the river network and
+    Heyan's version; another key starts the flight afresh."""
 
-    def __init__(self, folder: Path, key: str) -> None:
+    def __init__(self, folder: Path, key: str, seal: bytes) -> None:
         self.folder = folder
+        self.seal = seal
         stamp = folder / "key"
         if stamp.exists() and stamp.read_text(encoding="utf-8") != key:
             shutil.rmtree(folder)
@@ -67,8 +70,7 @@ class PhotoCheckpoints:
 
     def load(self, sha256: str) -> Any | None:
         try:
-            with self._path(sha256).open("rb") as f:
-                return pickle.load(f)
+            return sealed.loads(self._path(sha256).read_bytes(), self.seal)
         except FileNotFoundError:
             return None
         except Exception:  # noqa: BLE001 — a half-written or stale file: redo that photo
@@ -76,7 +78,7 @@ class PhotoCheckpoints:
             return None
 
     def save(self, sha256: str, outcome: Any) -> None:
-        atomic_write(self._path(sha256), pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(self._path(sha256), sealed.dumps(outcome, self.seal))
 
     def count(self) -> int:
         return sum(1 for _ in self.folder.glob("*.pkl"))
@@ -107,9 +109,8 @@ class _ProgressIngest(FlightIngest):
             self.on_photo()
 
 
-def materialize(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
-    """Hard-link each photo into ``folder`` under a safe, unique name; return path -> photo."""
-    folder.mkdir(parents=True, exist_ok=True)
+def layout(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
+    """Each photo's safe, unique path in ``folder`` (path -> photo); nothing is written."""
     out: dict[str, PhotoRef] = {}
     used: set[str] = set()
     for i, p in enumerate(photos):
@@ -118,13 +119,21 @@ def materialize(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
         if safe in used:
             safe = f"{_SAFE.sub('_', stem)[:100]}_{i}{suffix.lower()}"
         used.add(safe)
-        target = folder / safe
+        out[str(folder / safe)] = p
+    return out
+
+
+def materialize(photos: list[PhotoRef], folder: Path) -> dict[str, PhotoRef]:
+    """Hard-link each photo into ``folder`` under its ``layout`` name; return path -> photo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = layout(photos, folder)
+    for path, p in out.items():
+        target = Path(path)
         if not target.exists():
             try:
                 os.link(p.path, target)
             except OSError:  # another filesystem, or links not allowed: copy
                 shutil.copyfile(p.path, target)
-        out[str(target)] = p
     return out
 
 
@@ -168,11 +177,11 @@ class FlightProcessor:
     def network(self, version: int, geojson: dict[str, Any]) -> RiverNetwork:
         with self._lock:
             if version not in self._networks:
-                self._networks = {version: RiverNetwork.from_geojson(geojson, source=f"river network v{version}")}
+                self._networks = {version: RiverNetwork.from_geojson(geojson, source=network_source(version))}
             return self._networks[version]
 
     def run(self, flight_id: str, photos: list[PhotoRef], network: RiverNetwork, open_tickets: list[OpenTicket],
-            workdir: Path, on_photo: Callable[[], None]) -> tuple[IngestSummary, dict[str, PhotoRef]]:
+            workdir: Path, on_photo: Callable[[], None], seal: bytes) -> tuple[IngestSummary, dict[str, PhotoRef]]:
         # A previous attempt's photos, evidence crops and checkpoints stay (same flight, same
         # layout, so the same ticket ids); its output files are rewritten by this run.
         by_path = materialize(photos, workdir / "photos")
@@ -180,13 +189,45 @@ class FlightProcessor:
         options = self._options(flight_id)
         ingest = _ProgressIngest(network, self.rules(), detector, self.settings.slice_params(detector.imgsz), options)
         ingest.on_photo = on_photo
-        ingest.checkpoints = PhotoCheckpoints(workdir / "checkpoints", self.checkpoint_key(network, options))
+        ingest.checkpoints = PhotoCheckpoints(workdir / "checkpoints", self.checkpoint_key(network, options), seal)
         ingest.sha_of = {path: ref.sha256 for path, ref in by_path.items()}
         summary = ingest.run(workdir / "photos", workdir / "out", open_tickets, progress=False)
         if ingest.resumed:
             log.info("flight %s: resumed, %d of %d photos taken from checkpoints", flight_id, ingest.resumed, len(photos))
         self.last_resumed = ingest.resumed
         return summary, by_path
+
+    def model_id(self) -> str:
+        """The model by content (its card's sha256, verified at load), the same on every machine
+        that has that file, wherever it lies; a stand-in detector goes by its name."""
+        try:
+            _, card = resolve_model(self.model, self.settings.zoo_dir)
+        except ModelNotFound:
+            return self.model
+        return f"{card.name}:{card.sha256}"
+
+    def rules_sha(self) -> str:
+        rules = Path(self.rules_path) if self.rules_path else DEFAULT_RULES_PATH
+        return hashlib.sha256(rules.read_bytes()).hexdigest()
+
+    def photo_key(self, flight_key: str, photo_sha: str, network_source: str, options: IngestOptions) -> str:
+        """What one photo's result depends on, for the task queue: the flight and the photo by
+        content, the model by content, the rules, the river network, the options, Heyan's
+        version. Not where or on what the worker runs (threads, execution provider)."""
+        detector = canonical(self.settings.model_copy(update={"threads": 0, "provider": "", "zoo_dir": None}))
+        parts = [HEYAN_VERSION, flight_key, photo_sha, self.model_id(), detector, self.rules_sha(), network_source,
+                 canonical(options)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def ingest(self, flight_id: str, network: RiverNetwork) -> FlightIngest:
+        """The pipeline of this server's settings for one flight (the task queue's photo and
+        reduce tasks; the threads' run builds the same with checkpoints)."""
+        detector = self.detector()
+        return FlightIngest(network, self.rules(), detector, self.settings.slice_params(detector.imgsz),
+                            self._options(flight_id))
+
+    def options(self, flight_id: str) -> IngestOptions:
+        return self._options(flight_id)
 
     def checkpoint_key(self, network: RiverNetwork, options: IngestOptions) -> str:
         """What a photo's result depends on: model file, rules, river network, options, code."""
@@ -199,6 +240,11 @@ class FlightProcessor:
         parts = [HEYAN_VERSION, str(model_id), canonical(self.settings), hashlib.sha256(rules.read_bytes()).hexdigest(),
                  network.source, canonical(options)]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def network_source(version: int) -> str:
+    """How the server names a river network version (part of every photo's result key)."""
+    return f"river network v{version}"
 
 
 def _plain(v: Any) -> Any:

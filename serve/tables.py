@@ -221,6 +221,10 @@ class Job(Base):
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32), default="ingest")
+    # threads: one server thread runs the whole flight under a lease; queue: one task per
+    # photo on the task queue, then one reduce task (serve.queue), counted in photos_done.
+    mode: Mapped[str] = mapped_column(sa.String(16), default="threads", server_default="threads")
+    network_version: Mapped[int | None] = mapped_column(sa.Integer)  # the river network a queue job's tasks use
     flight_id: Mapped[str] = mapped_column(sa.ForeignKey("flights.id", ondelete="CASCADE"), index=True)
     state: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)  # queued|running|done|failed
     photos_done: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -232,6 +236,28 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PhotoResult(Base):
+    """One photo's pipeline result, written by a photo task of the task queue (serve.queue)
+    in one transaction with the job's progress count. Its key is the photo's work (flight,
+    photo content, model, rules, river network, options, code): a task delivered again
+    finds its result here and does nothing; a second writer of the same key loses the
+    insert and changes nothing. ``outcome`` is a pickle the workers themselves wrote
+    (never uploaded content), read only by the reduce task."""
+
+    __tablename__ = "photo_results"
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    job_id: Mapped[int] = mapped_column(sa.ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    flight_id: Mapped[str] = mapped_column(sa.ForeignKey("flights.id", ondelete="CASCADE"), index=True)
+    photo_sha: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(sa.String(16))  # done | rejected (unusable photo) | failed (gave up)
+    outcome: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=1)
+    worker: Mapped[str] = mapped_column(sa.String(128))
+    seconds: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # --------------------------------------------------------------------------- tickets

@@ -11,6 +11,8 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +22,7 @@ from heyan.pipeline.tickets.dedup import OpenTicket
 from heyan.serve.escalation import check_overdue
 from heyan.serve.importer import FlightImport
 from heyan.serve.processing import JobAborted, PhotoRef
+from heyan.serve.sealed import seal_key
 from heyan.serve.state import AppState
 from heyan.serve.tables import Flight, FlightPhoto, Job, RiverNetworkVersion, Ticket
 from heyan.serve.workflow import OPEN_STATES
@@ -34,6 +37,31 @@ def open_tickets(db: Any, exclude_flight: str) -> list[OpenTicket]:
                                                      sa.or_(Ticket.flight_id.is_(None), Ticket.flight_id != exclude_flight)))
     return [OpenTicket(id=r.id, class_name=r.class_name, lat=r.lat, lon=r.lon, error_m=r.error_m, state=r.state,
                        size_m=r.size_m) for r in rows]
+
+
+def import_flight(st: AppState, db: Any, job_id: int, worker_id: str, flight_id: str, out: Path,
+                  summary: dict[str, Any], by_path: dict[str, PhotoRef], version: int,
+                  before_commit: Callable[[Any], None] | None = None) -> dict[str, Any] | None:
+    """Import a processed flight and mark its job done, in the caller's one transaction
+    (committed here); None if the job is no longer this worker's (its result is discarded:
+    the worker that owns it now redoes it). Shared by the threads and the task queue."""
+    if not jobs.owns(db, job_id, worker_id):
+        return None
+    flight = db.get(Flight, flight_id)
+    assert flight is not None
+    info = FlightImport(db, st.store, flight, out, by_path, version, st.clock.now()).run(summary)
+    # Nothing usable (every photo corrupt, without GPS, ...): the flight failed, with the
+    # per-photo reasons imported above; not "done" as if it had been inspected.
+    failed = not summary.get("photos_used")
+    db.execute(sa.update(Job).where(Job.id == job_id, Job.worker_id == worker_id).values(
+        state="failed" if failed else "done", error=jobs.NO_USABLE_PHOTOS if failed else None,
+        finished_at=st.clock.now(), photos_done=summary["photos"], lease_until=None))
+    if before_commit is not None:
+        before_commit(db)
+    db.commit()  # tickets, evidence, detections and "done" together
+    log.info("job %s (flight %s) done: %s", job_id, flight_id,
+             {k: info.get(k) for k in ("photos", "tickets_created", "seen_again_recorded", "not_seen_recorded")})
+    return info
 
 
 class WorkerPool:
@@ -146,25 +174,15 @@ class WorkerPool:
                 earlier = open_tickets(db, flight_id)
                 version, geojson = net.version, net.geojson
             network = st.processor.network(version, json.loads(geojson))
-            summary, by_path = st.processor.run(flight_id, photos, network, earlier, workdir, on_photo)
+            summary, by_path = st.processor.run(flight_id, photos, network, earlier, workdir, on_photo,
+                                                seal_key(st.config.data_dir))
             done.set()
             hb.join()
             with st.db.session() as db:
-                if lost.is_set() or not jobs.owns(db, job_id, worker_id):
+                if lost.is_set() or import_flight(st, db, job_id, worker_id, flight_id, workdir / "out",
+                                                  summary.to_dict(), by_path, version) is None:
                     log.warning("job %s: lease lost; result discarded (another worker redoes it)", job_id)
                     return
-                flight = db.get(Flight, flight_id)
-                assert flight is not None
-                info = FlightImport(db, st.store, flight, workdir / "out", by_path, version, st.clock.now()).run(summary.to_dict())
-                # Nothing usable (every photo corrupt, without GPS, ...): the flight failed, with
-                # the per-photo reasons imported above; not "done" as if it had been inspected.
-                failed = summary.photos_used == 0
-                db.execute(sa.update(Job).where(Job.id == job_id, Job.worker_id == worker_id).values(
-                    state="failed" if failed else "done", error=jobs.NO_USABLE_PHOTOS if failed else None,
-                    finished_at=st.clock.now(), photos_done=summary.photos, lease_until=None))
-                db.commit()  # tickets, evidence, detections and "done" together
-            log.info("job %s (flight %s) done: %s", job_id, flight_id,
-                     {k: info.get(k) for k in ("photos", "tickets_created", "seen_again_recorded", "not_seen_recorded")})
             shutil.rmtree(workdir, ignore_errors=True)
         except JobAborted as exc:
             with st.db.session() as db:

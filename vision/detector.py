@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heyan.vision.common import InputError
 from heyan.vision.detections import Detections
 from heyan.vision.nms import nms
 from heyan.vision.preprocess import LetterboxInfo, letterbox, to_input
@@ -87,6 +88,29 @@ def unletterbox(det: Detections, info: LetterboxInfo) -> Detections:
         return det
     out = det.shifted(-info.pad_x, -info.pad_y).scaled(1.0 / info.gain)
     return out.clipped(info.src_w, info.src_h)
+
+
+CPU_PROVIDER = "CPUExecutionProvider"
+
+
+class ProviderUnavailable(InputError):
+    """The settings ask for an onnxruntime execution provider this installation lacks."""
+
+
+def execution_providers(provider: str) -> list[str]:
+    """The providers to open a session with: the chosen one, then the CPU for the operators
+    it does not run. Refuses a provider this onnxruntime build does not have, instead of
+    onnxruntime's quiet fall-back to the CPU (a GPU box would crawl and nobody would know)."""
+    import onnxruntime as ort
+
+    available = list(ort.get_available_providers())
+    if provider not in available:
+        hint = {"CUDAExecutionProvider": "install onnxruntime-gpu (and CUDA/cuDNN) in place of onnxruntime",
+                "OpenVINOExecutionProvider": "install onnxruntime-openvino in place of onnxruntime"}.get(
+                    provider, "check the name (e.g. CPUExecutionProvider)")
+        raise ProviderUnavailable(f"ort_provider: onnxruntime execution provider {provider!r} is not available in this "
+                                  f"installation (available: {', '.join(available)}); {hint}")
+    return [provider] if provider == CPU_PROVIDER else [provider, CPU_PROVIDER]
 
 
 class OnnxDetector:

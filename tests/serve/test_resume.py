@@ -15,6 +15,8 @@ from heyan.pipeline.geo.rivers import RiverNetwork
 from heyan.pipeline.ingest import FlightIngest
 from heyan.serve.processing import FlightProcessor, JobAborted, PhotoRef
 
+SEAL = b"s" * 32  # serve.sealed key of these runs
+
 
 def _photos(flight: Path) -> list[PhotoRef]:
     return [PhotoRef(p.name, hashlib.sha256(p.read_bytes()).hexdigest(), p) for p in sorted((flight / "photos").glob("*.jpg"))]
@@ -35,7 +37,7 @@ def test_interrupted_job_resumes_where_it_stopped(sim_flight: Path, tmp_path: Pa
     base = FlightIngest.process_photo
     monkeypatch.setattr(FlightIngest, "process_photo", lambda self, path: (runs.append(Path(path).name), base(self, path))[1])
 
-    ref_summary, _ = proc.run("fl-test", photos, network, [], tmp_path / "ref", lambda: None)
+    ref_summary, _ = proc.run("fl-test", photos, network, [], tmp_path / "ref", lambda: None, SEAL)
     assert len(runs) == len(photos)
 
     runs.clear()
@@ -48,12 +50,12 @@ def test_interrupted_job_resumes_where_it_stopped(sim_flight: Path, tmp_path: Pa
 
     work = tmp_path / "work"
     with pytest.raises(JobAborted):
-        proc.run("fl-test", photos, network, [], work, stop_after_three)
+        proc.run("fl-test", photos, network, [], work, stop_after_three, SEAL)
     first = list(runs)
     assert len(first) == 3
 
     runs.clear()
-    summary, _ = proc.run("fl-test", photos, network, [], work, lambda: None)
+    summary, _ = proc.run("fl-test", photos, network, [], work, lambda: None, SEAL)
     assert proc.last_resumed == 3
     assert sorted(runs) == sorted(p.name for p in photos if p.name not in first), "finished photos were run again"
     assert summary.to_dict()["tickets"] == ref_summary.to_dict()["tickets"]
@@ -69,10 +71,10 @@ def test_checkpoints_of_another_network_are_not_used(sim_flight: Path, tmp_path:
     photos = _photos(sim_flight)[:2]
     proc = FlightProcessor(DetectorSettings(model="heyan-det-v1"))
     work = tmp_path / "work"
-    proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v1"), [], work, lambda: None)
-    proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v1"), [], work, lambda: None)
+    proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v1"), [], work, lambda: None, SEAL)
+    proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v1"), [], work, lambda: None, SEAL)
     assert proc.last_resumed == 2
-    proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v2"), [], work, lambda: None)
+    proc.run("fl-x", photos, RiverNetwork.from_geojson(geo, source="river network v2"), [], work, lambda: None, SEAL)
     assert proc.last_resumed == 0, "a new river network version must re-decide every photo"
 
 
