@@ -58,28 +58,37 @@ def _sequence(s: str) -> bool:
 
 
 def password_problem(password: str, username: str = "", full_name: str | None = None) -> str | None:
-    """Why a new password is refused, or None. Length at least MIN_PASSWORD; not one of the
-    commonly guessed passwords (``data/common-passwords.txt``, also with digits and symbols
-    added at the end); not a run or a repetition; not made from the user's own name. No
-    composition rules: a long passphrase of plain words is the best password there is."""
+    """Why a new password is refused (English), or None; ``password_refusal`` adds the code."""
+    refusal = password_refusal(password, username, full_name)
+    return refusal[1] if refusal else None
+
+
+def password_refusal(password: str, username: str = "", full_name: str | None = None) -> tuple[str, str] | None:
+    """Why a new password is refused, as (stable error code, English message), or None.
+    Length at least MIN_PASSWORD; not one of the commonly guessed passwords
+    (``data/common-passwords.txt``, also with digits and symbols added at the end); not a
+    run or a repetition; not made from the user's own name. No composition rules: a long
+    passphrase of plain words is the best password there is."""
     if len(password) < MIN_PASSWORD:
-        return f"the password must have at least {MIN_PASSWORD} characters"
+        return "password_too_short", f"the password must have at least {MIN_PASSWORD} characters"
     low = password.strip().lower()
     norm = _norm(password)
     stem = re.sub(r"[\d\W_]+$", "", low)
     common = common_passwords()
     if len(password) < PASSPHRASE:
         if low in common or norm in common or (stem and stem in common):
-            return "this password is on the list of commonly guessed passwords; choose another (a few unrelated words make a good one)"
+            return ("password_common", "this password is on the list of commonly guessed passwords; choose another "
+                    "(a few unrelated words make a good one)")
         if len(set(norm)) <= 2 or _sequence(norm) or (norm and norm.isdigit() and len(norm) < 12):
-            return "the password is a run, a repetition or a short number; choose another (a few unrelated words make a good one)"
+            return ("password_pattern", "the password is a run, a repetition or a short number; choose another "
+                    "(a few unrelated words make a good one)")
     for name in (username, full_name or ""):
         n = _norm(name)
         if len(n) < 3:
             continue
         rest = norm.replace(n, "") if n in norm else None
         if norm == n[::-1] or (rest is not None and (len(rest) < 6 or rest in common or len(set(rest)) <= 2)):
-            return "the password is made from the user's own name; choose another"
+            return "password_own_name", "the password is made from the user's own name; choose another"
     return None
 
 

@@ -57,6 +57,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(sa.String(16))  # admin | reviewer | chief | operator | viewer
     full_name: Mapped[str | None] = mapped_column(sa.String(128))
     segments: Mapped[list[str]] = mapped_column(sa.JSON, default=list)  # a chief's river segments
+    chief_level: Mapped[str | None] = mapped_column(sa.String(16))  # a chief's level: village | township | county
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -18,6 +18,7 @@ def is_silent(dev: Device, now: datetime, after_s: float) -> bool:
 def device_out(dev: Device, now: datetime, silent_after_s: float) -> DeviceOut:
     out = DeviceOut.model_validate(dev)
     out.silent = is_silent(dev, now, silent_after_s)
+    out.silent_after_s = silent_after_s
     return out
 
 

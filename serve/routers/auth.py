@@ -14,7 +14,7 @@ from heyan.serve.deps import CSRF_COOKIE, SESSION_COOKIE, DbId, Principal, app_s
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas.common import Ok
 from heyan.serve.schemas.users import LoginIn, LoginOut, PasswordChangeIn, TokenCreated, TokenCreateIn, TokenOut, UserOut
-from heyan.serve.security import PERSONAL_PREFIX, hash_password, new_token, password_problem, token_hash, verify_password
+from heyan.serve.security import PERSONAL_PREFIX, hash_password, new_token, password_refusal, token_hash, verify_password
 from heyan.serve.tables import ApiToken, User, WebSession
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -68,9 +68,8 @@ def change_password(body: PasswordChangeIn, request: Request, p: Principal = Dep
     user = db.get(User, p.user.id)
     assert user is not None
     if not verify_password(user.password_hash, body.old_password):
-        raise ApiError(403, "the old password is wrong")
-    if (why := password_problem(body.new_password, user.username, user.full_name)) is not None:
-        raise ApiError(422, f"password refused: {why}")
+        raise ApiError(403, "the old password is wrong", code="wrong_password")
+    refuse_password(body.new_password, user.username, user.full_name)
     user.password_hash = hash_password(body.new_password)
     # Other sessions and every personal API token of this user end: a changed password is
     # often a suspected leak, and a token made with the old one must not outlive it.
@@ -79,6 +78,12 @@ def change_password(body: PasswordChangeIn, request: Request, p: Principal = Dep
     revoke_tokens(db, user.id, app_state(request).clock.now())
     db.commit()
     return Ok()
+
+
+def refuse_password(password: str, username: str, full_name: str | None) -> None:
+    """422 with the policy's code (password_too_short, password_common, ...) when refused."""
+    if (refusal := password_refusal(password, username, full_name)) is not None:
+        raise ApiError(422, f"password refused: {refusal[1]}", code=refusal[0])
 
 
 def revoke_tokens(db: Session, user_id: int, now: datetime) -> int:
@@ -111,7 +116,7 @@ def revoke_token(token_id: DbId, request: Request, p: Principal = Depends(requir
                  db: Session = Depends(get_db)) -> TokenOut:
     t = db.get(ApiToken, token_id)
     if t is None or (t.user_id != p.user.id and p.role != "admin"):
-        raise ApiError(404, f"no token {token_id}")
+        raise ApiError(404, f"no token {token_id}", code="no_token")
     if t.revoked_at is None:
         t.revoked_at = app_state(request).clock.now()
         db.commit()

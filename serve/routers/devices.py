@@ -42,7 +42,7 @@ def list_devices(request: Request, _: Principal = Depends(require("devices.admin
 def create_device(body: DeviceCreateIn, request: Request, p: Principal = Depends(require("devices.admin")),
                   db: Session = Depends(get_db)) -> DeviceTokenOut:
     if db.scalar(sa.select(Device.id).where(Device.name == body.name)) is not None:
-        raise ApiError(409, f"device {body.name!r} exists")
+        raise ApiError(409, f"device {body.name!r} exists", code="device_exists")
     dev = Device(name=body.name, description=body.description, created_by=p.name, created_at=app_state(request).clock.now())
     token = _issue(dev, request)
     db.add(dev)
@@ -59,7 +59,7 @@ def device_me(request: Request, p: Principal = Depends(device_only)) -> DeviceOu
 def _get(db: Session, device_id: int) -> Device:
     dev = db.get(Device, device_id)
     if dev is None:
-        raise ApiError(404, f"no device {device_id}")
+        raise ApiError(404, f"no device {device_id}", code="no_device")
     return dev
 
 

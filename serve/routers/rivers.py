@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from heyan.pipeline.geo.rivers import RiverNetwork, RiverNetworkError
+from heyan.pipeline.geo.rivers_problems import problem
 from heyan.serve.deps import DbId, Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.schemas.rivers import RiverNetworkOut, SegmentOut
@@ -32,10 +33,26 @@ def check_json_size(request: Request) -> None:
         raise ApiError(413, f"body of {length} bytes exceeds the limit of {limit} bytes")
 
 
+def _problems(lines: list[str], geojson: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each problem line as data (feature index, id, field, code), with the feature's name
+    from the file so the viewer can name the feature an office knows."""
+    raw = geojson.get("features")
+    feats: list[Any] = raw if isinstance(raw, list) else []
+    out = []
+    for line in lines:
+        d = problem(line).to_dict()
+        i = d["index"]
+        props = feats[i].get("properties") if i is not None and i < len(feats) and isinstance(feats[i], dict) else None
+        name = props.get("name") if isinstance(props, dict) else None
+        d["name"] = name if isinstance(name, str) else None
+        out.append(d)
+    return out
+
+
 def _active(db: Session) -> RiverNetworkVersion:
     net = db.scalar(sa.select(RiverNetworkVersion).where(RiverNetworkVersion.active.is_(True)))
     if net is None:
-        raise ApiError(404, "no river network yet: an admin uploads one with POST /api/rivers")
+        raise ApiError(404, "no river network yet: an admin uploads one with POST /api/rivers", code="no_network")
     return net
 
 
@@ -53,13 +70,17 @@ def upload_network(request: Request, geojson: dict[str, Any] = Body(..., descrip
     try:
         net = RiverNetwork.from_geojson(geojson, source="uploaded network")
     except RiverNetworkError as exc:
-        raise ApiError(422, f"invalid river network: {len(exc.errors)} problem(s)", errors=exc.errors) from None
+        raise ApiError(422, f"invalid river network: {len(exc.errors)} problem(s)", code="invalid_river_network",
+                       errors=exc.errors, problems=_problems(exc.errors, geojson)) from None
     except Exception as exc:  # the parser met input it did not expect: still the client's input
         log.warning("river network rejected by an unexpected error: %r", exc)
-        raise ApiError(422, f"invalid river network: {type(exc).__name__}: {exc}", errors=[str(exc)]) from None
+        raise ApiError(422, f"invalid river network: {type(exc).__name__}: {exc}", code="invalid_river_network",
+                       errors=[str(exc)], problems=[{**problem(str(exc)).to_dict(), "code": "other", "name": None}]) from None
     text = json.dumps(geojson, ensure_ascii=False, sort_keys=True)
     if "\\u0000" in text:  # ids and names end up in text columns, which cannot hold NUL
-        raise ApiError(422, "invalid river network: NUL characters in the file", errors=["NUL character in a value"])
+        raise ApiError(422, "invalid river network: NUL characters in the file", code="invalid_river_network",
+                       errors=["NUL character in a value"],
+                       problems=[{**problem("NUL character in a value").to_dict(), "code": "nul_character", "name": None}])
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     current = db.scalar(sa.select(RiverNetworkVersion).where(RiverNetworkVersion.active.is_(True)))
     if current is not None and current.sha256 == sha:

@@ -29,6 +29,7 @@ class DeviceOut(BaseModel):
     last_heartbeat_at: datetime | None = None
     health: dict[str, Any] | None = Field(None, description="The box's latest heartbeat (edge/README.md, \"Heartbeat\").")
     silent: bool = Field(False, description="No heartbeat for serve_edge_silent_after x serve_edge_heartbeat_interval_s (or never).")
+    silent_after_s: float | None = Field(None, description="How long without a heartbeat makes a device silent (the server's setting).")
 
 
 class DeviceTokenOut(BaseModel):

@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from heyan.serve.permissions import PERMISSIONS
 from heyan.serve.schemas.common import In, Role
+from heyan.serve.schemas.tickets import ChiefLevel
+
+_PHONE = r"[0-9+\-() ]{3,20}"  # as the river network's chief phones (pipeline.geo.rivers_schema)
 
 
 class LoginIn(In):
@@ -22,6 +25,8 @@ class UserOut(BaseModel):
     role: Role
     full_name: str | None
     segments: list[str]
+    chief_level: ChiefLevel | None = Field(None, description="The level a chief account answers for on its segments.")
+    phone: str | None = None
     active: bool
     created_at: datetime
 
@@ -56,6 +61,12 @@ class TokenOut(BaseModel):
     revoked_at: datetime | None
 
 
+class TokenOwnedOut(TokenOut):
+    """A token with its owner, for the admin's list of every user's tokens."""
+    user_id: int
+    username: str
+
+
 class TokenCreated(TokenOut):
     token: str = Field(description="Shown once; only its hash is stored.")
 
@@ -67,11 +78,15 @@ class UserCreateIn(In):
     full_name: str | None = Field(None, max_length=128)
     segments: list[str] = Field(default_factory=list, max_length=10000,
                                 description="River segment ids a chief answers for (chief role only).")
+    chief_level: ChiefLevel | None = Field(None, description="Chief role only: the level of the segments' chief this account is.")
+    phone: str | None = Field(None, pattern=f"^{_PHONE}$")
 
 
 class UserPatchIn(In):
     role: Role | None = None
     full_name: str | None = Field(None, max_length=128)
     segments: list[str] | None = Field(None, max_length=10000)
+    chief_level: ChiefLevel | None = None
+    phone: str | None = Field(None, pattern=f"^(|{_PHONE})$", description="An empty string clears it.")
     active: bool | None = None
     password: str | None = Field(None, min_length=8, max_length=1024)

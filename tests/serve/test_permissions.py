@@ -25,6 +25,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("DELETE", "/api/auth/tokens/{token_id}"): ALL,
     ("GET", "/api/users"): ADMIN,
     ("POST", "/api/users"): ADMIN,
+    ("GET", "/api/users/tokens"): ADMIN,
     ("GET", "/api/users/{user_id}"): ADMIN,
     ("PATCH", "/api/users/{user_id}"): ADMIN,
     ("GET", "/api/users/{user_id}/tokens"): ADMIN,

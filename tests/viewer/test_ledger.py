@@ -209,6 +209,7 @@ def test_bugs_of_issue_13(page, server: Server, tickets: list[dict[str, Any]], t
     if pending:
         _api(server, "POST", f"/api/tickets/{pending[-1]['id']}/transition", json={"to": "confirmed"})
     login(page, server, "chief")
+    page.goto(server.url + "/#/chief")  # he lands on his dashboard (首页); his list is 我的工单
     page.wait_for_selector("#main table, #main p.muted")
     rows = page.eval_on_selector_all("tr[data-ticket]", "rs => rs.map(r => r.dataset.ticket)")
     mine = _api(server, "GET", "/api/tickets", user="chief", params={"limit": 500})["items"]
@@ -236,6 +237,7 @@ def test_bugs_of_issue_13(page, server: Server, tickets: list[dict[str, Any]], t
 
     # 上传 with no file: said next to the button.
     login(page, server, "operator")
+    page.goto(server.url + "/#/flights")
     page.wait_for_selector("#upload-form")
     page.click("#upload-form button[type=submit]")
     page.wait_for_selector("#upload-status.error")

@@ -234,7 +234,7 @@ def test_assessment_zero_rows_totals_charts_and_xlsx(page, server: Server, ticke
 
     page.set_viewport_size(DESKTOP)
     login(page, server, "reviewer")
-    page.wait_for_selector("#review, #review-empty")  # the landing page done, before moving on
+    page.wait_for_selector("#home")  # the landing page (首页) done, before moving on
     page.goto(server.url + "/#/assessment")
     page.wait_for_selector("#assessment[data-ready]")
     api = _api(server, "GET", "/api/stats/assessment")
@@ -312,6 +312,7 @@ def test_charts_and_zoom_under_the_strict_csp(strict_page, server: Server, ticke
     page = strict_page
     page.set_viewport_size(DESKTOP)
     login(page, server, "reviewer")
+    page.goto(server.url + "/#/review")
     page.wait_for_selector("#review canvas.loupe[data-state=drawn]")
     page.click("#review canvas.loupe")
     page.wait_for_selector("#zoom[data-state=ready]")

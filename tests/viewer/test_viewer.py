@@ -40,7 +40,9 @@ def _counter(page) -> tuple[int, int]:
 def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Path) -> None:
     # An operator uploads the flight through the page, with a progress bar, and watches it processed.
     login(page, server, "operator")
-    assert page.url.endswith("#/flights")
+    assert page.url.endswith("#/home")  # every role lands on its dashboard
+    page.goto(server.url + "/#/flights")
+    page.wait_for_selector("#flight-files")
     photos = sorted((server.flight / "photos").glob("*.jpg"))
     page.set_input_files("#flight-files", [str(p) for p in photos])
     page.fill("#flight-name", "浏览器测试航线")
@@ -55,7 +57,8 @@ def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Pa
 
     # A reviewer works the queue from the keyboard.
     login(page, server, "reviewer")
-    assert page.url.endswith("#/review")
+    assert page.url.endswith("#/home")
+    page.goto(server.url + "/#/review")
     page.wait_for_selector("#review")
     first, total = _counter(page)
     assert first == 1 and total >= 3, "the simulated flight should give several tickets to review"
@@ -95,7 +98,8 @@ def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Pa
 
     # The chief sees it on his page and reports rectification with a photo.
     login(page, server, "chief")
-    assert page.url.endswith("#/chief")
+    assert page.url.endswith("#/home")
+    page.goto(server.url + "/#/chief")
     page.wait_for_selector(f"tr[data-ticket='{t1}']")
     shot(page, "chief")
     page.click(f"tr[data-ticket='{t1}'] a")
@@ -182,7 +186,7 @@ def test_wrong_password_and_role_menus(page, server: Server) -> None:
     assert page.inner_text("#login-error") == "登录失败：用户名或密码错误"  # the error code, in Chinese
     login(page, server, "chief")
     pages = page.eval_on_selector_all("#nav a", "as => as.map(a => a.dataset.page)")
-    assert pages == ["chief", "map"]
+    assert pages == ["home", "chief", "map", "account"]
 
 
 def test_csp_holds_and_roles_see_only_what_they_may_do(strict_page, server: Server, tmp_path: Path) -> None:
@@ -215,6 +219,7 @@ def test_csp_holds_and_roles_see_only_what_they_may_do(strict_page, server: Serv
     logout(page)
 
     login(page, server, "operator")
+    page.goto(server.url + "/#/flights")
     page.wait_for_selector("#upload-form")
     bad = tmp_path / "broken.zip"
     bad.write_bytes(b"PK\x03\x04 this is not really a zip")

@@ -1,33 +1,50 @@
 // The viewer: hash routes, one module per page. Who is logged in decides the pages shown.
 import { api, ApiError, get } from "./api.js";
 import { clearToast, h, toast } from "./dom.js";
-import { errorText, getLang, setLang, t } from "./i18n.js";
+import { errorText, getLang, setLang, t, tf } from "./i18n.js";
 import { setViewerConfig } from "./map.js";
+import * as account from "./pages/account.js";
 import * as assessment from "./pages/assessment.js";
 import * as chief from "./pages/chief.js";
+import * as devices from "./pages/devices.js";
 import * as flight from "./pages/flight.js";
 import * as flights from "./pages/flights.js";
+import * as home from "./pages/home.js";
 import * as ledger from "./pages/ledger.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
 import * as review from "./pages/review.js";
+import * as rivers from "./pages/rivers.js";
 import * as ticket from "./pages/ticket.js";
+import * as users from "./pages/users.js";
+import { can } from "./roles.js";
 
 const PAGES = {
-  login, flights, review, map: mapPage, ticket, chief, assessment, ledger,
+  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, home, users, devices, rivers, account,
   flight,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
-  admin: ["review", "ledger", "map", "flights", "assessment"],
-  reviewer: ["review", "ledger", "map", "flights", "assessment"],
-  operator: ["flights", "map"],
-  chief: ["chief", "map"],
-  viewer: ["map", "ledger", "assessment"],
+  admin: ["home", "review", "ledger", "map", "flights", "assessment", "users", "devices", "rivers", "account"],
+  reviewer: ["home", "review", "ledger", "map", "flights", "assessment", "account"],
+  operator: ["home", "flights", "map", "account"],
+  chief: ["home", "chief", "map", "account"],
+  viewer: ["home", "map", "ledger", "assessment", "account"],
 };
+// Pages only some roles may open: the permission (serve/permissions.py) the server checks.
+// Anyone else gets the 无权限 page instead of the server's 403.
+const PAGE_PERMISSION = { users: "users.admin", devices: "devices.admin", rivers: "rivers.write", flight: "flights.read" };
+
+function forbidden(main) {
+  main.innerHTML = "";
+  main.append(h("div", { class: "card narrow", id: "forbidden" }, h("h1", {}, t("forbidden.title")),
+    h("p", {}, tf("forbidden.text", { role: t(`role.${session.user.role}`) })),
+    h("a", { href: "#/home", class: "button-link" }, t("forbidden.back"))));
+}
 
 export const session = { user: null, config: {} };
 let cleanup = null;
+let renders = 0; // generation of the page being shown
 
 function route() {
   const [name, ...rest] = (location.hash.replace(/^#\/?/, "") || "").split("/");
@@ -60,14 +77,22 @@ async function render() {
   if (session.user && (!name || name === "login")) return go((MENUS[session.user.role] || ["map"])[0]);
   const page = PAGES[name];
   chrome();
-  const main = document.getElementById("main");
-  main.innerHTML = "";
+  // Each render draws into its own element: a page still loading when the user moves on
+  // (its fetches answer late) then fills a detached element, never the next page's.
+  const gen = ++renders;
+  const main = h("div", { class: "page-view", "data-page": name });
+  document.getElementById("main").replaceChildren(main);
   main.append(h("p", { class: "muted" }, t("loading")));
   if (!page) return go("");
+  if (PAGE_PERMISSION[name] && !can(session.user, PAGE_PERMISSION[name])) return forbidden(main);
   try {
-    cleanup = (await page.render(main, arg, { session, go, refreshChrome: chrome })) || null;
+    const done = (await page.render(main, arg, { session, go, refreshChrome: chrome })) || null;
+    if (gen === renders) cleanup = done;
+    else if (done) done(); // a newer page is shown: this one's timers end now
   } catch (e) {
+    if (gen !== renders) return;
     if (e instanceof ApiError && e.status === 401) { session.user = null; return go("login"); }
+    if (e instanceof ApiError && e.status === 403 && e.body?.code === "forbidden") return forbidden(main);
     main.innerHTML = "";
     main.append(h("p", { class: "error" }, errorText(e)));
   }

@@ -7,7 +7,7 @@ import { levelName, t, tf } from "./i18n.js";
 const LEVELS = ["village", "township", "county"]; // lowest first: a ticket goes there by default
 
 // A <dialog> appended to the body and removed when it closes: one open at a time.
-function modal(id, title, body, submitText) {
+export function modal(id, title, body, submitText) {
   document.getElementById(id)?.remove();
   const form = h("form", { method: "dialog", class: "dialog-form" }, h("h2", {}, title), body,
     h("div", { class: "buttons" },

@@ -36,8 +36,9 @@ function apiFilter(f, withTab = true) {
   return q;
 }
 
-export async function render(main, _arg, ctx) {
+export async function render(main, arg, ctx) {
   const f = load();
+  if (QUEUES.includes(arg)) Object.assign(f, { queue: arg, offset: 0 }); // #/ledger/<queue>: the home page's links
   const mayAssign = can(ctx.session.user, "tickets.review");
   const [net, flights] = await Promise.all([network(), get("/api/flights?limit=200").catch(() => ({ items: [] }))]);
   const segments = (net?.features || []).filter((x) => x.properties?.kind === "segment").map((x) => x.properties);
@@ -65,7 +66,7 @@ export async function render(main, _arg, ctx) {
     h("label", {}, t("ledger.f.source"), fSource), h("label", {}, t("ledger.f.device"), fDevice), h("label", {}, t("ledger.f.from"), fFrom),
     h("label", {}, t("ledger.f.to"), fTo), h("label", { class: "check" }, fOver, t("ledger.f.overdue")),
     h("button", { type: "submit", class: "primary", id: "lf-apply" }, t("ledger.f.apply")),
-    h("button", { type: "button", id: "lf-reset", onclick: () => { Object.assign(f, blank()); save(); render(main, _arg, ctx); } },
+    h("button", { type: "button", id: "lf-reset", onclick: () => { Object.assign(f, blank()); save(); render(main, arg, ctx); } },
       t("ledger.f.reset")));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
