@@ -367,6 +367,7 @@ def test_flight_page_lists_rejected_photos_with_reasons(browser: Any, server: Se
     for viewport, name in ((DESKTOP, "flight"), (PHONE, "flight-phone")):
         pg = _page(browser, server, viewport, phone=viewport is PHONE)
         login(pg, server, "operator")
+        pg.goto(server.url + "/#/flights")
         pg.wait_for_selector(f'#flight-list tr[data-flight="{fid}"]')
         pg.click(f'#flight-list tr[data-flight="{fid}"] td:nth-child(2)')  # the row opens it, not only the name
         pg.wait_for_url(f"**/#/flight/{fid}")
@@ -399,6 +400,7 @@ def test_flight_with_nothing_usable_is_failed_in_red(browser: Any, server: Serve
     fid = server.flights["bad"]  # type: ignore[attr-defined]
     pg = _page(browser, server, DESKTOP)
     login(pg, server, "operator")
+    pg.goto(server.url + "/#/flights")
     row = pg.locator(f'#flight-list tr[data-flight="{fid}"]')
     row.wait_for()
     assert row.locator("[data-state=failed]").count() == 1
