@@ -10,7 +10,7 @@ FAST_STAMP := $(VENV)/.fast-installed
 DEMO_DIR ?= demo-out
 DEMO_PORT ?= 8000
 
-.PHONY: demo test test-fast bench install install-full clean lint
+.PHONY: demo test test-fast bench install install-full clean lint vendor
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -62,6 +62,10 @@ lint: $(FAST_STAMP)
 bench: $(FULL_STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run_all.py
+
+# The viewer's front-end libraries from the npm registry (maintainers, by hand; CI never runs it).
+vendor:
+	tools/vendor_frontend.sh
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

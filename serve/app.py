@@ -22,6 +22,7 @@ from heyan.serve.config import HEYAN_VERSION, ServeConfig
 from heyan.serve.db import Database
 from heyan.serve.deps import no_nul, trusted_networks
 from heyan.serve.headers import SecurityHeaders
+from heyan.serve.mbtiles import MBTiles
 from heyan.serve.migrate import current_revision, upgrade
 from heyan.serve.notify.runner import Notifier
 from heyan.serve.processing import FlightProcessor
@@ -29,6 +30,7 @@ from heyan.serve.ratelimit import LoginLimiter
 from heyan.serve.routers import (
     archive,
     auth,
+    basemap,
     blobs,
     devices,
     edge,
@@ -46,7 +48,7 @@ from heyan.serve.routers import (
 )
 from heyan.serve.routers.edge import EDGE_JSON_LIMIT
 from heyan.serve.schemas.common import Health
-from heyan.serve.schemas.stats import ViewerConfig
+from heyan.serve.schemas.stats import MBTilesBasemap, ViewerConfig
 from heyan.serve.state import AppState
 from heyan.serve.storage import BlobStore
 from heyan.serve.worker import WorkerPool
@@ -87,7 +89,8 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                   store=BlobStore(config.data_dir / "store"), clock=clock or Clock(),
                   limiter=LoginLimiter(config.login_max_failures, config.login_window_s,
                                        config.login_max_address_failures),
-                  processor=processor or FlightProcessor(config.detector, config.rules_path))
+                  processor=processor or FlightProcessor(config.detector, config.rules_path),
+                  mbtiles=MBTiles(config.basemap_mbtiles) if config.basemap_mbtiles else None)  # a bad file fails the start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -134,9 +137,13 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
 
     @app.get("/api/config", response_model=ViewerConfig, tags=["health"], summary="Viewer settings (no login)")
     def viewer_config() -> ViewerConfig:
-        return ViewerConfig(version=HEYAN_VERSION, tile_url=config.tile_url)
+        tiles = st.mbtiles
+        mb = MBTilesBasemap(url=basemap.TILE_URL, format=tiles.info.format, minzoom=tiles.info.minzoom,
+                            maxzoom=tiles.info.maxzoom, bounds=tiles.info.bounds, name=tiles.info.name) if tiles else None
+        return ViewerConfig(version=HEYAN_VERSION, tile_url=config.tile_url, tile_datum=config.tile_datum, mbtiles=mb)
 
-    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, tasks, patrols, reports, public, notifications, archive):
+    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, tasks, patrols, reports, public, notifications, archive,
+              basemap):
         app.include_router(r.router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="viewer")
     return app

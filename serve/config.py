@@ -97,7 +97,10 @@ class ServeConfig(BaseModel):
     rules_path: Path | None = Field(None, description="Rules YAML used by the server's flight processing (default: the shipped table).")
     detector: DetectorSettings = Field(default_factory=DetectorSettings,
                                        description="Detector and slicing of the server's flight processing (settings: serve_model, else the global detector settings).")
-    tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps, e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none; the river network is the map).")
+    tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps (天地图-style), e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none).")
+    tile_datum: Literal["wgs84", "gcj02"] = Field("wgs84", description="Datum of the tile_url basemap: wgs84 (天地图, CGCS2000) or gcj02 (AMap/Tencent-style offset tiles); on gcj02 the viewer shifts the WGS-84 features onto the tiles.")
+    basemap_mbtiles: Path | None = Field(None, description="An MBTiles file of raster tiles (PNG/JPEG/WebP, Web Mercator, WGS-84) the office supplies; served at /api/basemap/{z}/{x}/{y} and used as the viewer's basemap before tile_url. A missing or unreadable file stops the start.")
+    thumb_max_side: int = Field(1024, ge=64, le=4096, description="Longest side, pixels, of the downscaled photos the viewer lays on their footprints.")
     edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
     edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
     rectify_max_distance_m: float = Field(300.0, gt=0, description="A rectification photo must have been taken (EXIF GPS) within this many metres of the ticket, else the chief has to write a reason the reviewer sees.")

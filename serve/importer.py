@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.pipeline.tickets.ticket import EvidenceRecord, TicketRecord
+from heyan.serve.flight_map import MAP_KEY, photos_map
 from heyan.serve.processing import PhotoRef
 from heyan.serve.storage import BlobStore
 from heyan.serve.tables import Blob, DetectionRow, Evidence, Flight, FlightPhoto, Ticket
@@ -219,6 +220,7 @@ class FlightImport:
                     not_seen_recorded=not_seen, detections_stored=n_det, photos_rejected=n_rej,
                     report_sha=store_blob(self.db, self.store, report, "text/html") if report.is_file() else None,
                     report_pdf_sha=store_blob(self.db, self.store, report_pdf, "application/pdf") if report_pdf.is_file() else None)
+        info[MAP_KEY] = photos_map(self.out / "footprints.geojson", self.by_path)
         self.flight.summary = info
         self.flight.network_version = self.version
         return info

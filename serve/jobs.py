@@ -15,6 +15,20 @@ from sqlalchemy.orm import Session
 from heyan.serve.tables import Job
 
 HOST = socket.gethostname()
+# The error of a flight none of whose photos could be used; the API gives it the code
+# no_usable_photos (schemas.flights.JobOut.error_code), the reasons are per photo.
+NO_USABLE_PHOTOS = "no usable photo in the flight: every photo was rejected (see the flight's rejected photos)"
+
+
+def error_code(error: str | None) -> str | None:
+    """A stable code for a failed job's error, for the viewer."""
+    if not error:
+        return None
+    if error == NO_USABLE_PHOTOS:
+        return "no_usable_photos"
+    if "no river network" in error:
+        return "no_river_network"
+    return "processing_error"
 
 
 def new_worker_id(index: int) -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from heyan.serve.clock import Clock
 from heyan.serve.config import ServeConfig
 from heyan.serve.db import Database
+from heyan.serve.mbtiles import MBTiles
 from heyan.serve.ratelimit import LoginLimiter
 from heyan.serve.storage import BlobStore
 
@@ -36,4 +37,5 @@ class AppState:
     limiter: LoginLimiter
     processor: FlightProcessor
     workers: Workers | None = None
+    mbtiles: MBTiles | None = None  # the office's basemap file (serve_basemap_mbtiles)
     cache: dict[str, Any] = field(default_factory=dict)

@@ -50,8 +50,12 @@ def import_flight(st: AppState, db: Any, job_id: int, worker_id: str, flight_id:
     flight = db.get(Flight, flight_id)
     assert flight is not None
     info = FlightImport(db, st.store, flight, out, by_path, version, st.clock.now()).run(summary)
+    # Nothing usable (every photo corrupt, without GPS, ...): the flight failed, with the
+    # per-photo reasons imported above; not "done" as if it had been inspected.
+    failed = not summary.get("photos_used")
     db.execute(sa.update(Job).where(Job.id == job_id, Job.worker_id == worker_id).values(
-        state="done", finished_at=st.clock.now(), photos_done=summary["photos"], lease_until=None))
+        state="failed" if failed else "done", error=jobs.NO_USABLE_PHOTOS if failed else None,
+        finished_at=st.clock.now(), photos_done=summary["photos"], lease_until=None))
     if before_commit is not None:
         before_commit(db)
     db.commit()  # tickets, evidence, detections and "done" together

@@ -33,6 +33,8 @@ assert DEFAULT_MODEL in {c.name for c in list_models()}, "the zoo is in the whee
 assert load_rules(None).categories, "the default rules are in the wheel"
 assert (STATIC / "index.html").is_file() and any(MIGRATIONS.glob("versions/*.py"))
 assert COMMON_PASSWORDS.is_file(), "the password policy's list is in the wheel"
+for f in ("leaflet/leaflet.js", "leaflet/LICENSE", "leaflet/images/layers.png", "leaflet.markercluster/leaflet.markercluster.js", "VERSIONS"):
+    assert (STATIC / "vendor" / f).is_file(), f"the vendored map library is in the wheel: {f}"
 assert FONT_FILE.is_file() and (FONT_FILE.parent / "OFL.txt").is_file(), "the report font and its licence are in the wheel"
 print("ok")
 """

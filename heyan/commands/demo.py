@@ -54,7 +54,7 @@ def demo_server_cmd(
             for role, username in DEMO_USERS.items():
                 client.create_user(username, DEMO_PASSWORD, role, segments=segments if role == "chief" else None,
                                    full_name={"chief": "示范河长"}.get(role))
-            done = send_and_wait(client, flight_files([flight / "photos"]), "示范航线 demo flight", wait=True)
+            done = send_and_wait(client, flight_files([flight / "photos"]), "示范航拍任务 demo flight", wait=True)
     except (ApiFailure, TimeoutError) as exc:
         server.should_exit = True
         typer.echo(f"heyan demo-server: {exc}", err=True)

@@ -8,7 +8,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,11 +19,23 @@ from heyan.pipeline.zipsafe import UnsafeZipError, ZipLimits, iter_zip_images
 from heyan.serve.blobdb import content_type, ensure_blobs, take_back
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
-from heyan.serve.schemas.flights import FlightDetail, FlightOut, FlightPage, FlightUploadOut, JobOut, PhotoOut
+from heyan.serve.flight_map import MAP_KEY, reject_code
+from heyan.serve.schemas.flights import (
+    FlightDetail,
+    FlightOut,
+    FlightPage,
+    FlightUploadOut,
+    JobOut,
+    PhotoOut,
+    PhotoPlacement,
+    RejectedPhoto,
+)
 from heyan.serve.state import AppState
 from heyan.serve.storage import Staged, disk_full
-from heyan.serve.tables import Flight, FlightPhoto, Job
+from heyan.serve.tables import Evidence, Flight, FlightPhoto, Job
+from heyan.serve.thumbs import ThumbnailError, thumbnail
 from heyan.serve.uploads import Received, ReceivedZip, disk_full_error, receive_flight
+from heyan.vision.common import BEIJING
 
 router = APIRouter(prefix="/api/flights", tags=["flights"])
 
@@ -37,6 +51,12 @@ UPLOAD_BODY = {
         },
     }}},
 }
+
+
+def default_flight_name(now: datetime) -> str:
+    """航拍任务 and the upload's Beijing time: one batch of a flight's photos (航线 would be the
+    planned route)."""
+    return f"航拍任务 {now.astimezone(BEIJING).strftime('%Y-%m-%d %H:%M')}"
 
 
 def blob_url(sha: str | None) -> str | None:
@@ -122,7 +142,7 @@ def _register(st: AppState, got: Received, who: str) -> tuple[FlightOut, bool]:
             photos.append((name, ph.staged))
         key = hashlib.sha256("\n".join(sorted(seen)).encode()).hexdigest()
         source, total = "photos", sum(s.size for _, s in photos)
-        default_name = f"flight {datetime.now().strftime('%Y-%m-%d %H:%M')}"
+        default_name = default_flight_name(st.clock.now())
         if (old := _existing_out(st, key)) is not None:
             return old, True
     created: list[str] = []
@@ -201,13 +221,37 @@ def _flight(db: Session, flight_id: str) -> Flight:
 @router.get("/{flight_id}", response_model=FlightDetail, summary="One flight: job state and progress, summary")
 def get_flight(flight_id: str, _: Principal = Depends(require("flights.read")), db: Session = Depends(get_db)) -> FlightDetail:
     f = _flight(db, flight_id)
-    rejected = [{"name": p.name, "reason": p.rejected} for p in
-                db.scalars(sa.select(FlightPhoto).where(FlightPhoto.flight_id == f.id, FlightPhoto.rejected.is_not(None)))
+    rejected = [RejectedPhoto(name=p.name, reason=p.rejected, code=reject_code(p.rejected)) for p in
+                db.scalars(sa.select(FlightPhoto).where(FlightPhoto.flight_id == f.id, FlightPhoto.rejected.is_not(None))
+                           .order_by(FlightPhoto.name))
                 if p.rejected]
-    report = (f.summary or {}).get("report_sha")
-    report_pdf = (f.summary or {}).get("report_pdf_sha")
-    return FlightDetail(**flight_out(db, f).model_dump(), summary=f.summary, rejected_photos=rejected,
-                        report_url=blob_url(report), report_pdf_url=blob_url(report_pdf))
+    summary = dict(f.summary) if f.summary else None
+    placed = (summary or {}).pop(MAP_KEY, None) or []
+    report = (summary or {}).get("report_sha")
+    report_pdf = (summary or {}).get("report_pdf_sha")
+    return FlightDetail(**flight_out(db, f).model_dump(), summary=summary, rejected_photos=rejected,
+                        report_url=blob_url(report), report_pdf_url=blob_url(report_pdf),
+                        photos_map=[PhotoPlacement(**e, thumb_url=f"/api/flights/{f.id}/thumbs/{e['sha256']}.jpg") for e in placed],
+                        seen_again=list(db.scalars(sa.select(Evidence.ticket_id).distinct().where(
+                            Evidence.flight_id == f.id, Evidence.kind == "seen_again").order_by(Evidence.ticket_id))))
+
+
+@router.get("/{flight_id}/thumbs/{sha256}.jpg", response_class=FileResponse,
+            summary="A downscaled copy of one of the flight's photos (for laying it on its footprint)",
+            responses={200: {"content": {"image/jpeg": {}}}})
+def flight_thumb(request: Request, flight_id: str, sha256: str = PathParam(pattern="^[0-9a-f]{64}$"),
+                 _: Principal = Depends(require("flights.read")), db: Session = Depends(get_db)) -> FileResponse:
+    f = _flight(db, flight_id)
+    if db.scalar(sa.select(FlightPhoto.id).where(FlightPhoto.flight_id == f.id, FlightPhoto.sha256 == sha256).limit(1)) is None:
+        raise ApiError(404, f"flight {f.id} has no photo {sha256}")
+    db.commit()  # the read is over: downscaling a big photo must not hold the database
+    st = app_state(request)
+    try:
+        path = thumbnail(st.store.path(sha256), st.config.data_dir / "thumbs", sha256, st.config.thumb_max_side)
+    except ThumbnailError as exc:
+        raise ApiError(422, f"photo {sha256[:12]} cannot be shown: {exc.reason}", code="photo_unreadable") from None
+    # Content-addressed: the same name is always the same picture.
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=31536000, immutable"})
 
 
 @router.get("/{flight_id}/photos", response_model=list[PhotoOut], summary="The flight's photos")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -50,9 +51,20 @@ class AssessmentOut(BaseModel):
     weekly: list[WeekRow]
 
 
+class MBTilesBasemap(BaseModel):
+    url: str = Field(description="XYZ template of the server's tile route.")
+    format: str
+    minzoom: int
+    maxzoom: int
+    bounds: tuple[float, float, float, float] | None = Field(None, description="west, south, east, north (WGS-84).")
+    name: str | None = None
+
+
 class ViewerConfig(BaseModel):
     """What the web viewer needs to know before login."""
     version: str
     tile_url: str | None = Field(None, description="XYZ tile URL template of an intranet tile server, or null.")
+    tile_datum: Literal["wgs84", "gcj02"] = Field("wgs84", description="Datum of the tile_url tiles; gcj02: the viewer shifts WGS-84 features onto them.")
+    mbtiles: MBTilesBasemap | None = Field(None, description="The office's MBTiles basemap served by this server, or null.")
     reject_reasons: list[str] = Field(default_factory=lambda: list(REJECT_REASONS),
                                       description="Reject reasons (误报 types) a reviewer may give, in display order.")

@@ -49,6 +49,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/flights"): {"admin", "operator"},
     ("GET", "/api/flights/{flight_id}"): {"admin", "reviewer", "operator", "viewer"},
     ("GET", "/api/flights/{flight_id}/photos"): {"admin", "reviewer", "operator", "viewer"},
+    ("GET", "/api/flights/{flight_id}/thumbs/{sha256}.jpg"): {"admin", "reviewer", "operator", "viewer"},
+    ("GET", "/api/basemap/{z}/{x}/{y}"): ALL,
     ("POST", "/api/flights/{flight_id}/reprocess"): {"admin", "operator"},
     ("GET", "/api/tickets"): ALL,
     ("POST", "/api/tickets/escalate"): REVIEW,
@@ -78,7 +80,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
 }
 
 PARAMS = {"token_id": "999999", "user_id": "999999", "device_id": "999999", "version": "999999", "flight_id": "fl-none",
-          "ticket_id": "tk-none", "fmt": "csv", "sha256": "0" * 64, "patrol_id": "pt-none", "segment_id": "seg-none"}
+          "ticket_id": "tk-none", "fmt": "csv", "sha256": "0" * 64, "patrol_id": "pt-none", "segment_id": "seg-none",
+          "z": "0", "x": "0", "y": "0"}
 
 
 def routes(live: LiveServer) -> list[tuple[str, str]]:

@@ -227,7 +227,7 @@ def test_bugs_of_issue_13(page, server: Server, tickets: list[dict[str, Any]], t
         assert page.inner_text("#toast") == "请先选择整改照片"
         # A toast belongs to its page: gone after moving on.
         page.goto(server.url + "/#/map")
-        page.wait_for_selector("#map svg")
+        page.wait_for_selector("#map[data-ready]")
         assert "show" not in (page.get_attribute("#toast", "class") or "") and page.inner_text("#toast") == ""
         # The audit table has its column names.
         page.goto(f"{server.url}/#/ticket/{rows[0]}")

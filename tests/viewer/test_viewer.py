@@ -140,13 +140,12 @@ def test_map_assessment_exports_and_nothing_external(page, server: Server, tmp_p
         all_tickets = c.get("/api/tickets?limit=500").json()["items"]
     login(page, server, "reviewer")
     page.goto(server.url + "/#/map")
-    page.wait_for_selector("#map svg .segment")
-    assert page.locator("#map svg circle.ticket").count() == len(all_tickets)
-    shot(page, "map")
+    page.wait_for_selector("#map[data-ready]")
+    assert page.evaluate("document.getElementById('map').heyanMap.markers.size") == len(all_tickets)
     page.select_option("#filter-state", "pending_review")
     pending = [x for x in all_tickets if x["state"] == "pending_review"]
-    page.wait_for_function(f"document.querySelectorAll('#map svg circle.ticket').length === {len(pending)}")
-    assert all(s == "pending_review" for s in page.eval_on_selector_all("#map svg circle.ticket", "cs => cs.map(c => c.dataset.state)"))
+    page.wait_for_function(f"document.getElementById('map').heyanMap.markers.size === {len(pending)}")
+    assert {t["state"] for t in page.evaluate("document.getElementById('map').heyanMap.tickets")} <= {"pending_review"}
     with page.expect_download() as dl:
         page.click("#exports a[data-format=geojson]")
     data = json.loads(Path(dl.value.path()).read_text(encoding="utf-8"))
@@ -208,21 +207,21 @@ def test_csp_holds_and_roles_see_only_what_they_may_do(strict_page, server: Serv
     page.wait_for_selector("#flight-list")
     assert page.locator("#upload-form").count() == 0
     page.goto(server.url + "/#/map")
-    page.wait_for_selector("#map svg")
-    assert page.locator(".legend-item i").count() >= 5
-    assert page.eval_on_selector(".legend-item i", "i => getComputedStyle(i).backgroundColor") != "rgba(0, 0, 0, 0)"
+    page.wait_for_selector("#map[data-ready]")
+    assert page.locator("#map-legend .legend-item i.dot").count() >= 5
+    assert page.eval_on_selector("#map-legend .legend-item i.dot", "i => getComputedStyle(i).backgroundColor") != "rgba(0, 0, 0, 0)"
     page.goto(server.url + "/#/assessment")
     page.wait_for_selector("#assessment")
     with server.client() as c:
         items = c.get("/api/tickets?limit=1").json()["items"]
     if items:
         page.goto(server.url + "/#/map")
-        page.wait_for_selector("#map svg")
+        page.wait_for_selector("#map[data-ready]")
         page.goto(f"{server.url}/#/ticket/{items[0]['id']}")
         page.wait_for_selector("#ticket-back")
         page.click("#ticket-back")
         page.wait_for_url("**/#/map")
-        page.wait_for_selector("#map svg")
+        page.wait_for_selector("#map[data-ready]")
     logout(page)
 
     login(page, server, "operator")

@@ -2,10 +2,12 @@
 import { api, ApiError, get } from "./api.js";
 import { clearToast, h, toast } from "./dom.js";
 import { errorText, getLang, setLang, t, tf } from "./i18n.js";
+import { setViewerConfig } from "./map.js";
 import * as account from "./pages/account.js";
 import * as assessment from "./pages/assessment.js";
 import * as chief from "./pages/chief.js";
 import * as devices from "./pages/devices.js";
+import * as flight from "./pages/flight.js";
 import * as flights from "./pages/flights.js";
 import * as home from "./pages/home.js";
 import * as ledger from "./pages/ledger.js";
@@ -23,7 +25,7 @@ import { can } from "./roles.js";
 
 const PAGES = {
   login, flights, review, map: mapPage, ticket, chief, assessment, ledger, home, users, devices, rivers, account,
-  patrol, rectify, report, river,
+  patrol, rectify, report, river, flight,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
@@ -36,7 +38,7 @@ const MENUS = {
 };
 // Pages only some roles may open: the permission (serve/permissions.py) the server checks.
 // Anyone else gets the 无权限 page instead of the server's 403.
-const PAGE_PERMISSION = { users: "users.admin", devices: "devices.admin", rivers: "rivers.write" };
+const PAGE_PERMISSION = { users: "users.admin", devices: "devices.admin", rivers: "rivers.write", flight: "flights.read" };
 
 function forbidden(main) {
   main.innerHTML = "";
@@ -117,6 +119,7 @@ export async function whoami() {
     session.user = last ? JSON.parse(last) : null;
   }
   try { session.config = await get("/api/config"); } catch { session.config = {}; }
+  setViewerConfig(session.config);
 }
 
 async function start() {

@@ -1,12 +1,13 @@
 import { get, upload } from "../api.js";
 import { h, table, toast } from "../dom.js";
 import { errorText, fmtTime, t } from "../i18n.js";
+import { jobError } from "./flight.js";
 
 function jobCell(job) {
   if (!job) return "—";
   const pct = job.photos_total ? Math.round((100 * job.photos_done) / job.photos_total) : 0;
   return h("span", { class: `job job-${job.state}`, "data-state": job.state },
-           t(`job.${job.state}`), job.state === "failed" && job.error ? ` — ${job.error}` : "",
+           t(`job.${job.state}`), job.state === "failed" ? ` — ${jobError(job)}` : "",
            job.state === "running" || job.state === "queued" ? h("progress", { max: 100, value: pct }) : "");
 }
 
@@ -55,8 +56,11 @@ export async function render(main, _arg, ctx) {
     if (!page.items.length) { list.append(h("p", { class: "muted" }, t("flights.none"))); return; }
     list.append(table(
       [t("flights.col.name"), t("flights.col.photos"), t("flights.col.by"), t("flights.col.at"), t("flights.col.state")],
-      page.items.map((f) => ({ attrs: { "data-flight": f.id },
-                               cells: [f.name, f.n_photos, f.uploaded_by, fmtTime(f.created_at), jobCell(f.job)] }))));
+      page.items.map((f) => ({ attrs: { "data-flight": f.id, class: "clickable", tabindex: 0,  // a row opens its flight page
+                                        onclick: () => ctx.go(`flight/${encodeURIComponent(f.id)}`),
+                                        onkeydown: (e) => { if (e.key === "Enter") ctx.go(`flight/${encodeURIComponent(f.id)}`); } },
+                               cells: [h("a", { href: `#/flight/${encodeURIComponent(f.id)}` }, f.name), f.n_photos, f.uploaded_by,
+                                       fmtTime(f.created_at), jobCell(f.job)] }))));
     const busy = page.items.some((f) => f.job && (f.job.state === "queued" || f.job.state === "running"));
     clearTimeout(timer);
     if (busy) timer = setTimeout(() => refresh().catch(() => {}), 1500);
