@@ -352,3 +352,28 @@ class DetectionRow(Base):
 
 def as_date(d: datetime | None) -> date | None:
     return d.date() if d else None
+
+
+# --------------------------------------------------------------------------- hand labels
+
+
+class FrameLabel(Base):
+    """One saved version of the hand labels of one frame (a flight photo, an edge snapshot,
+    any picture the server holds, by its sha256). Every save is a new row; older versions
+    stay, so who changed what is never lost. ``boxes`` are in the frame's full-resolution
+    pixels (EXIF orientation applied, as the pipeline decodes it): a list of
+    ``{"class", "box": [x1, y1, x2, y2], "origin": "detection"|"drawn", "ticket_id"?, "score"?}``."""
+
+    __tablename__ = "frame_labels"
+    __table_args__ = (sa.UniqueConstraint("photo_sha", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_sha: Mapped[str] = mapped_column(sa.ForeignKey("blobs.sha256"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    boxes: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    complete: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # 已完整标注: every object in the frame is boxed
+    source: Mapped[str | None] = mapped_column(sa.String(256))  # flight:<id> | camera:<device>/<camera>, for the queues
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
