@@ -26,8 +26,11 @@ from heyan.serve.routers.blobs import may_read
 from heyan.serve.schemas.labels import FrameOut, LabelSaved, LabelSaveIn, LabelVersionOut, QueueItemOut, QueueOut, VersionSummary
 from heyan.serve.state import AppState
 from heyan.serve.tables import Blob, FrameLabel
+from heyan.vision.classes import CLASSES
 
 router = APIRouter(prefix="/api/labels", tags=["labels"])
+# The page draws each class in its colour of vision.classes (BGR there).
+CLASS_LIST = [{"name": c.name, "colour": "#{2:02x}{1:02x}{0:02x}".format(*c.colour_bgr)} for c in CLASSES]
 Sha = PathParam(pattern="^[0-9a-f]{64}$")
 
 
@@ -93,7 +96,8 @@ def get_frame(request: Request, sha256: str = Sha, p: Principal = Depends(requir
                     photo_url=f"/api/blobs/{sha256}", preview_url=f"/api/labels/frames/{sha256}/preview",
                     detections=labels.detections_on(db, sha256), labels=_version(top) if top else None,
                     versions=[VersionSummary(version=v.version, complete=v.complete, n_boxes=len(v.boxes or []),
-                                             created_by=v.created_by, created_at=v.created_at) for v in all_versions])
+                                             created_by=v.created_by, created_at=v.created_at) for v in all_versions],
+                    classes=CLASS_LIST)
 
 
 @router.get("/frames/{sha256}/preview", response_class=FileResponse, summary="The frame downscaled (long side 2048 px), JPEG",

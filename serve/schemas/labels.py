@@ -55,6 +55,7 @@ class FrameOut(BaseModel):
     detections: list[dict[str, Any]]
     labels: LabelVersionOut | None
     versions: list[VersionSummary]
+    classes: list[dict[str, str]] = Field(description="Heyan's classes in model order: name and drawing colour (#rrggbb).")
 
 
 class LabelSaved(LabelVersionOut):

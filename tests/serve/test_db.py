@@ -32,7 +32,7 @@ def database(db_url: str) -> Database:
 
 
 def test_migrations_match_models(database: Database) -> None:
-    assert current_revision(database.engine) == head_revision() == "0003"
+    assert current_revision(database.engine) == head_revision() is not None
     upgrade(database.engine)  # a second start changes nothing
     with database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
@@ -53,7 +53,7 @@ def test_upgrade_from_0001_keeps_data_and_downgrades(db_url: str) -> None:
             c.execute(sa.text("INSERT INTO devices (name, created_by, created_at) VALUES ('box-1', 'admin', :t)"),
                       {"t": NOW.replace(tzinfo=None)})
         upgrade(d.engine)
-        assert current_revision(d.engine) == "0003"
+        assert current_revision(d.engine) == head_revision()
         with d.session() as db:
             dev = db.scalar(sa.select(Device))
             assert dev.name == "box-1" and dev.health is None and dev.last_heartbeat_at is None
@@ -66,7 +66,7 @@ def test_upgrade_from_0001_keeps_data_and_downgrades(db_url: str) -> None:
         assert current_revision(d.engine) == "0001"
         assert "edge_events" not in sa.inspect(d.engine).get_table_names()
         upgrade(d.engine)
-        assert current_revision(d.engine) == "0003"
+        assert current_revision(d.engine) == head_revision()
     finally:
         d.dispose()
 

@@ -11,6 +11,8 @@ ALL = set(ROLES)
 REVIEW = {"admin", "reviewer"}
 ADMIN = {"admin"}
 PUBLIC = "public"
+LABEL_READ = {"admin", "reviewer", "trainer", "operator", "viewer"}
+LABEL_WRITE = {"admin", "reviewer", "trainer"}
 
 # (method, path) -> roles allowed, or PUBLIC (no login needed), or "device" (device tokens only)
 EXPECTED: dict[tuple[str, str], set[str] | str] = {
@@ -35,7 +37,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/devices/{device_id}"): ADMIN,
     ("PUT", "/api/edge/media/{sha256}"): "device",
     ("POST", "/api/edge/events"): "device",
-    ("GET", "/api/edge/events"): {"admin", "reviewer", "operator", "viewer"},
+    ("GET", "/api/edge/events"): {"admin", "reviewer", "operator", "viewer", "trainer"},
     ("POST", "/api/edge/heartbeat"): "device",
     ("POST", "/api/devices/{device_id}/token"): ADMIN,
     ("DELETE", "/api/devices/{device_id}/token"): ADMIN,
@@ -44,10 +46,10 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/rivers/current"): ALL,
     ("GET", "/api/rivers/current/segments"): ALL,
     ("GET", "/api/rivers/{version}"): ALL,
-    ("GET", "/api/flights"): {"admin", "reviewer", "operator", "viewer"},
+    ("GET", "/api/flights"): {"admin", "reviewer", "operator", "viewer", "trainer"},
     ("POST", "/api/flights"): {"admin", "operator"},
-    ("GET", "/api/flights/{flight_id}"): {"admin", "reviewer", "operator", "viewer"},
-    ("GET", "/api/flights/{flight_id}/photos"): {"admin", "reviewer", "operator", "viewer"},
+    ("GET", "/api/flights/{flight_id}"): {"admin", "reviewer", "operator", "viewer", "trainer"},
+    ("GET", "/api/flights/{flight_id}/photos"): {"admin", "reviewer", "operator", "viewer", "trainer"},
     ("POST", "/api/flights/{flight_id}/reprocess"): {"admin", "operator"},
     ("GET", "/api/tickets"): ALL,
     ("POST", "/api/tickets/escalate"): REVIEW,
@@ -60,6 +62,12 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/exports/tickets.{fmt}"): ALL,
     ("GET", "/api/exports/hard-negatives.jsonl"): REVIEW,
     ("GET", "/api/blobs/{sha256}"): ALL,
+    ("GET", "/api/labels/queue"): LABEL_READ,
+    ("GET", "/api/labels/export"): LABEL_WRITE,
+    ("GET", "/api/labels/frames/{sha256}"): LABEL_READ,
+    ("GET", "/api/labels/frames/{sha256}/preview"): LABEL_READ,
+    ("GET", "/api/labels/frames/{sha256}/versions/{version}"): LABEL_READ,
+    ("POST", "/api/labels/frames/{sha256}"): LABEL_WRITE,
 }
 
 PARAMS = {"token_id": "999999", "user_id": "999999", "device_id": "999999", "version": "999999", "flight_id": "fl-none",

@@ -5,6 +5,7 @@ import { errorText, getLang, setLang, t } from "./i18n.js";
 import * as assessment from "./pages/assessment.js";
 import * as chief from "./pages/chief.js";
 import * as flights from "./pages/flights.js";
+import * as label from "./pages/label.js";
 import * as ledger from "./pages/ledger.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
@@ -12,12 +13,13 @@ import * as review from "./pages/review.js";
 import * as ticket from "./pages/ticket.js";
 
 const PAGES = {
-  login, flights, review, map: mapPage, ticket, chief, assessment, ledger,
+  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, label,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
-  admin: ["review", "ledger", "map", "flights", "assessment"],
-  reviewer: ["review", "ledger", "map", "flights", "assessment"],
+  admin: ["review", "ledger", "map", "flights", "assessment", "label"],
+  reviewer: ["review", "ledger", "map", "flights", "assessment", "label"],
+  trainer: ["label", "map", "flights"],
   operator: ["flights", "map"],
   chief: ["chief", "map"],
   viewer: ["map", "ledger", "assessment"],

@@ -5,6 +5,7 @@ import { dispatchDialog, urgeDialog } from "../dialogs.js";
 import { h, table, toast } from "../dom.js";
 import { actionName, errorText, fmtTime, levelName, stateName, t } from "../i18n.js";
 import { drawMap } from "../map.js";
+import { can } from "../roles.js";
 import { facts, network, photoWithBox } from "./common.js";
 
 export async function render(main, id, ctx) {
@@ -63,7 +64,10 @@ export async function render(main, id, ctx) {
     e.flight_id ? ` · ${t("ticket.flight")} ${e.flight_id}` : "",
     // A chief's words with his photo; the server's own notes on sightings are its English log.
     e.kind === "rectification" && e.comment ? h("div", { class: "muted" }, e.comment) : "",
-    e.crop_url ? h("img", { src: e.crop_url, class: "thumb" }) : e.photo_url ? h("img", { src: e.photo_url, class: "thumb" }) : "")));
+    e.crop_url ? h("img", { src: e.crop_url, class: "thumb" }) : e.photo_url ? h("img", { src: e.photo_url, class: "thumb" }) : "",
+    // Hand labels of this photo (missed objects, a wrong class): pages/label.js.
+    e.photo_url && e.kind !== "rectification" && can(ctx.session.user, "labels.read")
+      ? h("a", { href: `#/label/${e.photo_url.split("/").pop()}`, class: "label-link" }, t("label.open")) : "")));
   const audit = table([t("audit.when"), t("audit.who"), t("audit.what"), t("audit.note")],
     d.audit.map((a) => ({ attrs: { "data-to": a.to_state || "", "data-action": a.action }, cells: [fmtTime(a.at), a.actor === "system" ? t("audit.system") : a.actor, what(a), note(a)] })));
   audit.id = "audit";
