@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from heyan.models.card import sha256_file
 from heyan.models.settings import DetectorSettings
 from heyan.pipeline.geo.rivers import RiverNetwork
 from heyan.pipeline.ingest import FlightIngest, IngestOptions, IngestSummary
@@ -144,6 +145,7 @@ class FlightProcessor:
         self._networks: dict[int, RiverNetwork] = {}
         self._lock = threading.Lock()
         self.last_resumed = 0  # photos the last run took from checkpoints (tests, logs)
+        self._identity: tuple[str, str | None] | None = None
 
     def detector(self) -> Any:
         with self._lock:
@@ -153,6 +155,19 @@ class FlightProcessor:
                 else:
                     self._detector = self.settings.load()
             return self._detector
+
+    def model_identity(self) -> tuple[str, str | None]:
+        """(zoo name, sha256 of the ONNX file) of the detector: what every detection and
+        ticket of a flight records as its maker. A detector with no file (tests): no hash."""
+        with self._lock:
+            cached = self._identity
+        if cached is not None:
+            return cached
+        path = getattr(self.detector(), "model_path", None)
+        ident = (self.model, sha256_file(path) if path and os.path.isfile(path) else None)
+        with self._lock:
+            self._identity = ident
+        return ident
 
     def rules(self) -> RuleSet:
         with self._lock:

@@ -198,6 +198,9 @@ class Flight(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     network_version: Mapped[int | None] = mapped_column(sa.ForeignKey("river_networks.version"))
     summary: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The detector of the latest processing: zoo name and sha256 of its ONNX file.
+    model_name: Mapped[str | None] = mapped_column(sa.String(256))
+    model_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     photos: Mapped[list[FlightPhoto]] = relationship(back_populates="flight", order_by="FlightPhoto.name",
                                                      cascade="all, delete-orphan")
 
@@ -289,6 +292,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     not_seen_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # The detector whose detection made the ticket (zoo name, sha256 of its ONNX file).
+    model_name: Mapped[str | None] = mapped_column(sa.String(256))
+    model_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
 
 class Evidence(Base):
@@ -348,6 +354,8 @@ class DetectionRow(Base):
     category: Mapped[str | None] = mapped_column(sa.String(64))
     segment_id: Mapped[str | None] = mapped_column(sa.String(128))
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    model_name: Mapped[str | None] = mapped_column(sa.String(256))
+    model_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 def as_date(d: datetime | None) -> date | None:

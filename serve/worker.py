@@ -155,7 +155,8 @@ class WorkerPool:
                     return
                 flight = db.get(Flight, flight_id)
                 assert flight is not None
-                info = FlightImport(db, st.store, flight, workdir / "out", by_path, version, st.clock.now()).run(summary.to_dict())
+                info = FlightImport(db, st.store, flight, workdir / "out", by_path, version, st.clock.now(),
+                                    model=st.processor.model_identity()).run(summary.to_dict())
                 db.execute(sa.update(Job).where(Job.id == job_id, Job.worker_id == worker_id).values(
                     state="done", finished_at=st.clock.now(), photos_done=summary.photos, lease_until=None))
                 db.commit()  # tickets, evidence, detections and "done" together

@@ -79,7 +79,7 @@ const STRINGS = {
     "err.429": "尝试次数过多，请稍后再试", "err.503": "服务器繁忙，请稍后重试",
     "err.507": "服务器磁盘已满，本次上传未保存，请联系管理员",
     // 标注 (pages/label.js)
-    "nav.label": "标注", "role.trainer": "模型训练员",
+    "nav.label": "标注", "role.trainer": "模型训练员", "ticket.model": "检测模型",
     "label.title": "标注", "label.queue": "待标注", "label.start": "开始标注",
     "label.keys": "拖动画框 · 1–5 类别 · Del 删除 · Tab 切换 · F 已完整标注 · S 保存 · →/← 下一帧/上一帧 · 滚轮缩放 · 右键/空格拖动平移 · 0 适应窗口",
     "label.save": "保存 (S)", "label.delete": "删除框 (Del)", "label.next": "下一帧 (→)", "label.mark_complete": "标记已完整标注",
@@ -161,7 +161,7 @@ const STRINGS = {
     "err.415": "Unsupported format: upload photos or a zip", "err.422": "The file cannot be used (damaged, not a photo, or an unsafe zip)",
     "err.429": "Too many attempts; try again later", "err.503": "The server is busy; try again shortly",
     "err.507": "The server's disk is full: nothing was stored; tell the administrator",
-    "nav.label": "Label", "role.trainer": "model trainer",
+    "nav.label": "Label", "role.trainer": "model trainer", "ticket.model": "Detector",
     "label.title": "Label", "label.queue": "Frames to label", "label.start": "Start labelling",
     "label.keys": "drag to draw · 1–5 class · Del delete · Tab next box · F fully labelled · S save · →/← next/previous frame · wheel zoom · right-drag/space pan · 0 fit",
     "label.save": "Save (S)", "label.delete": "Delete box (Del)", "label.next": "Next frame (→)", "label.mark_complete": "Mark fully labelled",

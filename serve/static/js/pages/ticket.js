@@ -77,7 +77,7 @@ export async function render(main, id, ctx) {
   main.append(h("h1", {}, `${t("ticket.title")} ${d.id}`, " ", h("a", { href: "#", id: "ticket-back", class: "muted", onclick: (e) => { e.preventDefault(); history.back(); } }, t("ticket.back"))),
     h("div", { class: "review", id: "ticket", "data-state": d.state },
       h("section", { class: "main-photo" }, photoWithBox(first)),
-      h("aside", {}, facts(d), h("h3", {}, t("ticket.actions")), comment, actions, rectify, mapBox)),
+      h("aside", {}, facts(d), modelLine(d), h("h3", {}, t("ticket.actions")), comment, actions, rectify, mapBox)),
     h("h2", {}, t("ticket.evidence")), timeline, h("h2", {}, t("ticket.audit")), audit);
   drawMap(mapBox, { network: net, tickets: [d], highlight: d.id, width: 360, height: 220, padding: 10,
                     tileUrl: ctx.session.config.tile_url });
@@ -127,4 +127,12 @@ function systemNote(text) {
     .replace(/\/[A-Za-z][A-Za-z _-]*/g, ""); // inline glosses: "右岸/right"
   const parts = [flight ? `${t("ticket.flight")} ${flight[1]}` : "", /[\u4e00-\u9fff]/.test(reason) ? reason : ""];
   return parts.filter(Boolean).join(" · ");
+}
+
+// Which detector made this ticket (name and the start of its file's sha256): every ticket
+// is traceable to its model (issue 14).
+function modelLine(d) {
+  if (!d.model_name && !d.model_sha256) return "";
+  return h("p", { class: "muted", id: "ticket-model", "data-sha": d.model_sha256 || "" }, `${t("ticket.model")}：${d.model_name || "—"}`,
+    d.model_sha256 ? h("code", { title: d.model_sha256 }, ` ${d.model_sha256.slice(0, 12)}`) : "");
 }
