@@ -25,12 +25,13 @@ from heyan.serve.headers import SecurityHeaders
 from heyan.serve.migrate import current_revision, upgrade
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.ratelimit import LoginLimiter
-from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, labels, rivers, stats, tickets, users
+from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, labels, models_admin, rivers, stats, tickets, users
 from heyan.serve.routers.edge import EDGE_JSON_LIMIT
 from heyan.serve.schemas.common import Health
 from heyan.serve.schemas.stats import ViewerConfig
 from heyan.serve.state import AppState
 from heyan.serve.storage import BlobStore
+from heyan.serve.training.runner import TrainingRunner
 from heyan.serve.worker import WorkerPool
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -78,6 +79,12 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                   "  change it after logging in (POST /api/auth/password), or set HEYAN_ADMIN_PASSWORD on first start.",
                   file=sys.stderr, flush=True)
         st.cache["generated_admin_password"] = generated
+        with st.db.session() as db:
+            models_admin.apply_in_force(st, db)  # a site model switched on before a restart stays on
+        training = TrainingRunner(st) if config.training_workers > 0 else None
+        if training is not None:
+            training.start()
+            st.cache["training"] = training
         if config.workers > 0:
             st.workers = WorkerPool(st, config.workers)
             st.workers.start()
@@ -86,6 +93,8 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
         finally:
             if st.workers is not None:
                 st.workers.stop()
+            if training is not None:
+                training.stop()
             st.db.dispose()
 
     app = FastAPI(title="Heyan (河眼) tickets server", version=HEYAN_VERSION, lifespan=lifespan,
@@ -104,7 +113,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
     def viewer_config() -> ViewerConfig:
         return ViewerConfig(version=HEYAN_VERSION, tile_url=config.tile_url)
 
-    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, labels):
+    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, labels, models_admin):
         app.include_router(r.router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="viewer")
     return app

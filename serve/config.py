@@ -46,6 +46,10 @@ class ServeConfig(BaseModel):
                                        description="Detector and slicing of the server's flight processing (settings: serve_model, else the global detector settings).")
     tile_url: str | None = Field(None, description="Intranet XYZ tile URL template for the viewer's maps, e.g. http://tiles.intranet/{z}/{x}/{y}.png (default: none; the river network is the map).")
     edge_heartbeat_interval_s: float = Field(30.0, gt=0, description="Heartbeat interval the edge boxes are configured with (their server.heartbeat_interval_s), seconds.")
+    training_workers: int = Field(1, ge=0, le=1, description="Adaptation-job thread (0: jobs wait; at most one: a fine-tune takes every core).")
+    training_minutes: float = Field(20.0, gt=0, description="Default time budget of an adaptation job's fine-tune, minutes.")
+    training_max_minutes: float = Field(120.0, gt=0, description="Longest fine-tune a job may ask for, minutes.")
+    training_epochs: int = Field(15, ge=1, description="Default epochs of an adaptation job (the time budget stops it sooner).")
     edge_silent_after: float = Field(3.0, gt=0, description="A device is flagged silent when no heartbeat came for this many heartbeat intervals.")
 
     @field_validator("trusted_proxies", mode="before")

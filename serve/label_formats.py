@@ -37,6 +37,7 @@ class LabelledFrame:
     created_by: str
     created_at: datetime
     ext: str
+    source: str | None = None
 
     @property
     def stem(self) -> str:
@@ -53,7 +54,7 @@ def latest_versions(db: Session, partial: bool = False) -> list[LabelledFrame]:
     if not partial:
         q = q.where(FrameLabel.complete.is_(True))
     return [LabelledFrame(f.photo_sha, f.version, f.width, f.height, list(f.boxes or []), f.complete, f.created_by,
-                          f.created_at, _EXT.get(ct, ".jpg")) for f, ct in db.execute(q)]
+                          f.created_at, _EXT.get(ct, ".jpg"), f.source) for f, ct in db.execute(q)]
 
 
 def yolo_lines(frame: LabelledFrame) -> str:

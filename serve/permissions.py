@@ -29,5 +29,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "labels.read": frozenset({"admin", "reviewer", "trainer", "operator", "viewer"}),
     "labels.write": frozenset({"admin", "reviewer", "trainer"}),
     "labels.export": frozenset({"admin", "reviewer", "trainer"}),
+    # Site models (serve.training): reviewers and viewers see which model runs and how jobs
+    # went; admins and trainers start jobs and switch models.
+    "models.read": frozenset({"admin", "reviewer", "trainer", "viewer"}),
+    "models.admin": frozenset({"admin", "trainer"}),
     "self": EVERYONE,  # one's own account: me, password, personal tokens, logout
 }

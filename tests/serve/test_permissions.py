@@ -13,6 +13,8 @@ ADMIN = {"admin"}
 PUBLIC = "public"
 LABEL_READ = {"admin", "reviewer", "trainer", "operator", "viewer"}
 LABEL_WRITE = {"admin", "reviewer", "trainer"}
+MODEL_READ = {"admin", "reviewer", "trainer", "viewer"}
+MODEL_ADMIN = {"admin", "trainer"}
 
 # (method, path) -> roles allowed, or PUBLIC (no login needed), or "device" (device tokens only)
 EXPECTED: dict[tuple[str, str], set[str] | str] = {
@@ -68,10 +70,17 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/labels/frames/{sha256}/preview"): LABEL_READ,
     ("GET", "/api/labels/frames/{sha256}/versions/{version}"): LABEL_READ,
     ("POST", "/api/labels/frames/{sha256}"): LABEL_WRITE,
+    ("GET", "/api/models"): MODEL_READ,
+    ("GET", "/api/models/scopes"): MODEL_READ,
+    ("POST", "/api/models/jobs"): MODEL_ADMIN,
+    ("GET", "/api/models/jobs"): MODEL_READ,
+    ("GET", "/api/models/jobs/{job_id}"): MODEL_READ,
+    ("POST", "/api/models/{sha256}/activate"): MODEL_ADMIN,
+    ("POST", "/api/models/rollback"): MODEL_ADMIN,
 }
 
 PARAMS = {"token_id": "999999", "user_id": "999999", "device_id": "999999", "version": "999999", "flight_id": "fl-none",
-          "ticket_id": "tk-none", "fmt": "csv", "sha256": "0" * 64}
+          "ticket_id": "tk-none", "job_id": "999999", "fmt": "csv", "sha256": "0" * 64}
 
 
 def routes(live: LiveServer) -> list[tuple[str, str]]:
