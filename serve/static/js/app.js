@@ -9,17 +9,18 @@ import * as label from "./pages/label.js";
 import * as ledger from "./pages/ledger.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
+import * as models from "./pages/models.js";
 import * as review from "./pages/review.js";
 import * as ticket from "./pages/ticket.js";
 
 const PAGES = {
-  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, label,
+  login, flights, review, map: mapPage, ticket, chief, assessment, ledger, label, models,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
-  admin: ["review", "ledger", "map", "flights", "assessment", "label"],
+  admin: ["review", "ledger", "map", "flights", "assessment", "label", "models"],
   reviewer: ["review", "ledger", "map", "flights", "assessment", "label"],
-  trainer: ["label", "map", "flights"],
+  trainer: ["label", "models", "map", "flights"],
   operator: ["flights", "map"],
   chief: ["chief", "map"],
   viewer: ["map", "ledger", "assessment"],
