@@ -72,7 +72,11 @@ class TrainingRunner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            job_id = self._claim()
+            try:
+                job_id = self._claim()
+            except Exception:  # a busy or unreachable database: try again at the next poll
+                log.warning("training: cannot look for queued jobs now", exc_info=True)
+                job_id = None
             if job_id is None:
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
@@ -84,6 +88,10 @@ class TrainingRunner:
                 self._update(job_id, state="failed", error=f"{type(exc).__name__}: {exc}", finished_at=self.st.clock.now())
 
     def _claim(self) -> int | None:
+        # Looked for with a read first: polling must not take SQLite's write lock every second.
+        with self.st.db.session(write=False) as db:
+            if db.scalar(sa.select(TrainingJob.id).where(TrainingJob.state == "queued").limit(1)) is None:
+                return None
         with self.st.db.session() as db:
             job = db.scalar(sa.select(TrainingJob).where(TrainingJob.state == "queued").order_by(TrainingJob.id).limit(1))
             if job is None:
@@ -146,7 +154,10 @@ class TrainingRunner:
         t0 = time.monotonic()
         while not done.wait(1.0):
             share = (time.monotonic() - t0) / (minutes * 60) if minutes else 0.0
-            self._update(job_id, progress=round(0.05 + 0.9 * min(1.0, share), 3))
+            try:
+                self._update(job_id, progress=round(0.05 + 0.9 * min(1.0, share), 3))
+            except Exception:  # a busy database: the next tick says it
+                log.debug("training job %s: progress not written", job_id, exc_info=True)
 
     def _link_frames(self, frames: list[LabelledFrame], folder: Path) -> list[tuple[Path, int, int, list[list[float]], list[str]]]:
         """The frames under names with their suffix (trainers find images by it), linked from the store."""
