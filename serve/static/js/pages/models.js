@@ -3,7 +3,7 @@
 // The server decides everything; the page polls a running job every two seconds.
 import { get, post } from "../api.js";
 import { h, table, toast } from "../dom.js";
-import { className, errorText, fmtTime, t } from "../i18n.js";
+import { className, errorText, fmtTime, getLang, t } from "../i18n.js";
 import { can } from "../roles.js";
 
 const POLL_MS = 2000;
@@ -62,7 +62,9 @@ export async function render(main, _arg, ctx) {
       card.append(h("div", {}, h("progress", { max: "1", value: String(j.progress) }),
         ` ${Math.round(j.progress * 100)}% · ${j.stage ? t(`models.stage.${j.stage}`) : ""} · ${t("models.budget")} ${j.minutes} ${t("models.min")}`));
     }
-    if (j.state === "failed") card.append(h("p", { class: "error" }, t("models.failed"), " ", h("span", { class: "muted" }, j.error || "")));
+    // The server's reason is English: shown as is in English, behind a hover in Chinese.
+    if (j.state === "failed") card.append(h("p", { class: "error", title: j.error || "" }, t("models.failed"), " ",
+      h("span", { class: "muted" }, getLang() === "en" ? j.error || "" : t("models.failed_hint"))));
     if (j.state === "done" && j.result) {
       const r = j.result;
       const cell = (v) => (v == null ? "—" : v.toFixed(3));
