@@ -25,7 +25,21 @@ from heyan.serve.headers import SecurityHeaders
 from heyan.serve.migrate import current_revision, upgrade
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.ratelimit import LoginLimiter
-from heyan.serve.routers import auth, blobs, devices, edge, exports, flights, labels, models_admin, rivers, stats, tickets, users
+from heyan.serve.routers import (
+    auth,
+    blobs,
+    devices,
+    edge,
+    edge_models,
+    exports,
+    flights,
+    labels,
+    models_admin,
+    rivers,
+    stats,
+    tickets,
+    users,
+)
 from heyan.serve.routers.edge import EDGE_JSON_LIMIT
 from heyan.serve.schemas.common import Health
 from heyan.serve.schemas.stats import ViewerConfig
@@ -113,7 +127,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
     def viewer_config() -> ViewerConfig:
         return ViewerConfig(version=HEYAN_VERSION, tile_url=config.tile_url)
 
-    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, labels, models_admin):
+    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, labels, models_admin, edge_models):
         app.include_router(r.router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="viewer")
     return app

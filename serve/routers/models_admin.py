@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from sqlalchemy.orm import Session
 
@@ -44,20 +44,25 @@ def apply_in_force(st: AppState, db: Session) -> None:
         st.processor.use_model(str(registry.model_path(st.config.data_dir, row.sha256)), row.name)
 
 
-def _models_out(st: AppState, db: Session) -> ModelsOut:
-    sha = registry.in_force(db)
+def _models_out(st: AppState, db: Session, scope: str = registry.ALL) -> ModelsOut:
+    sha = registry.in_force(db, scope)
     row = db.get(SiteModel, sha) if sha else None
-    hist = registry.history(db)
-    force = InForce(scope=registry.ALL, name=row.name if row else st.processor.configured_model, sha256=sha or st.processor.model_identity()[1],
-                    site_model=row is not None)
+    hist = registry.history(db, scope)
+    if row is not None:
+        force = InForce(scope=scope, name=row.name, sha256=row.sha256, site_model=True)
+    elif scope == registry.ALL:
+        force = InForce(scope=scope, name=st.processor.configured_model, sha256=st.processor.model_identity()[1], site_model=False)
+    else:  # an edge box with no site model runs the model of its own configuration, unknown here
+        force = InForce(scope=scope, name="", sha256=None, site_model=False)
     models = list(db.scalars(sa.select(SiteModel).order_by(SiteModel.created_at.desc())))
     return ModelsOut(in_force=force, models=[SiteModelOut.model_validate(m) for m in models],
                      history=[AssignmentOut.model_validate(a) for a in hist], may_roll_back=bool(hist))
 
 
 @router.get("", response_model=ModelsOut, summary="The model in force, the site models, the switch history")
-def list_models(request: Request, _: Principal = Depends(require("models.read")), db: Session = Depends(get_db)) -> ModelsOut:
-    return _models_out(app_state(request), db)
+def list_models(request: Request, scope: str = Query(registry.ALL, max_length=256, description="all | device:<name>"),
+                _: Principal = Depends(require("models.read")), db: Session = Depends(get_db)) -> ModelsOut:
+    return _models_out(app_state(request), db, scope)
 
 
 @router.get("/scopes", response_model=ScopesOut, summary="Sites with fully labelled frames, to train on")
@@ -115,7 +120,7 @@ def activate(request: Request, body: ActivateIn, sha256: str = PathParam(pattern
         raise ApiError(exc.status, str(exc), code=exc.code) from None
     db.commit()
     apply_in_force(st, db)
-    return _models_out(st, db)
+    return _models_out(st, db, body.scope)
 
 
 @router.post("/rollback", response_model=ModelsOut, summary="回退: back to the model in force before the latest switch")
@@ -128,4 +133,4 @@ def rollback(request: Request, body: ActivateIn, p: Principal = Depends(require(
         raise ApiError(exc.status, str(exc), code=exc.code) from None
     db.commit()
     apply_in_force(st, db)
-    return _models_out(st, db)
+    return _models_out(st, db, body.scope)

@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.models.card import sha256_file
-from heyan.serve.tables import ModelAssignment, SiteModel
+from heyan.serve.schemas.edge import EdgeModelOut
+from heyan.serve.tables import Device, ModelAssignment, SiteModel
 from heyan.vision.common import atomic_write
 
 ALL = "all"
+DEVICE = "device:"  # scope of one edge box: the model its heartbeat answer names
 
 
 class ModelError(Exception):
@@ -72,10 +74,12 @@ def in_force(db: Session, scope: str = ALL) -> str | None:
 def activate(db: Session, sha: str | None, scope: str, actor: str, now: datetime, action: str = "activate") -> ModelAssignment:
     if sha is not None and db.get(SiteModel, sha) is None:
         raise ModelError(404, "no_model", f"no site model {sha}")
-    if scope != ALL:
-        # Flights are processed by one server-wide model; per-camera models need the edge
-        # boxes to ask for theirs (heartbeat), which they do not yet.
-        raise ModelError(422, "scope_not_supported", f"scope {scope!r}: only 'all' (the server's processing) can be switched")
+    if scope != ALL and not scope.startswith(DEVICE):
+        # Flights are processed by one server-wide model; an edge box runs one detector for
+        # all its cameras, so a site model goes to a box (``device:<name>``), not a camera.
+        raise ModelError(422, "scope_not_supported", f"scope {scope!r}: 'all' (the server's processing) or 'device:<name>'")
+    if scope.startswith(DEVICE) and db.scalar(sa.select(Device.id).where(Device.name == scope[len(DEVICE):])) is None:
+        raise ModelError(404, "no_device", f"scope {scope!r}: no such device")
     row = ModelAssignment(scope=scope, model_sha256=sha, action=action, actor=actor, at=now)
     db.add(row)
     db.flush()
@@ -89,3 +93,20 @@ def rollback(db: Session, scope: str, actor: str, now: datetime) -> ModelAssignm
         raise ModelError(409, "nothing_to_roll_back", f"scope {scope!r}: the settings' model is in force, nothing to go back from")
     previous = rows[1].model_sha256 if len(rows) > 1 else None
     return activate(db, previous, scope, actor, now, action="rollback")
+
+
+def device_model(db: Session, device_name: str) -> EdgeModelOut | None:
+    """What the heartbeat answer tells a box to run: the site model switched on for it, or
+    None (its own configured model). The server-wide ``all`` model is for flights: a box
+    may run a smaller model, so it changes only when a person switches one on for it."""
+    sha = in_force(db, DEVICE + device_name)
+    row = db.get(SiteModel, sha) if sha else None
+    if row is None:
+        return None
+    base = f"/api/edge/models/{row.sha256}"
+    return EdgeModelOut(name=row.name, sha256=row.sha256, onnx_url=f"{base}/model.onnx", card_url=f"{base}/model.json")
+
+
+def ever_assigned(db: Session, sha: str, scope: str) -> bool:
+    return db.scalar(sa.select(ModelAssignment.id).where(ModelAssignment.scope == scope,
+                                                         ModelAssignment.model_sha256 == sha).limit(1)) is not None

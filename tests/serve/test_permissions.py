@@ -77,10 +77,11 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/models/jobs/{job_id}"): MODEL_READ,
     ("POST", "/api/models/{sha256}/activate"): MODEL_ADMIN,
     ("POST", "/api/models/rollback"): MODEL_ADMIN,
+    ("GET", "/api/edge/models/{sha256}/{file}"): "device",
 }
 
 PARAMS = {"token_id": "999999", "user_id": "999999", "device_id": "999999", "version": "999999", "flight_id": "fl-none",
-          "ticket_id": "tk-none", "job_id": "999999", "fmt": "csv", "sha256": "0" * 64}
+          "ticket_id": "tk-none", "job_id": "999999", "file": "model.onnx", "fmt": "csv", "sha256": "0" * 64}
 
 
 def routes(live: LiveServer) -> list[tuple[str, str]]:
