@@ -60,3 +60,75 @@ def test_heartbeat_names_the_box_model_and_serves_it_by_hash(live_sqlite: LiveSe
 
     assert trainer.post(f"/api/models/{sha}/activate", json={"scope": "device:nobody"}).json()["code"] == "no_device"
     assert trainer.post(f"/api/models/{sha}/activate", json={"scope": "camera:x/y"}).json()["code"] == "scope_not_supported"
+
+
+def test_box_fetches_verifies_switches_reports_and_keeps_running_on_failure(live_sqlite: LiveServer, tmp_path: Path) -> None:
+    """The box's side (edge.model_sync with the real HTTP client, heartbeat and detector
+    service) against the real server: the named model is fetched by hash, checked, loaded in
+    onnxruntime and swapped in; the next heartbeat reports it; an unusable model is refused
+    with the old one still running; 回退 brings the configured model back."""
+    import json
+    import threading
+
+    from heyan.edge.detection import DetectorService
+    from heyan.edge.health import Health
+    from heyan.edge.heartbeat import Heartbeat
+    from heyan.edge.model_sync import ModelSync
+    from heyan.edge.outbox import Outbox
+    from heyan.edge.uploader import HttpClient
+    from heyan.models.registry import load_detector, resolve_model
+
+    live = live_sqlite
+    token = _device(live, "bridge-09")
+    onnx, card = resolve_model("heyan-det-v1")  # the site model: a real detector with the same classes
+    good = registry.store_model
+    with live.state.db.session() as db:
+        m = good(db, live.config.data_dir, onnx, {**json.loads(card.model_dump_json()), "name": "det-v1-bridge-09"},
+                 "heyan-det-v2", None, None, "trainer-user", live.clock.now())
+        broken_file = tmp_path / "broken.onnx"
+        broken_file.write_bytes(b"not an onnx model")
+        broken = good(db, live.config.data_dir, broken_file, {"name": "broken", "imgsz": 320}, None, None, None, "t", live.clock.now())
+        sha, bad_sha = m.sha256, broken.sha256
+        db.commit()
+
+    health = Health("bridge-09")
+    service = DetectorService(load_detector("heyan-det-v2"))
+    configured = service.detector
+    switched: list[str | None] = []
+
+    def switch(det: object, name: str, s: str | None) -> None:
+        service.swap(det if det is not None else configured)
+        health.model_name, health.model_sha256 = name or "heyan-det-v2", s
+        switched.append(s)
+
+    client = HttpClient(live.url, token)
+    sync = ModelSync(client, tmp_path / "box", health, switch)
+    hb = Heartbeat(health, Outbox(tmp_path / "box"), tmp_path / "box", client, 30.0, threading.Event(), models=sync)
+    trainer = live.client("trainer")
+
+    hb.beat()
+    assert switched == [] and service.detector is configured
+    trainer.post(f"/api/models/{sha}/activate", json={"scope": "device:bridge-09"}).raise_for_status()
+    hb.beat()
+    assert switched == [sha] and service.detector is not configured
+    assert Path(service.detector.model_path).resolve() == (tmp_path / "box" / "models" / sha / "model.onnx").resolve()
+    hb.beat()  # the next heartbeat says which model runs
+    dev = next(d for d in live.client("admin").get("/api/devices").json() if d["name"] == "bridge-09")
+    assert live.client("admin").get(f"/api/devices/{dev['id']}").json()["health"]["model"]["sha256"] == sha
+
+    # A model that cannot be used: refused, the running one stays, the health says so.
+    trainer.post(f"/api/models/{bad_sha}/activate", json={"scope": "device:bridge-09"}).raise_for_status()
+    running = service.detector
+    hb.beat()
+    assert service.detector is running and switched == [sha]
+    assert health.model_error and bad_sha[:12] in health.model_error and sha[:12] in health.model_error
+
+    # 回退 twice: back to the site model (from the box's cache), then once more... and then to none.
+    trainer.post("/api/models/rollback", json={"scope": "device:bridge-09"}).raise_for_status()
+    hb.beat()
+    assert health.model_sha256 == sha and health.model_error is None
+    with live.state.db.session() as db:
+        registry.activate(db, None, "device:bridge-09", "trainer-user", live.clock.now())
+        db.commit()
+    hb.beat()
+    assert switched[-1] is None and service.detector is configured and health.model_sha256 is None
