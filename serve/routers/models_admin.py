@@ -27,7 +27,7 @@ from heyan.serve.schemas.models_admin import (
     SiteModelOut,
 )
 from heyan.serve.state import AppState
-from heyan.serve.tables import DetectionRow, SiteModel, TrainingJob
+from heyan.serve.tables import DetectionRow, Device, SiteModel, TrainingJob
 from heyan.serve.training import registry
 
 router = APIRouter(prefix="/api/models", tags=["models"])
@@ -45,18 +45,24 @@ def apply_in_force(st: AppState, db: Session) -> None:
 
 
 def _models_out(st: AppState, db: Session, scope: str = registry.ALL) -> ModelsOut:
+    hist = registry.history(db, scope)
+    force = _in_force(st, db, scope)
+    models = list(db.scalars(sa.select(SiteModel).order_by(SiteModel.created_at.desc())))
+    targets = [force if scope == registry.ALL else _in_force(st, db, registry.ALL)]
+    for name in db.scalars(sa.select(Device.name).where(Device.revoked_at.is_(None)).order_by(Device.name)):
+        targets.append(_in_force(st, db, registry.DEVICE + name))
+    return ModelsOut(in_force=force, models=[SiteModelOut.model_validate(m) for m in models],
+                     history=[AssignmentOut.model_validate(a) for a in hist], may_roll_back=bool(hist), targets=targets)
+
+
+def _in_force(st: AppState, db: Session, scope: str) -> InForce:
     sha = registry.in_force(db, scope)
     row = db.get(SiteModel, sha) if sha else None
-    hist = registry.history(db, scope)
     if row is not None:
-        force = InForce(scope=scope, name=row.name, sha256=row.sha256, site_model=True)
-    elif scope == registry.ALL:
-        force = InForce(scope=scope, name=st.processor.configured_model, sha256=st.processor.model_identity()[1], site_model=False)
-    else:  # an edge box with no site model runs the model of its own configuration, unknown here
-        force = InForce(scope=scope, name="", sha256=None, site_model=False)
-    models = list(db.scalars(sa.select(SiteModel).order_by(SiteModel.created_at.desc())))
-    return ModelsOut(in_force=force, models=[SiteModelOut.model_validate(m) for m in models],
-                     history=[AssignmentOut.model_validate(a) for a in hist], may_roll_back=bool(hist))
+        return InForce(scope=scope, name=row.name, sha256=row.sha256, site_model=True)
+    if scope == registry.ALL:
+        return InForce(scope=scope, name=st.processor.configured_model, sha256=st.processor.model_identity()[1], site_model=False)
+    return InForce(scope=scope, name="", sha256=None, site_model=False)  # an edge box's own configured model: unknown here
 
 
 @router.get("", response_model=ModelsOut, summary="The model in force, the site models, the switch history")

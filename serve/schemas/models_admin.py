@@ -75,6 +75,8 @@ class ModelsOut(BaseModel):
     models: list[SiteModelOut]
     history: list[AssignmentOut]
     may_roll_back: bool
+    targets: list[InForce] = Field(default_factory=list, description="Where a model can be switched on: 'all' and every "
+                                                                     "edge box (device:<name>), each with its model in force.")
 
 
 class ActivateIn(In):

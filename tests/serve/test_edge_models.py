@@ -40,7 +40,11 @@ def test_heartbeat_names_the_box_model_and_serves_it_by_hash(live_sqlite: LiveSe
     r = trainer.post(f"/api/models/{sha}/activate", json={"scope": "device:bridge-07"})
     assert r.status_code == 200, r.text
     assert r.json()["in_force"] == {"scope": "device:bridge-07", "name": "det-v2-bridge-07", "sha256": sha, "site_model": True}
-    assert trainer.get("/api/models").json()["in_force"]["sha256"] != sha  # the server's own model did not change
+    models = trainer.get("/api/models").json()
+    assert models["in_force"]["sha256"] != sha  # the server's own model did not change
+    targets = {x["scope"]: x for x in models["targets"]}
+    assert targets["device:bridge-07"]["sha256"] == sha and targets["device:outfall-02"]["sha256"] is None
+    assert next(iter(targets)) == "all"
     m = _beat(live, bridge)["model"]
     assert m == {"name": "det-v2-bridge-07", "sha256": sha, "onnx_url": f"/api/edge/models/{sha}/model.onnx",
                  "card_url": f"/api/edge/models/{sha}/model.json"}

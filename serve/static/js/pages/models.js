@@ -29,6 +29,15 @@ export async function render(main, _arg, ctx) {
         models.history.length ? h("ol", { class: "muted", id: "models-history" }, models.history.slice(0, 5).map((a) =>
           h("li", {}, `${fmtTime(a.at)} ${a.actor} ${t(`models.action.${a.action}`)} → ${a.model_sha256 ? (byModel[a.model_sha256]?.name || a.model_sha256.slice(0, 12)) : t("models.configured")}`))) : ""));
 
+    const boxes = models.targets.filter((x) => x.scope !== "all");
+    if (boxes.length) {
+      main.append(h("section", { class: "card", id: "models-boxes" }, h("h3", {}, t("models.boxes")),
+        table([t("models.box"), t("models.in_force")], boxes.map((b) => ({ attrs: { "data-scope": b.scope, "data-sha": b.sha256 || "" },
+          cells: [scopeName(b.scope), [b.site_model ? `${b.name} ` : t("models.box_own"), b.sha256 ? h("code", {}, b.sha256.slice(0, 12)) : "",
+            mayAdmin && b.site_model ? h("button", { class: "danger", "data-rollback": b.scope, onclick: () => act(
+              () => post("/api/models/rollback", { scope: b.scope }), t("models.rolled_back")) }, t("models.rollback")) : ""]] })))));
+    }
+
     if (mayAdmin) {
       const scope = h("select", { id: "job-scope" }, scopes.items.map((s) =>
         h("option", { value: s.scope }, `${scopeName(s.scope)}（${s.frames} ${t("models.frames")}）`)));
@@ -43,7 +52,7 @@ export async function render(main, _arg, ctx) {
 
     main.append(h("h2", {}, t("models.jobs")));
     if (!jobs.items.length) main.append(h("p", { class: "muted" }, t("models.no_jobs")));
-    for (const j of jobs.items) main.append(jobCard(j, byModel, f, mayAdmin));
+    for (const j of jobs.items) main.append(jobCard(j, byModel, f, mayAdmin, models.targets));
     const running = jobs.items.some((j) => j.state === "queued" || j.state === "running");
     clearTimeout(timer);
     if (running) timer = setTimeout(() => show().catch((e) => toast(errorText(e), true)), POLL_MS);
@@ -53,7 +62,7 @@ export async function render(main, _arg, ctx) {
     try { await fn(); toast(done); await show(); } catch (e) { toast(errorText(e), true); }
   }
 
-  function jobCard(j, byModel, f, admin) {
+  function jobCard(j, byModel, f, admin, targets) {
     const card = h("section", { class: "card job", "data-job": j.id, "data-state": j.state },
       h("b", {}, `#${j.id} ${scopeName(j.scope)}`), " ",
       h("span", { class: `job-state job-${j.state}` }, t(`job.${j.state}`)), " ",
@@ -80,9 +89,11 @@ export async function render(main, _arg, ctx) {
       const m = byModel[j.new_model_sha256];
       if (m && admin) {
         const inForce = f.sha256 === m.sha256 && f.site_model;
-        card.append(inForce ? h("p", { class: "good", id: `in-force-${j.id}` }, t("models.now_in_force"))
-          : h("button", { class: "primary", "data-activate": m.sha256, onclick: () => act(
-            () => post(`/api/models/${m.sha256}/activate`, { scope: "all" }), t("models.activated")) }, t("models.activate")));
+        // Where to switch it on: the server's flights (全部点位) or one edge box.
+        const where = h("select", { class: "activate-scope" }, targets.map((x) => h("option", { value: x.scope }, scopeName(x.scope))));
+        card.append(inForce ? h("p", { class: "good", id: `in-force-${j.id}` }, t("models.now_in_force")) : "",
+          h("div", { class: "buttons" }, where, h("button", { class: "primary", "data-activate": m.sha256, onclick: () => act(
+            () => post(`/api/models/${m.sha256}/activate`, { scope: where.value }), t("models.activated")) }, t("models.activate"))));
       }
     }
     return card;
