@@ -79,7 +79,9 @@ class CameraWorker(threading.Thread):
                 msg = f"camera {cam.id}: calibration unusable, events will have no position: {exc}"
                 log.error(msg)
                 self.health.last_error = msg
-        self.sink = EventSink(runner.outbox, runner.device_id, cam.id, runner.cfg.storage.jpeg_quality, projector)
+        health = runner.health
+        self.sink = EventSink(runner.outbox, runner.device_id, cam.id, runner.cfg.storage.jpeg_quality, projector,
+                              model=lambda: {"name": health.model_name, "sha256": health.model_sha256})
         det = runner.detector
         names = det.class_names
         self.thresholds: dict[int, float] = {}

@@ -136,3 +136,28 @@ def test_box_fetches_verifies_switches_reports_and_keeps_running_on_failure(live
         db.commit()
     hb.beat()
     assert switched[-1] is None and service.detector is configured and health.model_sha256 is None
+
+
+def test_an_edge_event_names_its_model_and_the_ticket_records_it(live_sqlite: LiveServer, tmp_path: Path) -> None:
+    """The box writes the running model into each object event (edge.events via the runner's
+    health); the ticket made from the event carries it, as flight tickets do."""
+    import numpy as np
+    from test_edge_api import device, event, network, post
+
+    from heyan.edge.events import EventSink
+    from heyan.edge.outbox import Outbox
+
+    sha = "ab" * 32
+    outbox = Outbox(tmp_path / "box")
+    sink = EventSink(outbox, "box-x", "bridge-1", model=lambda: {"name": "det-v2-bridge", "sha256": sha})
+    sink.start("object", 1.0, np.zeros((64, 64, 3), np.uint8), box=[1, 1, 9, 9], score=0.8, class_name="floating_debris")
+    [item] = outbox.due(limit=10)
+    assert item.body["details"]["model"] == {"name": "det-v2-bridge", "sha256": sha}
+    outbox.close()
+
+    network(live_sqlite)
+    c, _, _ = device(live_sqlite)
+    got = post(c, event(details={"model": {"name": "det-v2-bridge", "sha256": sha}}), expect=201)
+    assert got["outcome"] == "ticket"
+    t = live_sqlite.client("admin").get(f"/api/tickets/{got['ticket_id']}").json()
+    assert (t["model_name"], t["model_sha256"]) == ("det-v2-bridge", sha)
