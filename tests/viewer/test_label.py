@@ -182,3 +182,19 @@ def test_queue_page_walks_frames_from_the_keyboard(page, server: Server, tickets
     page.wait_for_function(f"!location.hash.endsWith('{first.split('/')[-1]}') && document.querySelector('#label-canvas')?.dataset.scale > 0")
     assert "/label/" in page.url
     assert not page.errors
+
+
+def test_label_and_models_pages_hold_under_the_csp(strict_page, server: Server, tickets: list[dict[str, Any]]) -> None:
+    """The server's content security policy (self only, no inline code or style attribute):
+    nothing on the 标注 and 模型 pages is blocked."""
+    page = strict_page
+    sha = tickets[0]["best_photo_url"].rsplit("/", 1)[1]
+    login(page, server, "reviewer")
+    page.goto(f"{server.url}/#/label/{sha}")
+    page.wait_for_selector("#label-boxes li")
+    page.goto(f"{server.url}/#/label")
+    page.wait_for_selector("#label-queue li, #label-empty")
+    page.goto(f"{server.url}/#/models")
+    page.wait_for_selector("#models-in-force")
+    assert not page.csp, page.csp
+    assert not page.errors

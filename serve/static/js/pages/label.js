@@ -40,7 +40,7 @@ export async function render(main, arg, ctx) {
   const status = h("span", { id: "label-status", class: "muted" });
   const classBar = h("div", { class: "label-classes", id: "label-classes" }, classes.map((c, i) =>
     h("button", { "data-class": c.name, onclick: () => setClass(c.name) },
-      h("i", { style: `background:${c.colour}` }), `${i + 1} ${className(c.name)}`)));
+      swatch(c.colour), `${i + 1} ${className(c.name)}`)));
   const completeBtn = h("button", { id: "btn-complete", onclick: () => toggleComplete() }, "");
   const saveBtn = h("button", { id: "btn-save", class: "primary", onclick: () => save() }, t("label.save"));
   const where = walk.idx >= 0 && walk.items[walk.idx]?.sha256 === sha ? `${walk.idx + 1} / ${walk.items.length} · ${t(`label.why.${walk.items[walk.idx].reason}`)}` : "";
@@ -153,7 +153,7 @@ export async function render(main, arg, ctx) {
     list.innerHTML = "";
     boxes.forEach((b, i) => list.append(h("li", { class: i === selected ? "sel" : "", "data-class": b.class, "data-index": i,
       "data-ticket": b.ticket_id || "", onclick: () => { selected = i; draw(); } },
-      h("i", { style: `background:${colour[b.class]}` }), className(b.class),
+      swatch(colour[b.class]), className(b.class),
       b.ticket_id ? h("a", { href: `#/ticket/${encodeURIComponent(b.ticket_id)}`, class: "muted" }, ` ${t("label.ticket")}`) : "",
       b.origin === "detection" && b.score != null ? h("span", { class: "muted" }, ` ${b.score.toFixed(2)}`) : "")));
     for (const btn of classBar.querySelectorAll("button")) {
@@ -324,6 +324,13 @@ export async function render(main, arg, ctx) {
     window.removeEventListener("beforeunload", onLeave);
     main.classList.remove("wide");
   };
+}
+
+// A class's colour square; the colour set through the DOM (the CSP allows no style attribute).
+function swatch(colour) {
+  const i = h("i", {});
+  i.style.background = colour;
+  return i;
 }
 
 // #/label: the 待标注 queue, then its first frame.
