@@ -45,6 +45,7 @@ from heyan.serve.schemas.common import Health
 from heyan.serve.schemas.stats import ViewerConfig
 from heyan.serve.state import AppState
 from heyan.serve.storage import BlobStore
+from heyan.serve.training.registry import apply_in_force
 from heyan.serve.training.runner import TrainingRunner
 from heyan.serve.worker import WorkerPool
 
@@ -94,7 +95,7 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                   file=sys.stderr, flush=True)
         st.cache["generated_admin_password"] = generated
         with st.db.session() as db:
-            models_admin.apply_in_force(st, db)  # a site model switched on before a restart stays on
+            apply_in_force(st, db)  # a site model switched on before a restart stays on
         training = TrainingRunner(st) if config.training_workers > 0 else None
         if training is not None:
             training.start()

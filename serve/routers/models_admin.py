@@ -33,17 +33,6 @@ from heyan.serve.training import registry
 router = APIRouter(prefix="/api/models", tags=["models"])
 
 
-def apply_in_force(st: AppState, db: Session) -> None:
-    """Make the flight processor run the model in force for ``all`` (at start, after a switch)."""
-    sha = registry.in_force(db)
-    row = db.get(SiteModel, sha) if sha else None
-    if row is None:
-        if st.processor.model != st.processor.configured_model:
-            st.processor.use_model(st.processor.configured_model)
-    else:
-        st.processor.use_model(str(registry.model_path(st.config.data_dir, row.sha256)), row.name)
-
-
 def _models_out(st: AppState, db: Session, scope: str = registry.ALL) -> ModelsOut:
     hist = registry.history(db, scope)
     force = _in_force(st, db, scope)
@@ -125,7 +114,7 @@ def activate(request: Request, body: ActivateIn, sha256: str = PathParam(pattern
     except registry.ModelError as exc:
         raise ApiError(exc.status, str(exc), code=exc.code) from None
     db.commit()
-    apply_in_force(st, db)
+    registry.apply_in_force(st, db)
     return _models_out(st, db, body.scope)
 
 
@@ -138,5 +127,5 @@ def rollback(request: Request, body: ActivateIn, p: Principal = Depends(require(
     except registry.ModelError as exc:
         raise ApiError(exc.status, str(exc), code=exc.code) from None
     db.commit()
-    apply_in_force(st, db)
+    registry.apply_in_force(st, db)
     return _models_out(st, db, body.scope)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from heyan.models.card import sha256_file
 from heyan.serve.schemas.edge import EdgeModelOut
+from heyan.serve.state import AppState
 from heyan.serve.tables import Device, ModelAssignment, SiteModel
 from heyan.vision.common import atomic_write
 
@@ -110,3 +111,16 @@ def device_model(db: Session, device_name: str) -> EdgeModelOut | None:
 def ever_assigned(db: Session, sha: str, scope: str) -> bool:
     return db.scalar(sa.select(ModelAssignment.id).where(ModelAssignment.scope == scope,
                                                          ModelAssignment.model_sha256 == sha).limit(1)) is not None
+
+
+def apply_in_force(st: AppState, db: Session) -> None:
+    """Make this process's flight processor run the model in force for ``all``: at start,
+    after a switch, and wherever flights are processed in another process (call it before
+    each flight there: the switch is a database row, not a message)."""
+    sha = in_force(db)
+    row = db.get(SiteModel, sha) if sha else None
+    if row is None:
+        if st.processor.model != st.processor.configured_model:
+            st.processor.use_model(st.processor.configured_model)
+    elif st.processor.model != str(model_path(st.config.data_dir, row.sha256)):
+        st.processor.use_model(str(model_path(st.config.data_dir, row.sha256)), row.name)
