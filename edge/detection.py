@@ -80,6 +80,16 @@ class DetectorService:
         self.seconds = 0.0
         self._recent: deque[float] = deque(maxlen=50)
 
+    def swap(self, detector: Any) -> None:
+        """Put another detector in place between two inferences (a site model from the
+        server). Its classes must be the running ones: trackers and thresholds are per class."""
+        if tuple(detector.class_names) != self.class_names:
+            raise ValueError(f"the new model's classes {list(detector.class_names)} differ from the running model's; "
+                             "install it in the box's configuration and restart instead")
+        with self._lock:
+            self.detector = detector
+            self.imgsz = int(getattr(detector, "imgsz", 320))
+
     @property
     def mean_ms(self) -> float | None:
         return 1000 * float(np.mean(self._recent)) if self._recent else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,8 +130,9 @@ class EventSink:
     """Writes one camera's events (and their snapshots) to the outbox."""
 
     def __init__(self, outbox: Outbox, device_id: str, camera_id: str, jpeg_quality: int = 85,
-                 projector: Projector | None = None) -> None:
+                 projector: Projector | None = None, model: Callable[[], dict[str, Any]] | None = None) -> None:
         self.outbox, self.device_id, self.camera_id = outbox, device_id, camera_id
+        self.model = model  # the detector running now: each object event's record names it
         self.jpeg_quality = jpeg_quality
         self.projector = projector
         self.started = 0
@@ -157,6 +159,8 @@ class EventSink:
         ev.lat, ev.lon, ev.error_m = self.projector.project((x1 + x2) / 2, y2, frame_shape[1], frame_shape[0])
 
     def _write(self, ev: EventState) -> None:
+        if self.model is not None and ev.class_name is not None:
+            ev.details["model"] = self.model()
         self.outbox.put_event(ev.event_id, self.camera_id, ev.kind, ev.body(self.device_id),
                               [ev.snapshot_sha256 or "", ev.crop_sha256 or ""])
         self.records += 1

@@ -78,6 +78,9 @@ class Health:
     auth_error: str | None = None  # set when the server refused the device token
     uploader_error: str | None = None
     delivered: int = 0
+    model_name: str | None = None  # the detector running now (edge.model_sync)
+    model_sha256: str | None = None
+    model_error: str | None = None  # a model the server named could not be fetched or used
 
     def camera(self, cam_id: str) -> CameraHealth:
         return self.cameras.setdefault(cam_id, CameraHealth(cam_id))
@@ -105,6 +108,7 @@ class Health:
             "last_error": self.auth_error or self.last_error,
             "auth_error": self.auth_error,
             "uploader_error": self.uploader_error,
+            "model": {"name": self.model_name, "sha256": self.model_sha256, "error": self.model_error},
             "cameras": {cid: c.to_json() for cid, c in self.cameras.items()},
         }
 

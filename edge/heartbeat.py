@@ -16,6 +16,7 @@ from heyan.edge.uploader import auth_message
 from heyan.vision.common import atomic_write
 
 if TYPE_CHECKING:
+    from heyan.edge.model_sync import ModelSync
     from heyan.edge.outbox import Outbox
     from heyan.edge.uploader import HttpClient
 
@@ -25,12 +26,14 @@ class Heartbeat(threading.Thread):
     """Writes health.json every few seconds and posts it every ``interval_s``."""
 
     def __init__(self, health: Health, outbox: Outbox, storage_dir: Path, client: HttpClient | None,
-                 interval_s: float, stop: threading.Event, local_every_s: float = 2.0) -> None:
+                 interval_s: float, stop: threading.Event, local_every_s: float = 2.0,
+                 models: ModelSync | None = None) -> None:
         super().__init__(name="heartbeat", daemon=True)
         self.health, self.outbox, self.storage_dir = health, outbox, storage_dir
         self.client, self.interval_s, self.stop_event = client, interval_s, stop
         self.local_every_s = min(local_every_s, interval_s)
         self.sent = 0
+        self.models = models  # acts on the answer's `model` (which detector to run)
 
     def write_local(self) -> dict[str, Any]:
         snap = self.health.snapshot(self.outbox, self.storage_dir)
@@ -49,6 +52,8 @@ class Heartbeat(threading.Thread):
             self.health.auth_error = auth_message(self.client.base_url, res)
         elif res.ok:
             self.sent += 1
+            if self.models is not None and isinstance(res.body, dict):
+                self.models.want(res.body.get("model"))
 
     def run(self) -> None:
         next_post = time.monotonic()

@@ -30,6 +30,7 @@ from heyan.edge.events import EventSink, EventState, ObjectEvents, Projector
 from heyan.edge.gate import MotionGate, roi_mask, small_grey
 from heyan.edge.health import CameraHealth, Health, default_device_id
 from heyan.edge.heartbeat import Heartbeat
+from heyan.edge.model_sync import ModelSync
 from heyan.edge.outbox import Outbox
 from heyan.edge.outfall import OutfallWatch, mean_lab
 from heyan.edge.sources import FrameReader, iter_frames, source_kind
@@ -78,12 +79,13 @@ class CameraWorker(threading.Thread):
                 msg = f"camera {cam.id}: calibration unusable, events will have no position: {exc}"
                 log.error(msg)
                 self.health.last_error = msg
-        self.sink = EventSink(runner.outbox, runner.device_id, cam.id, runner.cfg.storage.jpeg_quality, projector)
+        health = runner.health
+        self.sink = EventSink(runner.outbox, runner.device_id, cam.id, runner.cfg.storage.jpeg_quality, projector,
+                              model=lambda: {"name": health.model_name, "sha256": health.model_sha256})
         det = runner.detector
         names = det.class_names
-        thr = default_thresholds(det.detector)
-        thr.update(cam.thresholds)
-        self.thresholds = {i: thr.get(n, 0.5) for i, n in enumerate(names)}
+        self.thresholds: dict[int, float] = {}
+        self.retune()
         self.allowed = None if cam.classes is None else {i for i, n in enumerate(names) if n in cam.classes}
         self.tracker = Tracker(cam.tracker, self.thresholds)
         self.objects = ObjectEvents(self.sink, names, cam.tracker.update_interval_s)
@@ -98,6 +100,14 @@ class CameraWorker(threading.Thread):
         self.frozen_event: EventState | None = None
         self.first_ts: float | None = None
         self.latencies: list[float] = []
+
+    def retune(self) -> None:
+        """Per-class thresholds of the running model (its card) with this camera's own on top;
+        updated in place, so the tracker holding the dict sees a swapped model's values."""
+        det = self.runner.detector
+        thr = default_thresholds(det.detector)
+        thr.update(self.cam.thresholds)
+        self.thresholds.update({i: thr.get(n, 0.5) for i, n in enumerate(det.class_names)})
 
     # -- set-up per frame size ------------------------------------------------------
     def _setup(self, w: int, h: int) -> None:
@@ -287,13 +297,26 @@ class EdgeRunner:
         self.client = HttpClient(cfg.server.url, cfg.server.resolved_token(), cfg.server.timeout_s,
                                  user_agent=f"heyan-edge/{self.device_id}")
         self.uploader = Uploader(self.outbox, self.client, self.health, self.svc_stop, cfg.server.retry_base_s, cfg.server.retry_max_s)
-        self.heartbeat = Heartbeat(self.health, self.outbox, st.dir, self.client, cfg.server.heartbeat_interval_s, self.svc_stop)
+        self.configured_detector = self.detector.detector  # what the box runs when the server names no model
+        self.health.model_name = cfg.detector.model if detector is None else type(detector).__name__
+        self.models = ModelSync(self.client, st.dir, self.health, self.switch_model)
+        self.heartbeat = Heartbeat(self.health, self.outbox, st.dir, self.client, cfg.server.heartbeat_interval_s, self.svc_stop,
+                                   models=self.models)
         self.workers = [CameraWorker(c, self) for c in cfg.cameras if c.enabled]
         if not self.workers:
             raise ValueError("no enabled camera in the config")
         if once and all(w.reader.live for w in self.workers):
             raise ValueError("--once needs at least one video file or image folder source (live streams never end)")
         self._stop_requested = threading.Event()
+
+    def switch_model(self, detector: Any | None, name: str, sha: str | None) -> None:
+        """The server named another model (None: back to the configured one): swap it in
+        between frames and let each camera take the new model's per-class thresholds."""
+        self.detector.swap(detector if detector is not None else self.configured_detector)
+        for w in self.workers:
+            w.retune()
+        self.health.model_name = name or self.cfg.detector.model
+        self.health.model_sha256 = sha
 
     def request_stop(self) -> None:
         """Safe from a signal handler: only sets a flag."""

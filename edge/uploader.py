@@ -85,6 +85,18 @@ class HttpClient:
     def put_bytes(self, path: str, data: bytes, content_type: str = "image/jpeg") -> HttpResult:
         return self._send("PUT", path, data, content_type)
 
+    def get_bytes(self, path: str) -> HttpResult:
+        """A file (a model): ``body`` is the raw bytes on success."""
+        req = urllib.request.Request(self.base_url + path, method="GET", headers={
+            "Authorization": f"Bearer {self.token}", "User-Agent": self.user_agent})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+                return HttpResult(resp.status, resp.read())
+        except urllib.error.HTTPError as exc:
+            return HttpResult(exc.code, None, f"HTTP {exc.code}")
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            return HttpResult(None, None, f"cannot reach {self.base_url}: {getattr(exc, 'reason', exc)}")
+
 
 def auth_message(base_url: str, res: HttpResult) -> str:
     """What the log and health say when the server refuses the device token (401/403)."""

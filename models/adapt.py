@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from heyan.datasets.export_yolo import write_yolo
 from heyan.datasets.labelled import LabelledPhoto
 from heyan.datasets.split import split_by_group
@@ -179,3 +181,10 @@ def comparison_lines(result: AdaptResult) -> list[str]:
         lines.append(f"{c['name']:<16}{c['instances']:>5}{base[c['name']]['ap50']:>11.3f}{c['ap50']:>10.3f}")
     lines.append(f"{'mAP50':<16}{'':>5}{result.base_metrics['map50']:>11.3f}{result.new_metrics['map50']:>10.3f}")
     return lines
+
+
+def site_photos(frames: list[tuple[Path, int, int, list[list[float]], list[str]]]) -> list[LabelledPhoto]:
+    """Labelled frames from plain values (image, width, height, xyxy boxes, class names): how
+    the server hands its hand-labelled frames over (``serve`` does not import ``datasets``)."""
+    return [LabelledPhoto(Path(image), w, h, np.asarray(boxes, np.float32).reshape(-1, 4), list(names))
+            for image, w, h, boxes, names in frames]

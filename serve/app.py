@@ -34,8 +34,11 @@ from heyan.serve.routers import (
     blobs,
     devices,
     edge,
+    edge_models,
     exports,
     flights,
+    labels,
+    models_admin,
     notifications,
     patrols,
     public,
@@ -51,6 +54,8 @@ from heyan.serve.schemas.common import Health
 from heyan.serve.schemas.stats import MBTilesBasemap, ViewerConfig
 from heyan.serve.state import AppState
 from heyan.serve.storage import BlobStore
+from heyan.serve.training.registry import apply_in_force
+from heyan.serve.training.runner import TrainingRunner
 from heyan.serve.worker import WorkerPool
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -103,6 +108,12 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                   "  change it after logging in (POST /api/auth/password), or set HEYAN_ADMIN_PASSWORD on first start.",
                   file=sys.stderr, flush=True)
         st.cache["generated_admin_password"] = generated
+        with st.db.session() as db:
+            apply_in_force(st, db)  # a site model switched on before a restart stays on
+        training = TrainingRunner(st) if config.training_workers > 0 else None
+        if training is not None:
+            training.start()
+            st.cache["training"] = training
         if config.processing == "external":
             # Flights go to `heyan worker` processes over the task queue; imported only here
             # so the single box never needs Celery or Redis.
@@ -121,6 +132,8 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
             notifier.stop()
             if st.workers is not None:
                 st.workers.stop()
+            if training is not None:
+                training.stop()
             st.db.dispose()
 
     app = FastAPI(title="Heyan (河眼) tickets server", version=HEYAN_VERSION, lifespan=lifespan,
@@ -142,8 +155,8 @@ def create_app(config: ServeConfig, clock: Clock | None = None, processor: Fligh
                             maxzoom=tiles.info.maxzoom, bounds=tiles.info.bounds, name=tiles.info.name) if tiles else None
         return ViewerConfig(version=HEYAN_VERSION, tile_url=config.tile_url, tile_datum=config.tile_datum, mbtiles=mb)
 
-    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, tasks, patrols, reports, public, notifications, archive,
-              basemap):
+    for r in (auth, users, devices, edge, rivers, flights, tickets, stats, exports, blobs, tasks, patrols, reports, public,
+              notifications, archive, basemap, labels, models_admin, edge_models):
         app.include_router(r.router)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="viewer")
     return app

@@ -77,9 +77,12 @@ def store_blob(db: Session, store: BlobStore, path: Path, content_type: str) -> 
 
 class FlightImport:
     def __init__(self, db: Session, store: BlobStore, flight: Flight, out: Path, by_path: dict[str, PhotoRef],
-                 network_version: int, now: datetime) -> None:
+                 network_version: int, now: datetime, model: tuple[str, str | None] | None = None) -> None:
         self.db, self.store, self.flight, self.out = db, store, flight, out
         self.by_path, self.version, self.now = by_path, network_version, now
+        # The detector that made this flight's detections (zoo name, sha256 of its file).
+        self.model_name: str | None = model[0] if model else None
+        self.model_sha: str | None = model[1] if model else None
         self._crops: dict[str, str] = {}
 
     def _photo(self, image: str | None) -> PhotoRef | None:
@@ -123,7 +126,8 @@ class FlightImport:
             if t is None:
                 found = parse_time(rec.found_at) or self.flight.created_at
                 t = Ticket(id=rec.id, flight_id=self.flight.id, state="pending_review", found_at=found,
-                           created_at=self.now, updated_at=self.now, last_seen_at=found, **values)
+                           created_at=self.now, updated_at=self.now, last_seen_at=found,
+                           model_name=self.model_name, model_sha256=self.model_sha, **values)
                 self.db.add(t)
                 self.db.flush()
                 record(self.db, t.id, SYSTEM_ACTOR, "created", self.now, None, "pending_review",
@@ -134,6 +138,8 @@ class FlightImport:
             else:  # the same flight again: refresh what the pipeline says, keep the workflow
                 for k in _DETECTION_FIELDS:
                     setattr(t, k, values[k])
+                if t.flight_id == self.flight.id:  # its detection was made again, maybe by another model
+                    t.model_name, t.model_sha256 = self.model_name, self.model_sha
                 t.updated_at = self.now
                 updated += 1
                 have = self._existing_evidence(t.id)
@@ -191,7 +197,8 @@ class FlightImport:
                 photo_sha=photo.sha256 if photo else None, class_name=str(r.get("class")), score=float(r.get("score") or 0),
                 box=r.get("box") or [], lat=r.get("lat"), lon=r.get("lon"), error_m=r.get("error_m"),
                 ticket_id=r.get("ticket"), rule=r.get("rule"), category=r.get("category"),
-                segment_id=r.get("segment_id"), reason=r.get("reason")))
+                segment_id=r.get("segment_id"), reason=r.get("reason"), model_name=self.model_name,
+                model_sha256=self.model_sha))
         return len(rows)
 
     def rejected(self, rows: list[dict[str, Any]]) -> int:
@@ -222,5 +229,6 @@ class FlightImport:
                     report_pdf_sha=store_blob(self.db, self.store, report_pdf, "application/pdf") if report_pdf.is_file() else None)
         info[MAP_KEY] = photos_map(self.out / "footprints.geojson", self.by_path)
         self.flight.summary = info
+        self.flight.model_name, self.flight.model_sha256 = self.model_name, self.model_sha
         self.flight.network_version = self.version
         return info

@@ -9,7 +9,10 @@ reviewed detection view:
   class plus every other confirmed box on the same photo that falls in the chip;
 - rejected -> a hard negative: a chip around the box with no label for it (confirmed boxes
   inside the chip are still labelled, or the chip would teach that they are background);
-- pending tickets are not reviewed: nothing.
+- pending tickets are not reviewed: nothing;
+- frames a person labelled completely in the viewer (``serve.labels``) -> the whole frame in
+  tiles, with the hand boxes (``cut_labelled``); review chips on those frames are left out,
+  the hand labels being the fuller truth there.
 
 Boxes are stored by ``serve.importer`` exactly as the pipeline found them: pixel xyxy in the
 photo decoded at full resolution by ``pipeline.images.read_image`` (EXIF orientation applied
@@ -36,6 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from heyan.pipeline.images import ImageReadError, read_image
+from heyan.serve.label_formats import LabelledFrame, tiles
 from heyan.serve.storage import BlobStore
 from heyan.serve.tables import AuditEntry, DetectionRow, Evidence, Ticket
 from heyan.serve.workflow import STATES
@@ -350,5 +354,53 @@ def summarise(chips: list[Chip], skipped: list[Skipped]) -> dict[str, Any]:
         "negatives_by_reason": dict(sorted(reasons.items())),
         "labels": dict(sorted(labels.items())),
         "chips_with_unreviewed_boxes": sum(1 for c in chips if c.record["unreviewed_boxes"]),
+        "hand_labelled_chips": sum(1 for c in chips if c.record["label"] == "hand_labelled"),
         "skipped": len(skipped), "skipped_by_reason": dict(sorted(by_kind.items())),
     }
+
+
+# --------------------------------------------------------------------------- hand-labelled frames
+
+
+def cut_labelled(store: BlobStore, out: Path, frames: list[LabelledFrame], size: int = 320,
+                 jpeg_quality: int = 95, on_photo: Callable[[], None] = lambda: None) -> tuple[list[Chip], list[Skipped]]:
+    """Chips of frames a person labelled completely (``serve.labels``): the whole frame cut
+    into ``size`` tiles, each with the hand boxes the chip rule keeps. Unlike review chips,
+    a complete frame has no unlabelled object, so every tile may be used, empty ones as
+    background."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    chips: list[Chip] = []
+    skipped: list[Skipped] = []
+    for f in frames:
+        name = f"hand-labelled frame {f.sha[:16]} v{f.version}"
+        try:
+            if not store.exists(f.sha):
+                skipped.append(Skipped(name, f"photo blob {f.sha} is missing from the store", "missing_blob"))
+                continue
+            try:
+                image = read_image(store.path(f.sha))
+            except ImageReadError as exc:
+                skipped.append(Skipped(name, f"photo blob {f.sha} unreadable: {exc.reason}", "unreadable_photo"))
+                continue
+            h, w = image.shape[:2]
+            if (w, h) != (f.width, f.height):
+                skipped.append(Skipped(name, f"labelled at {f.width}x{f.height}, decodes as {w}x{h}", "bad_box"))
+                continue
+            boxes: list[Box] = [tuple(float(v) for v in b["box"]) for b in f.boxes]  # type: ignore[misc]
+            names = [str(b["class"]) for b in f.boxes]
+            for n, chip in enumerate(tiles(w, h, size)):
+                x0, y0, cw, ch = chip
+                path = out / f"{f.sha[:16]}__hand{n}.jpg"
+                with atomic_file(path, durable=False, keep_suffix=True) as tmp:
+                    if not cv2.imwrite(str(tmp), image[y0:y0 + ch, x0:x0 + cw], [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality]):
+                        raise OSError(f"cannot write {tmp}")
+                kept = boxes_in_chip(boxes, chip)
+                record = {"chip": path.name, "label": "hand_labelled", "class": None, "photo_sha256": f.sha,
+                          "label_version": f.version, "labelled_by": f.created_by, "labelled_at": f.created_at.isoformat(),
+                          "chip_origin": [x0, y0], "chip_size": [cw, ch], "unreviewed_boxes": 0,
+                          "labels": [{"class": names[i], "box": [round(c, 2) for c in b]} for i, b in kept]}
+                chips.append(Chip(path, cw, ch, [b for _, b in kept], [names[i] for i, _ in kept], record))
+        finally:
+            on_photo()
+    return chips, skipped

@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from heyan.models.card import sha256_file
 from heyan.models.registry import ModelNotFound, resolve_model
 from heyan.models.settings import DetectorSettings
 from heyan.pipeline.geo.rivers import RiverNetwork
@@ -153,6 +154,9 @@ class FlightProcessor:
         self._networks: dict[int, RiverNetwork] = {}
         self._lock = threading.Lock()
         self.last_resumed = 0  # photos the last run took from checkpoints (tests, logs)
+        self._identity: tuple[str, str | None] | None = None
+        self.model_name = settings.model  # how tickets name the model (a site model: its card name)
+        self.configured_model = settings.model  # what 回退 past every site model returns to
 
     def detector(self) -> Any:
         with self._lock:
@@ -162,6 +166,30 @@ class FlightProcessor:
                 else:
                     self._detector = self.settings.load()
             return self._detector
+
+    def use_model(self, model: str, name: str | None = None) -> None:
+        """Switch the detector (a zoo name or a model folder) for the photos processed from
+        now on: a promoted site model, or back (回退). A flight being processed keeps the
+        detector it started with."""
+        with self._lock:
+            self.settings = self.settings.model_copy(update={"model": model})
+            self.model = model
+            self.model_name = name or model
+            self._detector = None
+            self._identity = None
+
+    def model_identity(self) -> tuple[str, str | None]:
+        """(zoo name, sha256 of the ONNX file) of the detector: what every detection and
+        ticket of a flight records as its maker. A detector with no file (tests): no hash."""
+        with self._lock:
+            cached = self._identity
+        if cached is not None:
+            return cached
+        path = getattr(self.detector(), "model_path", None)
+        ident = (self.model_name, sha256_file(path) if path and os.path.isfile(path) else None)
+        with self._lock:
+            self._identity = ident
+        return ident
 
     def rules(self) -> RuleSet:
         with self._lock:

@@ -200,6 +200,9 @@ class Flight(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     network_version: Mapped[int | None] = mapped_column(sa.ForeignKey("river_networks.version"))
     summary: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The detector of the latest processing: zoo name and sha256 of its ONNX file.
+    model_name: Mapped[str | None] = mapped_column(sa.String(256))
+    model_sha256: Mapped[str | None] = mapped_column(sa.String(64))
     photos: Mapped[list[FlightPhoto]] = relationship(back_populates="flight", order_by="FlightPhoto.name",
                                                      cascade="all, delete-orphan")
 
@@ -317,6 +320,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     not_seen_count: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # The detector whose detection made the ticket (zoo name, sha256 of its ONNX file).
+    model_name: Mapped[str | None] = mapped_column(sa.String(256))
+    model_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
 
 class Evidence(Base):
@@ -379,6 +385,8 @@ class DetectionRow(Base):
     category: Mapped[str | None] = mapped_column(sa.String(64))
     segment_id: Mapped[str | None] = mapped_column(sa.String(128))
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    model_name: Mapped[str | None] = mapped_column(sa.String(256))
+    model_sha256: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 # --------------------------------------------------------------------------- patrols (巡河)
@@ -455,3 +463,85 @@ class Notification(Base):
 
 def as_date(d: datetime | None) -> date | None:
     return d.date() if d else None
+
+
+# --------------------------------------------------------------------------- hand labels
+
+
+class FrameLabel(Base):
+    """One saved version of the hand labels of one frame (a flight photo, an edge snapshot,
+    any picture the server holds, by its sha256). Every save is a new row; older versions
+    stay, so who changed what is never lost. ``boxes`` are in the frame's full-resolution
+    pixels (EXIF orientation applied, as the pipeline decodes it): a list of
+    ``{"class", "box": [x1, y1, x2, y2], "origin": "detection"|"drawn", "ticket_id"?, "score"?}``."""
+
+    __tablename__ = "frame_labels"
+    __table_args__ = (sa.UniqueConstraint("photo_sha", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_sha: Mapped[str] = mapped_column(sa.ForeignKey("blobs.sha256"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    width: Mapped[int] = mapped_column(sa.Integer)
+    height: Mapped[int] = mapped_column(sa.Integer)
+    boxes: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
+    complete: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # 已完整标注: every object in the frame is boxed
+    source: Mapped[str | None] = mapped_column(sa.String(256))  # flight:<id> | camera:<device>/<camera>, for the queues
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --------------------------------------------------------------------------- site models
+
+
+class SiteModel(Base):
+    """A detector the server holds, content-addressed: ``<data_dir>/models/<sha256>/`` keeps
+    ``model.onnx`` and its card ``model.json``. Made by an adaptation job (or registered as
+    the configured model the first time a site model replaces it)."""
+
+    __tablename__ = "site_models"
+    sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(256))
+    base_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    base_name: Mapped[str | None] = mapped_column(sa.String(256))
+    card: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    job_id: Mapped[int | None] = mapped_column(sa.Integer)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ModelAssignment(Base):
+    """Which model runs where, as a history: the newest row of a scope is in force, the one
+    before it is what 回退 (rollback) goes back to. ``model_sha256`` None: the model of the
+    server's settings. Scope ``all``: the server's own flight processing (and every site
+    without one of its own)."""
+
+    __tablename__ = "model_assignments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(256), index=True)
+    model_sha256: Mapped[str | None] = mapped_column(sa.ForeignKey("site_models.sha256"))
+    action: Mapped[str] = mapped_column(sa.String(16))  # activate | rollback
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TrainingJob(Base):
+    """An adaptation job (models.adapt): fine-tune the model in force on one site's hand
+    labels, judge base vs new on held-back frames. Run by the server's training thread."""
+
+    __tablename__ = "training_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(256))  # all | flight:<id> | camera:<device>/<camera> | segment:<id>
+    state: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)  # queued|running|done|failed
+    stage: Mapped[str | None] = mapped_column(sa.String(32))  # preparing | training | evaluating | storing
+    progress: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    minutes: Mapped[float] = mapped_column(sa.Float)
+    epochs: Mapped[int] = mapped_column(sa.Integer)
+    base_name: Mapped[str | None] = mapped_column(sa.String(256))
+    base_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    new_model_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

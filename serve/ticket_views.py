@@ -68,7 +68,7 @@ def ticket_detail(db: Session, t: Ticket, role: str) -> TicketDetail:
                               photo_url=url(e.photo_sha), crop_url=url(e.crop_sha), box=e.box, score=e.score, lat=e.lat,
                               lon=e.lon, error_m=e.error_m, taken_at=e.taken_at, comment=e.comment,
                               created_by=e.created_by, created_at=e.created_at, proof=e.proof) for e in ev],
-        audit=[AuditOut.model_validate(a) for a in audit])
+        audit=[AuditOut.model_validate(a) for a in audit], model_name=t.model_name, model_sha256=t.model_sha256)
 
 
 def feature(t: Ticket) -> dict[str, Any]:

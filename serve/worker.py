@@ -49,7 +49,8 @@ def import_flight(st: AppState, db: Any, job_id: int, worker_id: str, flight_id:
         return None
     flight = db.get(Flight, flight_id)
     assert flight is not None
-    info = FlightImport(db, st.store, flight, out, by_path, version, st.clock.now()).run(summary)
+    info = FlightImport(db, st.store, flight, out, by_path, version, st.clock.now(),
+                        model=st.processor.model_identity()).run(summary)
     # Nothing usable (every photo corrupt, without GPS, ...): the flight failed, with the
     # per-photo reasons imported above; not "done" as if it had been inspected.
     failed = not summary.get("photos_used")

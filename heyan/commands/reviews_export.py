@@ -58,12 +58,14 @@ def from_reviews_cmd(
                                                               "(zone-less: +08:00)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the chips' random offsets."),
 ) -> None:
-    """Export reviewed tickets as training chips: confirmed -> labelled, rejected -> hard negatives."""
+    """Export reviewed tickets as training chips: confirmed -> labelled, rejected -> hard negatives;
+    frames hand-labelled completely in the viewer -> tiles with their hand labels."""
     from tqdm import tqdm
 
     from heyan.datasets.export_yolo import write_yolo
     from heyan.datasets.labelled import LabelledPhoto
-    from heyan.serve.label_export import ChipCutter, collect, summarise
+    from heyan.serve.label_export import ChipCutter, collect, cut_labelled, summarise
+    from heyan.serve.label_formats import latest_versions
     from heyan.serve.storage import BlobStore
     from heyan.settings import get_settings
 
@@ -79,12 +81,18 @@ def from_reviews_cmd(
     try:
         with database.session(write=False) as session:
             col = collect(session, since_at)
+            hand = [f for f in latest_versions(session) if since_at is None or f.created_at >= since_at]
     finally:
         database.dispose()
 
+    # A completely hand-labelled frame is taught from its hand labels, not from review chips.
+    done = {f.sha for f in hand}
+    col.centres = [v for v in col.centres if v.photo_sha not in done]
     cutter = ChipCutter(BlobStore(store_dir), out / "chips", size=size, seed=seed)
-    with tqdm(total=len(cutter.photos(col)), unit="photo", desc="from-reviews", file=sys.stderr) as bar:
+    with tqdm(total=len(cutter.photos(col)) + len(hand), unit="photo", desc="from-reviews", file=sys.stderr) as bar:
         chips, skipped = cutter.run(col, on_photo=lambda: bar.update(1))
+        got, bad = cut_labelled(BlobStore(store_dir), out / "chips", hand, size=size, on_photo=lambda: bar.update(1))
+        chips, skipped = chips + got, skipped + bad
     for s in skipped:
         typer.echo(f"skipped {s.name}: {s.reason}", err=True)
 

@@ -137,6 +137,16 @@ def _candidates(db: Session, find: Find, device: Device, ev: EdgeEvent) -> list[
     return out
 
 
+def _model_of(ev: EdgeEvent) -> dict[str, str | None]:
+    """The detector the box says made the event (details.model, edge.model_sync), for the ticket."""
+    m = (ev.details or {}).get("model")
+    if not isinstance(m, dict):
+        return {}
+    name, sha = m.get("name"), m.get("sha256")
+    return {"model_name": str(name)[:256] if name else None,
+            "model_sha256": sha if isinstance(sha, str) and len(sha) == 64 else None}
+
+
 def _evidence(db: Session, ticket_id: str, ev: EdgeEvent, device: Device, kind: str, pos: tuple[float, float, float],
               now: datetime) -> Evidence:
     """The event's evidence row on the ticket: one per event (find_id ``edge:<row id>``),
@@ -171,7 +181,7 @@ def _create(db: Session, ev: EdgeEvent, device: Device, draft: TicketDraft, deci
     t = Ticket(id=draft.id, flight_id=None, state="pending_review", found_at=ev.started_at, created_at=ctx.now,
                updated_at=ctx.now, last_seen_at=_last_time(ev), best_image=label,
                best_photo_sha=_media(db, device, ev.snapshot_sha256), best_crop_sha=_media(db, device, ev.crop_sha256),
-               **ticket_values(rec, ctx.version))
+               **_model_of(ev), **ticket_values(rec, ctx.version))
     db.add(t)
     db.flush()
     record(db, t.id, SYSTEM_ACTOR, "created", ctx.now, None, "pending_review", f"edge camera {label}: {decision.reason}",

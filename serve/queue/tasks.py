@@ -37,6 +37,7 @@ from heyan.serve.state import AppState
 from heyan.serve.storage import BlobStore
 from heyan.serve.tables import Job, RiverNetworkVersion
 from heyan.serve.tables import PhotoResult as PhotoResultRow
+from heyan.serve.training.registry import apply_in_force
 from heyan.serve.worker import import_flight, open_tickets
 
 log = logging.getLogger("heyan.serve.queue")
@@ -97,6 +98,7 @@ def run_photo(rt: Runtime, task: Any, job_id: int, flight_id: str, key: str, pat
     with st.db.session(write=False) as db:
         if db.get(PhotoResultRow, key) is not None:
             return "done before"  # a copy of a task whose result is in: nothing to do
+        apply_in_force(st, db)  # a site model switched on in the viewer is a row, not a message
         job = db.get(Job, job_id)
         if job is None or job.state != "running":
             return "job not running"
@@ -167,6 +169,7 @@ def run_reduce(rt: Runtime, task: Any, job_id: int, urgent: bool) -> dict[str, A
         with st.db.session(write=False) as db:
             job = db.get(Job, job_id)
             assert job is not None
+            apply_in_force(st, db)
             plan = plans.make_plan(db, st.processor, st.store.path, cfg.data_dir, job, job.network_version)
             network = network_of(st, plan.network_version)
             earlier = open_tickets(db, plan.flight_id)

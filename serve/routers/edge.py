@@ -25,6 +25,7 @@ from heyan.serve.state import AppState
 from heyan.serve.storage import FileTooLarge, Staged
 from heyan.serve.tables import Device, DeviceMedia, EdgeEvent
 from heyan.serve.ticket_views import url
+from heyan.serve.training.registry import device_model
 
 router = APIRouter(prefix="/api/edge", tags=["edge"])
 
@@ -169,4 +170,5 @@ def heartbeat(body: EdgeHeartbeatIn, request: Request, p: Principal = Depends(de
     now = st.clock.now()
     edge_devices.store_heartbeat(p.device, body.model_dump(mode="json", exclude_unset=True), now)
     db.commit()
-    return EdgeHeartbeatOut(device=p.device.name, received_at=now, silent_after_s=st.config.edge_silent_after_s)
+    return EdgeHeartbeatOut(device=p.device.name, received_at=now, silent_after_s=st.config.edge_silent_after_s,
+                            model=device_model(db, p.device.name))

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, field_validator
 
-Role = Literal["admin", "reviewer", "chief", "operator", "viewer"]
+Role = Literal["admin", "reviewer", "chief", "operator", "viewer", "trainer"]
 State = Literal["pending_review", "confirmed", "rejected", "dispatched", "rectified", "closed"]
 
 

@@ -165,11 +165,22 @@ class EdgeHeartbeatIn(EdgeIn):
         return self
 
 
+class EdgeModelOut(BaseModel):
+    """The model this box should run (a site model switched on for it): fetch both files,
+    check the ONNX file's sha256 against ``sha256`` before using it."""
+
+    name: str
+    sha256: str
+    onnx_url: str
+    card_url: str
+
+
 class EdgeHeartbeatOut(BaseModel):
     ok: bool = True
     device: str
     received_at: datetime
     silent_after_s: float = Field(description="The server flags this device silent after this long without a heartbeat.")
+    model: EdgeModelOut | None = Field(None, description="The site model switched on for this box; None: run the model of its own configuration.")
 
 
 class EdgeEventOut(BaseModel):

@@ -100,6 +100,8 @@ class TicketDetail(TicketOut):
     may_urge: bool = Field(False, description="The caller may 督办/催办 this ticket now (POST .../urge).")
     evidence: list[EvidenceOut]
     audit: list[AuditOut]
+    model_name: str | None = Field(None, description="The detector that made this ticket (zoo name).")
+    model_sha256: str | None = Field(None, description="sha256 of that detector's ONNX file.")
 
 
 ChiefLevel = Literal["village", "township", "county"]

@@ -11,7 +11,8 @@ ground position and become tickets through the server's rules and de-duplication
 (c) ``kill -9`` of the runner while uploads are in flight (a slow proxy holds them), then a
     restart: nothing lost, nothing doubled; (d) a wrong token: a clear error, the runner and
     both its cameras keep running, another box delivers meanwhile, and after the token is
-    fixed the refused events are delivered."""
+    fixed the refused events are delivered; (e) a site model switched on for a box: the
+    running box fetches it, swaps it in without stopping, and its next events name it."""
 
 from __future__ import annotations
 
@@ -409,3 +410,55 @@ def test_d_wrong_token_is_reported_and_everything_keeps_running(tmp_path: Path, 
     assert set(refused) <= set(box)
     assert_exactly_once(box, {k: v for k, v in server.db_events().items() if k in box})
     print(f"\n(d) {len(refused)} events refused with the wrong token, delivered after the fix")
+
+
+def test_e_box_runs_the_model_the_server_names_and_its_events_say_so(tmp_path: Path, server: ServeProcess,
+                                                                     site: tuple[Path, Path]) -> None:
+    """A site model switched on for one box (issue 14): the running `heyan edge` learns it from
+    the heartbeat answer, fetches and checks it, swaps it in while its cameras run, reports it
+    in its health, and its next events name it; 回退 brings its configured model back."""
+    from datetime import UTC, datetime
+
+    from heyan.models.registry import resolve_model
+    from heyan.serve.db import Database
+    from heyan.serve.training import registry
+
+    video, calib = site
+    token = server.device("box-e")
+    onnx, card = resolve_model("heyan-det-v1")
+    db = Database(f"sqlite:///{server.root / 'data' / 'heyan.db'}")
+    try:  # a site model as an adaptation job leaves it (the job itself is tests/serve/test_training_jobs.py)
+        with db.session() as s:
+            m = registry.store_model(s, server.root / "data", onnx, {**json.loads(card.model_dump_json()), "name": "det-v1-box-e"},
+                                     "heyan-det-v1", None, None, "trainer", datetime.now(UTC))
+            sha = m.sha256
+            s.commit()
+    finally:
+        db.dispose()
+    cfg = box_config(tmp_path / "box-e.yaml", server.url, token, video, calib, "bridge-e", loop=True, realtime=True)
+    p = popen_edge(["--config", str(cfg)], tmp_path / "box-e.log")
+    health_file = tmp_path / "edge-data" / "health.json"
+
+    def model_events() -> list[Any]:
+        items = server.admin().get("/api/edge/events", params={"limit": 500}).json()["items"]
+        return [e["details"].get("model", {}).get("sha256") for e in items if e["camera_id"] == "bridge-e"]
+
+    try:
+        wait(lambda: len(model_events()) >= 1, 60, "the box's first event")
+        assert set(model_events()) == {None}  # its configured model
+        r = server.admin().post(f"/api/models/{sha}/activate", json={"scope": "device:box-e"})
+        assert r.status_code == 200, r.text
+        wait(lambda: json.loads(health_file.read_text())["model"]["sha256"] == sha, 30, "the box running the site model")
+        frames = json.loads(health_file.read_text())["cameras"]["bridge-e"]["frames"]
+        wait(lambda: sha in model_events(), 60, "an event made by the site model")
+        assert json.loads(health_file.read_text())["cameras"]["bridge-e"]["frames"] > frames  # it never stopped
+        wait(lambda: {d["name"]: d for d in server.admin().get("/api/devices").json()}["box-e"]["health"]["model"]["sha256"] == sha,
+             10, "the server told which model runs")
+        assert server.admin().post("/api/models/rollback", json={"scope": "device:box-e"}).status_code == 200
+        wait(lambda: json.loads(health_file.read_text())["model"]["sha256"] is None, 30, "the configured model back")
+        assert (tmp_path / "edge-data" / "models" / sha / "model.onnx").is_file()  # kept for the next switch
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()

@@ -34,7 +34,7 @@ from heyan.serve.tables import Evidence, Ticket
 from heyan.vision.detections import Detections
 
 ADMIN_PASSWORD = "admin-test-password"
-ROLES = ("admin", "reviewer", "chief", "operator", "viewer")
+ROLES = ("admin", "reviewer", "chief", "operator", "viewer", "trainer")
 
 
 PG_STATUS = {"why": "no PostgreSQL test server"}  # set by the pg_server fixture

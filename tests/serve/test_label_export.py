@@ -305,3 +305,32 @@ def test_a_processed_flight_reviewed_through_the_api(live_sqlite, sim_flight: Pa
         w, h = m["chip_size"]
         chip = cv2.imread(str(out / "images" / "train" / m["chip"]))
         assert np.abs(chip.astype(int) - photo[y0:y0 + h, x0:x0 + w].astype(int)).mean() < 4  # native scale, right place
+
+
+def test_hand_labelled_frames_become_tiles_and_replace_review_chips(reviewed: dict[str, object], tmp_path: Path) -> None:
+    """A frame labelled completely in the viewer: the whole photo in tiles with the hand boxes;
+    review chips of that photo are left out (the hand labels are the fuller truth)."""
+    from heyan.serve.tables import FrameLabel
+
+    database = Database(str(reviewed["url"]))
+    hand = [{"class": "boat", "box": [100.0, 100.0, 140.0, 130.0], "origin": "drawn"},
+            {"class": "waste_pile", "box": [400.0, 300.0, 460.0, 350.0], "origin": "drawn"}]
+    with database.session() as db:
+        db.add(FrameLabel(photo_sha=reviewed["p1"], version=1, width=W, height=H, boxes=hand[:1], complete=False,
+                          created_by="rev-wang", created_at=JUNE))
+        db.add(FrameLabel(photo_sha=reviewed["p1"], version=2, width=W, height=H, boxes=hand, complete=True,
+                          created_by="rev-li", created_at=JUNE))
+        db.commit()
+    database.dispose()
+    out = tmp_path / "ds"
+    summary, _ = _run(reviewed, out)
+    manifest = [json.loads(line) for line in (out / "reviews.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert not [m for m in manifest if m["label"] != "hand_labelled" and m["photo_sha256"] == reviewed["p1"]]
+    tiles_ = [m for m in manifest if m["label"] == "hand_labelled"]
+    assert summary["hand_labelled_chips"] == len(tiles_) == 4  # 640x480 in 320 tiles
+    assert {m["label_version"] for m in tiles_} == {2} and {m["labelled_by"] for m in tiles_} == {"rev-li"}
+    first = next(m for m in tiles_ if m["chip_origin"] == [0, 0])
+    assert len(_labels(out, first["chip"])) == 1
+    assert _has(_labels(out, first["chip"]), "boat", _yolo(hand[0]["box"], [0, 0], [320, 320]))
+    last = next(m for m in tiles_ if m["chip_origin"] == [320, 160])
+    assert _has(_labels(out, last["chip"]), "waste_pile", _yolo(hand[1]["box"], [320, 160], [320, 320]))

@@ -11,6 +11,10 @@ ALL = set(ROLES)
 REVIEW = {"admin", "reviewer"}
 ADMIN = {"admin"}
 PUBLIC = "public"
+LABEL_READ = {"admin", "reviewer", "trainer", "operator", "viewer"}
+LABEL_WRITE = {"admin", "reviewer", "trainer"}
+MODEL_READ = {"admin", "reviewer", "trainer", "viewer"}
+MODEL_ADMIN = {"admin", "trainer"}
 
 # (method, path) -> roles allowed, or PUBLIC (no login needed), or "device" (device tokens only)
 EXPECTED: dict[tuple[str, str], set[str] | str] = {
@@ -36,7 +40,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/devices/{device_id}"): ADMIN,
     ("PUT", "/api/edge/media/{sha256}"): "device",
     ("POST", "/api/edge/events"): "device",
-    ("GET", "/api/edge/events"): {"admin", "reviewer", "operator", "viewer"},
+    ("GET", "/api/edge/events"): {"admin", "reviewer", "operator", "viewer", "trainer"},
     ("POST", "/api/edge/heartbeat"): "device",
     ("POST", "/api/devices/{device_id}/token"): ADMIN,
     ("DELETE", "/api/devices/{device_id}/token"): ADMIN,
@@ -45,11 +49,11 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/rivers/current"): ALL,
     ("GET", "/api/rivers/current/segments"): ALL,
     ("GET", "/api/rivers/{version}"): ALL,
-    ("GET", "/api/flights"): {"admin", "reviewer", "operator", "viewer"},
+    ("GET", "/api/flights"): {"admin", "reviewer", "operator", "viewer", "trainer"},
     ("POST", "/api/flights"): {"admin", "operator"},
-    ("GET", "/api/flights/{flight_id}"): {"admin", "reviewer", "operator", "viewer"},
-    ("GET", "/api/flights/{flight_id}/photos"): {"admin", "reviewer", "operator", "viewer"},
-    ("GET", "/api/flights/{flight_id}/thumbs/{sha256}.jpg"): {"admin", "reviewer", "operator", "viewer"},
+    ("GET", "/api/flights/{flight_id}"): {"admin", "reviewer", "operator", "viewer", "trainer"},
+    ("GET", "/api/flights/{flight_id}/photos"): {"admin", "reviewer", "operator", "viewer", "trainer"},
+    ("GET", "/api/flights/{flight_id}/thumbs/{sha256}.jpg"): {"admin", "reviewer", "operator", "viewer", "trainer"},
     ("GET", "/api/basemap/{z}/{x}/{y}"): ALL,
     ("POST", "/api/flights/{flight_id}/reprocess"): {"admin", "operator"},
     ("GET", "/api/tickets"): ALL,
@@ -77,11 +81,25 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/patrols"): {"admin", "reviewer", "chief", "viewer"},
     ("GET", "/api/patrols/stats"): {"admin", "reviewer", "chief", "viewer"},
     ("GET", "/api/patrols/{patrol_id}"): {"admin", "reviewer", "chief", "viewer"},
+    ("GET", "/api/labels/queue"): LABEL_READ,
+    ("GET", "/api/labels/export"): LABEL_WRITE,
+    ("GET", "/api/labels/frames/{sha256}"): LABEL_READ,
+    ("GET", "/api/labels/frames/{sha256}/preview"): LABEL_READ,
+    ("GET", "/api/labels/frames/{sha256}/versions/{version}"): LABEL_READ,
+    ("POST", "/api/labels/frames/{sha256}"): LABEL_WRITE,
+    ("GET", "/api/models"): MODEL_READ,
+    ("GET", "/api/models/scopes"): MODEL_READ,
+    ("POST", "/api/models/jobs"): MODEL_ADMIN,
+    ("GET", "/api/models/jobs"): MODEL_READ,
+    ("GET", "/api/models/jobs/{job_id}"): MODEL_READ,
+    ("POST", "/api/models/{sha256}/activate"): MODEL_ADMIN,
+    ("POST", "/api/models/rollback"): MODEL_ADMIN,
+    ("GET", "/api/edge/models/{sha256}/{file}"): "device",
 }
 
 PARAMS = {"token_id": "999999", "user_id": "999999", "device_id": "999999", "version": "999999", "flight_id": "fl-none",
-          "ticket_id": "tk-none", "fmt": "csv", "sha256": "0" * 64, "patrol_id": "pt-none", "segment_id": "seg-none",
-          "z": "0", "x": "0", "y": "0"}
+          "ticket_id": "tk-none", "job_id": "999999", "file": "model.onnx", "fmt": "csv", "sha256": "0" * 64,
+          "patrol_id": "pt-none", "segment_id": "seg-none", "z": "0", "x": "0", "y": "0"}
 
 
 def routes(live: LiveServer) -> list[tuple[str, str]]:

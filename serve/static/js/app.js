@@ -10,9 +10,11 @@ import * as devices from "./pages/devices.js";
 import * as flight from "./pages/flight.js";
 import * as flights from "./pages/flights.js";
 import * as home from "./pages/home.js";
+import * as label from "./pages/label.js";
 import * as ledger from "./pages/ledger.js";
 import * as login from "./pages/login.js";
 import * as mapPage from "./pages/map.js";
+import * as models from "./pages/models.js";
 import * as patrol from "./pages/patrol.js";
 import * as rectify from "./pages/rectify.js";
 import * as report from "./pages/report.js";
@@ -25,12 +27,14 @@ import { can } from "./roles.js";
 
 const PAGES = {
   login, flights, review, map: mapPage, ticket, chief, assessment, ledger, home, users, devices, rivers, account,
-  patrol, rectify, report, river, flight,
+  patrol, rectify, report, river, flight, label, models,
 };
 // Pages per role, in menu order; the first is where the role lands after logging in.
 const MENUS = {
-  admin: ["home", "review", "ledger", "map", "flights", "assessment", "river", "users", "devices", "rivers", "account"],
-  reviewer: ["home", "review", "ledger", "map", "flights", "assessment", "river", "account"],
+  admin: ["home", "review", "ledger", "map", "flights", "assessment", "river", "label", "models", "users", "devices",
+    "rivers", "account"],
+  reviewer: ["home", "review", "ledger", "map", "flights", "assessment", "river", "label", "account"],
+  trainer: ["label", "models", "home", "map", "flights", "account"],
   operator: ["home", "flights", "map", "account"],
   // A chief's day is his task cards (我的工单, on a phone): he lands there, 首页 is one tap away.
   chief: ["chief", "home", "patrol", "report", "river", "map", "account"],

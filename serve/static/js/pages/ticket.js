@@ -6,6 +6,7 @@ import { h, table, toast } from "../dom.js";
 import { actionName, errorText, fmtTime, levelName, stateName, t } from "../i18n.js";
 import { drawMap } from "../map.js";
 import { beforeAfter } from "../beforeafter.js";
+import { can } from "../roles.js";
 import { facts, network, photoWithBox } from "./common.js";
 
 export async function render(main, id, ctx) {
@@ -49,7 +50,10 @@ export async function render(main, id, ctx) {
     e.flight_id ? ` · ${t("ticket.flight")} ${e.flight_id}` : "",
     // A chief's words with his photo; the server's own notes on sightings are its English log.
     e.kind === "rectification" && e.comment ? h("div", { class: "muted" }, e.comment) : "",
-    e.crop_url ? h("img", { src: e.crop_url, class: "thumb" }) : e.photo_url ? h("img", { src: e.photo_url, class: "thumb" }) : "")));
+    e.crop_url ? h("img", { src: e.crop_url, class: "thumb" }) : e.photo_url ? h("img", { src: e.photo_url, class: "thumb" }) : "",
+    // Hand labels of this photo (missed objects, a wrong class): pages/label.js.
+    e.photo_url && e.kind !== "rectification" && can(ctx.session.user, "labels.read")
+      ? h("a", { href: `#/label/${e.photo_url.split("/").pop()}`, class: "label-link" }, t("label.open")) : "")));
   const audit = table([t("audit.when"), t("audit.who"), t("audit.what"), t("audit.note")],
     d.audit.map((a) => ({ attrs: { "data-to": a.to_state || "", "data-action": a.action }, cells: [fmtTime(a.at), a.actor === "system" ? t("audit.system") : a.actor, what(a), note(a)] })));
   audit.id = "audit";
@@ -59,7 +63,7 @@ export async function render(main, id, ctx) {
   main.append(h("h1", {}, `${t("ticket.title")} ${d.id}`, " ", h("a", { href: "#", id: "ticket-back", class: "muted", onclick: (e) => { e.preventDefault(); history.back(); } }, t("ticket.back"))),
     h("div", { class: "review", id: "ticket", "data-state": d.state },
       h("section", { class: "main-photo" }, photoWithBox(first)),
-      h("aside", {}, facts(d), h("h3", {}, t("ticket.actions")), comment, actions, rectify, mapBox)),
+      h("aside", {}, facts(d), modelLine(d), h("h3", {}, t("ticket.actions")), comment, actions, rectify, mapBox)),
     beforeAfter(d), h("h2", {}, t("ticket.evidence")), timeline, h("h2", {}, t("ticket.audit")), audit);
   drawMap(mapBox, { network: net, tickets: [d], highlight: d.id, width: 360, height: 220, padding: 10,
                     tileUrl: ctx.session.config.tile_url });
@@ -110,4 +114,12 @@ function systemNote(text) {
     .replace(/\/[A-Za-z][A-Za-z _-]*/g, ""); // inline glosses: "右岸/right"
   const parts = [flight ? `${t("ticket.flight")} ${flight[1]}` : "", /[\u4e00-\u9fff]/.test(reason) ? reason : ""];
   return parts.filter(Boolean).join(" · ");
+}
+
+// Which detector made this ticket (name and the start of its file's sha256): every ticket
+// is traceable to its model (issue 14).
+function modelLine(d) {
+  if (!d.model_name && !d.model_sha256) return "";
+  return h("p", { class: "muted", id: "ticket-model", "data-sha": d.model_sha256 || "" }, `${t("ticket.model")}：${d.model_name || "—"}`,
+    d.model_sha256 ? h("code", { title: d.model_sha256 }, ` ${d.model_sha256.slice(0, 12)}`) : "");
 }
