@@ -1,9 +1,5 @@
 """The Chinese user docs: every relative link and image in README.zh-CN.md and docs/zh/
-points at a file of the repository (and an anchor at a heading of it).
-
-Screenshots of viewer pages being built in parallel (issue 13) are named in
-FUTURE_SCREENSHOTS: the check skips them while they are missing and fails once they all
-exist, so the list is dropped then."""
+points at a file of the repository (and an anchor at a heading of it)."""
 
 from __future__ import annotations
 
@@ -14,18 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.zh-CN.md", *sorted((ROOT / "docs" / "zh").glob("*.md"))]
-# Committed by the helpers building those pages; drop this list when they are in main.
-FUTURE_SCREENSHOTS = {
-    "docs/img/viewer-flight.png",
-    "docs/img/viewer-home-reviewer.png",
-    "docs/img/viewer-home-chief.png",
-    "docs/img/viewer-home-admin.png",
-    "docs/img/viewer-users.png",
-    "docs/img/viewer-devices.png",
-    "docs/img/viewer-rivers-upload.png",
-    "docs/img/viewer-tokens.png",
-    "docs/img/viewer-review-zoom.png",
-}
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
 
 
@@ -59,17 +43,7 @@ def test_relative_links_and_images_exist(doc: Path, link: str):
     path, _, anchor = link.partition("#")
     target = (doc.parent / path).resolve() if path else doc
     rel = target.relative_to(ROOT).as_posix() if target.is_relative_to(ROOT) else str(target)
-    if rel in FUTURE_SCREENSHOTS and not target.exists():
-        pytest.skip(f"{rel}: a screenshot of a page another branch builds (FUTURE_SCREENSHOTS)")
     assert target.exists(), f"{doc.relative_to(ROOT)}: {link} -> {rel} does not exist"
     if anchor and target.suffix == ".md":
         headings = {_slug(h) for h in re.findall(r"^#+\s+(.+)$", target.read_text(encoding="utf-8"), flags=re.M)}
         assert anchor in headings, f"{doc.relative_to(ROOT)}: {link}: no heading #{anchor} in {rel}"
-
-
-def test_the_future_screenshot_list_is_still_needed():
-    """Fails when every listed screenshot exists: then drop FUTURE_SCREENSHOTS."""
-    missing = {p for p in FUTURE_SCREENSHOTS if not (ROOT / p).exists()}
-    assert missing, "all FUTURE_SCREENSHOTS exist now: remove the exception list from tests/test_docs_zh.py"
-    referenced = {(d.parent / link.partition("#")[0]).resolve().relative_to(ROOT).as_posix() for d, link in _targets()}
-    assert FUTURE_SCREENSHOTS <= referenced, FUTURE_SCREENSHOTS - referenced  # no stale entry
