@@ -346,3 +346,55 @@ def test_ledger_export_phone_and_read_only_roles(browser, server: Server, ticket
         assert not errors, errors
     finally:
         ctx.close()
+
+
+def test_saved_views_come_back_per_user(page, server: Server, tickets: list[dict[str, Any]]) -> None:
+    """常用筛选: a named filter (tab, category, overdue) saved, found again after a reload and
+    another page, applied in one choice, deleted; another user does not see it."""
+    login(page, server, "reviewer")
+    page.goto(server.url + "/#/ledger")
+    page.wait_for_selector("#ledger-table tbody tr, #ledger-empty")
+    cat = tickets[0]["category"]
+    page.click("#ledger-tabs [data-queue=pending_review]")
+    page.wait_for_selector("#ledger-tabs [data-queue=pending_review].active")
+    page.select_option("#lf-category", cat)
+    page.click("#lf-apply")
+    page.wait_for_function(f"[...document.querySelectorAll('#ledger-table tbody tr')].length === 0 || "
+                           f"document.querySelector('#lf-category').value === '{cat}'")
+    page.click("#lv-save")  # no name: the page says so, nothing is saved
+    page.wait_for_selector("#toast.show.bad")
+    assert page.locator("#lv-pick option").count() == 1
+    page.fill("#lv-name", "待审核·本类")
+    page.click("#lv-save")
+    page.wait_for_selector("#lv-pick option:has-text('待审核·本类')", state="attached")
+
+    page.click("#lf-reset")  # back to everything
+    page.wait_for_selector("#ledger-tabs [data-queue=all].active")
+    page.goto(server.url + "/#/map")
+    page.goto(server.url + "/#/ledger")
+    page.reload()
+    page.wait_for_selector("#lv-pick option:has-text('待审核·本类')", state="attached")
+    assert page.eval_on_selector("#lf-category", "s => s.value") == ""
+    page.select_option("#lv-pick", label="待审核·本类")
+    page.wait_for_selector("#ledger-tabs [data-queue=pending_review].active")
+    assert page.eval_on_selector("#lf-category", "s => s.value") == cat
+    want = _api(server, "GET", "/api/tickets", params={"state": "pending_review", "category": cat, "limit": 50})["items"]
+    page.wait_for_function(f"document.querySelectorAll('#ledger-table tbody tr').length === {len(want)}")
+    rows = page.eval_on_selector_all("#ledger-table tbody tr", "rs => rs.map(r => r.dataset.state)")
+    assert set(rows) <= {"pending_review"}
+    logout(page)
+
+    login(page, server, "admin")  # saved in this browser for the reviewer only
+    page.goto(server.url + "/#/ledger")
+    page.wait_for_selector("#lv-pick")
+    assert page.locator("#lv-pick option").count() == 1
+    logout(page)
+
+    login(page, server, "reviewer")
+    page.goto(server.url + "/#/ledger")
+    page.wait_for_selector("#lv-pick option:has-text('待审核·本类')", state="attached")
+    page.select_option("#lv-pick", label="待审核·本类")
+    page.wait_for_selector("#ledger-tabs [data-queue=pending_review].active")
+    page.select_option("#lv-pick", label="待审核·本类")
+    page.click("#lv-delete")
+    page.wait_for_function("document.querySelectorAll('#lv-pick option').length === 1")

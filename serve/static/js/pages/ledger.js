@@ -18,6 +18,20 @@ const COLUMNS = [
   ["ledger.col.found", "found_at"], ["ticket.deadline", "deadline"],
 ];
 const KEY = "heyan.ledger"; // the filter survives opening a ticket and coming back
+// Saved views (常用筛选): named filters a person reuses every day ("my township's overdue
+// tickets"), kept in this browser per user; the tab is part of the view, the page is not.
+const VIEW_FIELDS = ["queue", "category", "segment_id", "chief", "flight_id", "device", "source", "date_from", "date_to",
+                     "overdue", "sort"];
+const viewsKey = (user) => `heyan.ledger.views.${user}`;
+
+function loadViews(user) {
+  try {
+    const v = JSON.parse(localStorage.getItem(viewsKey(user)) || "[]");
+    return Array.isArray(v) ? v.filter((x) => x && typeof x.name === "string" && x.filter) : [];
+  } catch { return []; }
+}
+
+function storeViews(user, views) { localStorage.setItem(viewsKey(user), JSON.stringify(views)); }
 
 const blank = () => ({ queue: "all", category: "", segment_id: "", chief: "", flight_id: "", device: "", source: "",
                        date_from: "", date_to: "", overdue: false, sort: "-found_at", offset: 0 });
@@ -53,7 +67,8 @@ export async function render(main, arg, ctx) {
   const fCat = sel("lf-category", f.category, CATEGORIES.map((c) => [c, category(c)]));
   const fSeg = sel("lf-segment", f.segment_id, segments.map((s) => [s.id, [s.river, s.name].filter(Boolean).join(" · ") || s.id]));
   const fFlight = sel("lf-flight", f.flight_id, (flights.items || []).map((x) => [x.id, x.name || x.id]));
-  const fSource = sel("lf-source", f.source, [["flight", t("ledger.src.flight")], ["edge", t("ledger.src.edge")]]);
+  const fSource = sel("lf-source", f.source, [["flight", t("ledger.src.flight")], ["edge", t("ledger.src.edge")],
+    ["report", t("ledger.src.report")], ["public", t("ledger.src.public")]]);
   const fChief = h("input", { id: "lf-chief", value: f.chief, maxlength: 128, size: 8 });
   const fDevice = h("input", { id: "lf-device", value: f.device, maxlength: 128, size: 8 });
   const fFrom = h("input", { id: "lf-from", type: "date", value: f.date_from });
@@ -180,8 +195,38 @@ export async function render(main, arg, ctx) {
     await refresh();
   }
 
+  const user = ctx.session.user.username;
+  const views = loadViews(user);
+  const vPick = h("select", { id: "lv-pick", "aria-label": t("ledger.views.pick") },
+    h("option", { value: "" }, t("ledger.views.pick")), views.map((v, i) => h("option", { value: String(i) }, v.name)));
+  const vName = h("input", { id: "lv-name", maxlength: 40, size: 10, placeholder: t("ledger.views.name") });
+  vPick.addEventListener("change", () => {
+    const v = views[Number(vPick.value)];
+    if (!v) return;
+    Object.assign(f, blank(), v.filter, { offset: 0 });
+    save();
+    render(main, "", ctx);
+  });
+  const vSave = h("button", { type: "button", id: "lv-save", onclick: () => {
+    const name = vName.value.trim();
+    if (!name) { toast(t("ledger.views.noname"), true); vName.focus(); return; }
+    const filter = Object.fromEntries(VIEW_FIELDS.map((k) => [k, f[k]]));
+    storeViews(user, [...views.filter((v) => v.name !== name), { name, filter }]);
+    toast(tf("ledger.views.saved", { name }));
+    render(main, "", ctx);
+  } }, t("ledger.views.save"));
+  const vDelete = h("button", { type: "button", id: "lv-delete", onclick: () => {
+    const v = views[Number(vPick.value)];
+    if (!v) return;
+    storeViews(user, views.filter((x) => x !== v));
+    toast(tf("ledger.views.deleted", { name: v.name }));
+    render(main, "", ctx);
+  } }, t("ledger.views.delete"));
+  const viewBar = h("div", { class: "toolbar ledger-views", id: "ledger-views" },
+    h("label", {}, t("ledger.views"), vPick), vDelete, vName, vSave);
+
   main.innerHTML = "";
-  main.append(h("h1", {}, t("ledger.title")), form, tabs,
+  main.append(h("h1", {}, t("ledger.title")), viewBar, form, tabs,
     h("div", { class: "toolbar" }, mayAssign ? batch : null, exportLink), body);
   await refresh();
 }
