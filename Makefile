@@ -44,7 +44,7 @@ demo: $(RUNTIME_STAMP)
 	@echo
 	@echo "Detections on sample photos: $(DEMO_DIR)/detect/annotated/  ($(DEMO_DIR)/detect/detections.jsonl)"
 	@echo "Flight tickets:              $(DEMO_DIR)/tickets/tickets.geojson, tickets.xlsx, tickets.kml"
-	@echo "Flight report (offline):     $(DEMO_DIR)/tickets/report.html"
+	@echo "Flight report (offline):     $(DEMO_DIR)/tickets/report.html, report.pdf"
 	@echo
 	$(BIN)/heyan demo-server --flight $(DEMO_DIR)/flight --data $(DEMO_DIR)/server --port $(DEMO_PORT)
 
