@@ -4,7 +4,8 @@ the same photo at the same time must both succeed."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from heyan.serve.tables import Blob, utcnow
 
 if TYPE_CHECKING:
     from heyan.serve.state import AppState
+    from heyan.serve.storage import Staged
 
 
 def ensure_blobs(db: Session, rows: Iterable[tuple[str, int, str]]) -> None:
@@ -51,6 +53,27 @@ def take_back(st: AppState, created: Iterable[str]) -> None:
     for sha in created:
         if sha not in kept:
             st.store.remove(sha)
+
+
+@contextmanager
+def publishing(st: AppState, db: Session, staged: Staged) -> Iterator[None]:
+    """One staged file and the rows that reference it land together: when the block ends the
+    rows are flushed, the file goes into the store and the transaction commits; when it
+    raises, the transaction is rolled back and the file taken back if this request put it
+    there. The staged copy is discarded either way."""
+    created = False
+    try:
+        yield
+        db.flush()
+        created = st.store.publish(staged)  # into the store with its rows, not before
+        db.commit()
+    except BaseException:
+        db.rollback()
+        if created:
+            take_back(st, [staged.sha256])
+        raise
+    finally:
+        staged.discard()
 
 
 def content_type(name: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from fastapi import Request
+from fastapi import Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from python_multipart.multipart import MultipartParser, parse_options_header
 
@@ -17,6 +17,20 @@ from heyan.serve.errors import DISK_FULL, ApiError
 from heyan.serve.storage import BlobStore, BlobWriter, FileTooLarge, Staged, disk_full, keep_temp
 
 MAX_FIELD_BYTES = 64 * 1024
+
+
+def stage_upload(store: BlobStore, photo: UploadFile, max_bytes: int) -> Staged:
+    """One uploaded photo (a form field), streamed to a staged file under the size limit
+    (413), refused when empty (422)."""
+    with store.writer(limit=max_bytes) as w:
+        try:
+            while block := photo.file.read(1 << 20):
+                w.write(block)
+        except FileTooLarge as exc:
+            raise ApiError(413, f"photo larger than {exc.limit} bytes") from None
+        if w.size == 0:
+            raise ApiError(422, "the photo is empty", code="photo_empty")
+        return w.stage()
 
 
 def disk_full_error(exc: BaseException) -> ApiError:

@@ -11,6 +11,7 @@ import hashlib
 import math
 import re
 import uuid
+from contextlib import closing
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from heyan.pipeline.metadata.strip import StripError, strip_metadata
 from heyan.pipeline.tickets.proof import photo_facts
-from heyan.serve.blobdb import ensure_blobs, take_back
+from heyan.serve.blobdb import ensure_blobs, publishing
 from heyan.serve.deps import app_state, client_ip
 from heyan.serve.errors import ApiError
 from heyan.serve.ratelimit import LoginLimiter
@@ -94,9 +95,8 @@ def public_report(request: Request, photo: UploadFile = File(...),
     except StripError as exc:
         raise ApiError(422, f"photo: {exc}", code="not_a_photo") from None
     staged = st.store.stage_bytes(bare)
-    created = False
     db: Session = st.db.session(write=True)
-    try:
+    with closing(db), publishing(st, db, staged):
         found, _, _ = detector_suggestions(st, staged, "public.jpg")
         if lat is None or lon is None:
             if facts.lat is None or facts.lon is None:
@@ -121,16 +121,5 @@ def public_report(request: Request, photo: UploadFile = File(...),
                             phone=phone, photo_sha=staged.sha256, lat=lat, lon=lon,
                             taken_at=facts.taken_at.isoformat() if facts.taken_at else None,
                             address_hash=hashlib.sha256(addr.encode()).hexdigest(), created_at=now))
-        db.flush()
-        created = st.store.publish(staged)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        if created:
-            take_back(st, [staged.sha256])
-        raise
-    finally:
-        staged.discard()
-        db.close()
     return PublicReportOut(id=rid, outcome=out.outcome)
 

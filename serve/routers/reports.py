@@ -13,31 +13,18 @@ from sqlalchemy.orm import Session
 
 from heyan.pipeline.images import ImageReadError, read_image
 from heyan.pipeline.tickets.proof import photo_facts
-from heyan.serve.blobdb import ensure_blobs, take_back
+from heyan.serve.blobdb import ensure_blobs, publishing
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.reports import Suggestion, file_report, suggest
 from heyan.serve.routers.tickets import image_type
 from heyan.serve.schemas.reports import ReportOut, SuggestionOut, SuggestOut
 from heyan.serve.state import AppState
-from heyan.serve.storage import FileTooLarge, Staged
-from heyan.serve.uploads import clean_name
+from heyan.serve.storage import Staged
+from heyan.serve.uploads import clean_name, stage_upload
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 DEFAULT_ERROR_M = 15.0  # a phone fix without its accuracy
-
-
-def stage_photo(st: AppState, photo: UploadFile) -> Staged:
-    """The upload, streamed to a staged file under the photo size limit (413), non-empty."""
-    with st.store.writer(limit=st.config.max_photo_bytes) as w:
-        try:
-            while block := photo.file.read(1 << 20):
-                w.write(block)
-        except FileTooLarge as exc:
-            raise ApiError(413, f"photo larger than {exc.limit} bytes") from None
-        if w.size == 0:
-            raise ApiError(422, "the photo is empty", code="photo_empty")
-        return w.stage()
 
 
 def detector_suggestions(st: AppState, staged: Staged, name: str) -> tuple[list[Suggestion], int, int]:
@@ -52,7 +39,7 @@ def detector_suggestions(st: AppState, staged: Staged, name: str) -> tuple[list[
 async def suggest_for_photo(request: Request, photo: UploadFile = File(...),
                             _: Principal = Depends(require("reports.write"))) -> SuggestOut:
     st = app_state(request)
-    staged = await run_in_threadpool(stage_photo, st, photo)
+    staged = await run_in_threadpool(stage_upload, st.store, photo, st.config.max_photo_bytes)
     try:
         found, w, h = await run_in_threadpool(detector_suggestions, st, staged, clean_name(photo.filename or "photo.jpg"))
     finally:
@@ -76,9 +63,8 @@ def report(request: Request, photo: UploadFile = File(...),
     db.rollback()  # no transaction while the photo is stored and the detector runs
     name = clean_name(photo.filename or "report.jpg")
     note = note.replace("\x00", "").strip() or None if note else None
-    staged = stage_photo(st, photo)
-    created = False
-    try:
+    staged = stage_upload(st.store, photo, st.config.max_photo_bytes)
+    with publishing(st, db, staged):
         ctype = image_type(staged.path, name)
         found, _, _ = detector_suggestions(st, staged, name)
         source = "form"
@@ -109,16 +95,6 @@ def report(request: Request, photo: UploadFile = File(...),
                                  "suggested_score": found[0].score if found else None})
         if out.ticket_id is None:
             raise ApiError(422, f"no ticket: {out.reason}", code="report_no_ticket", reason=out.reason, outcome=out.outcome)
-        db.flush()
-        created = st.store.publish(staged)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        if created:
-            take_back(st, [staged.sha256])
-        raise
-    finally:
-        staged.discard()
     return ReportOut(id=rid, outcome=out.outcome, ticket_id=out.ticket_id, segment_id=out.segment_id, class_name=chosen,
                      reason=out.reason, lat=lat, lon=lon, position_source=source,
                      suggestions=[SuggestionOut(**vars(s)) for s in found])

@@ -15,16 +15,15 @@ from sqlalchemy.orm import Session
 
 from heyan.pipeline.images import ImageReadError, read_image
 from heyan.pipeline.tickets.proof import check_proof, ground_distance_m, photo_facts
-from heyan.serve.blobdb import ensure_blobs, take_back
+from heyan.serve.blobdb import ensure_blobs, publishing
 from heyan.serve.deps import Principal, app_state, get_db, require
 from heyan.serve.errors import ApiError
 from heyan.serve.escalation import check_overdue
 from heyan.serve.schemas.tickets import EscalationOut, QueueCounts, TicketDetail, TicketPage, TransitionIn, UrgeIn
-from heyan.serve.storage import FileTooLarge
 from heyan.serve.tables import Evidence, RiverNetworkVersion, Ticket
 from heyan.serve.ticket_query import TicketFilter, ticket_filter, visible
 from heyan.serve.ticket_views import LIST_COLUMNS, ticket_detail, ticket_out
-from heyan.serve.uploads import clean_name
+from heyan.serve.uploads import clean_name, stage_upload
 from heyan.serve.workflow import (
     InvalidTransition,
     TransitionForbidden,
@@ -188,17 +187,8 @@ def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., desc
     name = clean_name(photo.filename or "rectification.jpg")
     comment = comment.replace("\x00", "") if comment else comment
     reason = reason.replace("\x00", "").strip() if reason else None
-    with st.store.writer(limit=st.config.max_photo_bytes) as w:
-        try:
-            while block := photo.file.read(1 << 20):
-                w.write(block)
-        except FileTooLarge as exc:
-            raise ApiError(413, f"photo larger than {exc.limit} bytes") from None
-        if w.size == 0:
-            raise ApiError(422, "the photo is empty")
-        staged = w.stage()
-    created = False
-    try:
+    staged = stage_upload(st.store, photo, st.config.max_photo_bytes)
+    with publishing(st, db, staged):
         ctype = image_type(staged.path, name)  # decoded, not trusted by its name
         facts = photo_facts(staged.path)
         problems = check_proof(facts, site[2], site[0], site[1], st.config.rectify_max_distance_m, st.clock.now())
@@ -219,16 +209,6 @@ def rectify(ticket_id: str, request: Request, photo: UploadFile = File(..., desc
         db.add(Evidence(ticket_id=t.id, kind="rectification", image_name=name[:512], photo_sha=sha, comment=comment,
                         created_by=p.name, created_at=now, lat=facts.lat, lon=facts.lon,
                         taken_at=facts.taken_at.isoformat() if facts.taken_at else None, proof=proof))
-        db.flush()
-        created = st.store.publish(staged)  # into the store with its rows, not before
-        db.commit()
-    except BaseException:
-        db.rollback()
-        if created:
-            take_back(st, [staged.sha256])
-        raise
-    finally:
-        staged.discard()
     return ticket_detail(db, t, p.role)
 
 
