@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 
@@ -18,6 +17,7 @@ from viewer_helpers import (
     PASSWORD,
     Server,
     _need_browser,
+    stop_server,
 )
 
 
@@ -46,12 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                                                "full_name": "测试河长" if role == "chief" else None}).raise_for_status()
         yield srv
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(tmp / "data", ignore_errors=True)
+        stop_server(proc, tmp / "data")
 
 
 @pytest.fixture(scope="module")

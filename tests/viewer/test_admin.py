@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from viewer_helpers import PASSWORD, Server, login, logout, shot
+from viewer_helpers import PASSWORD, Server, login, logout, shot, upload_flight, wait_processed
 
 ROOT = Path(__file__).resolve().parents[2]
 DESKTOP = {"width": 1440, "height": 900}
@@ -97,17 +96,8 @@ def devices(server: Server) -> Iterator[dict[str, str]]:
 def flight(server: Server) -> list[dict[str, Any]]:
     """The simulated flight uploaded by the operator and processed; the reviewer confirms
     three of its tickets and assigns two (so every dashboard has work to show)."""
-    photos = sorted((server.flight / "photos").glob("*.jpg"))
-    with server.client("operator") as c:
-        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
-        c.post("/api/flights", files=files, data={"name": "清水河例行巡查"}).raise_for_status()
-    deadline = time.monotonic() + 300
-    while True:
-        items = api(server, "GET", "/api/flights")["items"]
-        if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
-            break
-        assert time.monotonic() < deadline, "flight not processed in 300 s"
-        time.sleep(1)
+    upload_flight(server, "清水河例行巡查")
+    wait_processed(server)
     found = api(server, "GET", "/api/tickets?limit=500&sort=found_at")["items"]
     assert len(found) >= 4
     for i, tk in enumerate(found[:3]):

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from typing import Any
 
 import pytest
-from viewer_helpers import Server, login, shot
+from viewer_helpers import Server, login, shot, upload_flight, wait_processed
 
 from heyan.vision.classes import class_index, class_names
 
@@ -22,19 +21,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 @pytest.fixture(scope="module")
 def tickets(server: Server) -> list[dict[str, Any]]:
-    photos = sorted((server.flight / "photos").glob("*.jpg"))
-    with server.client("operator") as c:
-        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
-        c.post("/api/flights", files=files, data={"name": "标注测试"}).raise_for_status()
+    upload_flight(server, "标注测试")
     with server.client() as c:
         c.post("/api/users", json={"username": "trainer", "password": "viewer-test-pass", "role": "trainer"}).raise_for_status()
-        deadline = time.monotonic() + 300
-        while True:
-            items = c.get("/api/flights").json()["items"]
-            if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
-                break
-            assert time.monotonic() < deadline, "flight not processed in 300 s"
-            time.sleep(1)
+    wait_processed(server)
+    with server.client() as c:
         found = c.get("/api/tickets?limit=500").json()["items"]
     assert found, "the simulated flight should give tickets"
     return found

@@ -6,14 +6,13 @@ of the API on the Chinese pages built here."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from viewer_helpers import Server, login, logout, shot
+from viewer_helpers import Server, login, logout, shot, upload_flight, wait_processed
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -23,18 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def tickets(server: Server) -> list[dict[str, Any]]:
     """The simulated flight, uploaded through the API and processed: this module's tickets."""
-    photos = sorted((server.flight / "photos").glob("*.jpg"))
-    with server.client("operator") as c:
-        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
-        c.post("/api/flights", files=files, data={"name": "台账测试"}).raise_for_status()
+    upload_flight(server, "台账测试")
+    wait_processed(server)
     with server.client() as c:
-        deadline = time.monotonic() + 300
-        while True:
-            items = c.get("/api/flights").json()["items"]
-            if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
-                break
-            assert time.monotonic() < deadline, "flight not processed in 300 s"
-            time.sleep(1)
         found = c.get("/api/tickets?limit=500").json()["items"]
     assert len(found) >= 4, "the simulated flight should give several tickets"
     return found

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import numpy as np
 import pytest
 from support.mbtiles import BASEMAP_BGR, basemap_over
 from support.net import free_port, wait_until_healthy
-from viewer_helpers import CHROMIUM, CHROMIUM_ARGS, HEYAN, PASSWORD, Server, _need_browser, login, shot
+from viewer_helpers import CHROMIUM, CHROMIUM_ARGS, HEYAN, PASSWORD, Server, _need_browser, login, shot, stop_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -89,12 +88,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.flights = ids  # type: ignore[attr-defined]
         yield srv
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(tmp / "data", ignore_errors=True)
+        stop_server(proc, tmp / "data")
 
 
 def _page(browser: Any, server: Server, viewport: dict[str, int], phone: bool = False) -> Any:

@@ -6,11 +6,10 @@ base vs new per class, presses 启用此模型 (the server's model in force chan
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 
 import pytest
-from viewer_helpers import PASSWORD, Server, login, shot
+from viewer_helpers import PASSWORD, Server, login, shot, upload_flight, wait_processed
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 pytest.importorskip("ultralytics", reason="adaptation needs the train extra: pip install 'heyan[train]'")
@@ -31,20 +30,11 @@ def one_epoch() -> Iterator[None]:
 @pytest.fixture(scope="module")
 def labelled(server: Server) -> int:
     """The simulated flight processed, and four of its photos labelled 已完整标注 by a trainer."""
-    photos = sorted((server.flight / "photos").glob("*.jpg"))
-    with server.client("operator") as c:
-        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
-        c.post("/api/flights", files=files, data={"name": "适配测试"}).raise_for_status()
+    upload_flight(server, "适配测试")
     with server.client() as c:
         c.post("/api/users", json={"username": "trainer", "password": PASSWORD, "role": "trainer"}).raise_for_status()
-        deadline = time.monotonic() + 300
-        while True:
-            items = c.get("/api/flights").json()["items"]
-            if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
-                break
-            assert time.monotonic() < deadline, "flight not processed in 300 s"
-            time.sleep(1)
-        fid = items[0]["id"]
+    fid = wait_processed(server)["id"]
+    with server.client() as c:
         shas = [p["sha256"] for p in c.get(f"/api/flights/{fid}/photos").json()][:4]
     with server.client("trainer") as c:
         for sha in shas:

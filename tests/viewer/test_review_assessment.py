@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from viewer_helpers import Server, login, logout, shot
+from viewer_helpers import Server, login, logout, shot, upload_flight, wait_processed
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -33,20 +32,11 @@ def tickets(server: Server) -> list[dict[str, Any]]:
            "properties": {"kind": "segment", "id": "seg-quiet", "name": "无事段", "river": "远河",
                           "chiefs": {"village": {"name": "村长无事", "phone": "13900000000"}}}}
     rivers["features"].append(far)
-    photos = sorted((server.flight / "photos").glob("*.jpg"))
     with server.client() as c:
         c.post("/api/rivers", json=rivers).raise_for_status()
-    with server.client("operator") as c:
-        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
-        c.post("/api/flights", files=files, data={"name": "审核考核测试"}).raise_for_status()
+    upload_flight(server, "审核考核测试")
+    wait_processed(server)
     with server.client() as c:
-        deadline = time.monotonic() + 300
-        while True:
-            items = c.get("/api/flights").json()["items"]
-            if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
-                break
-            assert time.monotonic() < deadline, "flight not processed in 300 s"
-            time.sleep(1)
         found = c.get("/api/tickets?limit=500&sort=-score").json()["items"]
     assert len(found) >= 4, "the simulated flight should give several tickets"
     # Two dispatched (by the admin, so the reviewer's own latest decision stays his), one of

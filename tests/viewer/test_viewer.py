@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
-from viewer_helpers import Server, login, logout, shot
+from viewer_helpers import Server, login, logout, shot, wait_processed
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-def _wait_processed(server: Server, timeout_s: float = 240) -> dict:
-    with server.client() as c:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            items = c.get("/api/flights").json()["items"]
-            if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
-                return items[0]
-            assert time.monotonic() < deadline, f"flight not processed in {timeout_s} s: {items}"
-            time.sleep(1)
 
 
 def _ticket(server: Server, tid: str) -> dict:
@@ -50,7 +38,7 @@ def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Pa
     page.click("#upload-form button[type=submit]")
     page.wait_for_function("document.querySelector('#upload-progress').value === 100", timeout=60_000)
     page.wait_for_selector("#flight-list [data-state=done]", timeout=240_000)
-    flight = _wait_processed(server)
+    flight = wait_processed(server, 240)
     assert flight["name"] == "浏览器测试航拍任务" and flight["n_photos"] == len(photos)
     shot(page, "flights")
     logout(page)
@@ -133,7 +121,7 @@ def test_upload_review_dispatch_rectify_close(page, server: Server, tmp_path: Pa
 
 
 def test_map_assessment_exports_and_nothing_external(page, server: Server, tmp_path: Path) -> None:
-    _wait_processed(server)  # the first test uploaded it; alone, this test waits for nothing to upload
+    wait_processed(server, 240)  # the first test uploaded it; alone, this test waits for nothing to upload
     with server.client() as c:
         if not c.get("/api/flights").json()["items"]:
             pytest.skip("needs the flight uploaded by test_upload_review_dispatch_rectify_close")

@@ -72,3 +72,38 @@ def shot(page, name: str) -> None:
         Path(out).mkdir(parents=True, exist_ok=True)
         page.wait_for_timeout(300)
         page.screenshot(path=str(Path(out) / f"viewer-{name}.png"))
+
+
+def upload_flight(server: Server, name: str) -> None:
+    """The simulated flight's photos, uploaded by the operator through the API."""
+    photos = sorted((server.flight / "photos").glob("*.jpg"))
+    with server.client("operator") as c:
+        files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in photos]
+        c.post("/api/flights", files=files, data={"name": name}).raise_for_status()
+
+
+def wait_processed(server: Server, timeout_s: float = 300) -> dict:
+    """The newest flight once its job is done (or failed)."""
+    import time
+
+    with server.client() as c:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            items = c.get("/api/flights").json()["items"]
+            if items and items[0]["job"] and items[0]["job"]["state"] in ("done", "failed"):
+                return items[0]
+            assert time.monotonic() < deadline, f"flight not processed in {timeout_s:g} s: {items}"
+            time.sleep(1)
+
+
+def stop_server(proc, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """A test server process ended (killed if it does not stop) and its data removed."""
+    import shutil
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(data_dir, ignore_errors=True)
