@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from heyan.models.card import sha256_file
+from heyan.models.card import ModelCard, sha256_file
 from heyan.models.registry import ModelNotFound, resolve_model
 from heyan.models.settings import DetectorSettings
 from heyan.pipeline.geo.rivers import RiverNetwork
@@ -154,7 +154,9 @@ class FlightProcessor:
         self._networks: dict[int, RiverNetwork] = {}
         self._lock = threading.Lock()
         self.last_resumed = 0  # photos the last run took from checkpoints (tests, logs)
+        self._card: tuple[ModelCard | None] | None = None  # (card or None: a stand-in), resolved once per model
         self._identity: tuple[str, str | None] | None = None
+        self._rules_sha: str | None = None
         self.model_name = settings.model  # how tickets name the model (a site model: its card name)
         self.configured_model = settings.model  # what 回退 past every site model returns to
 
@@ -176,20 +178,40 @@ class FlightProcessor:
             self.model = model
             self.model_name = name or model
             self._detector = None
+            self._card = None
             self._identity = None
 
+    def card(self) -> ModelCard | None:
+        """The model's card, read once per model (a photo key and every recorded detection
+        name the model by it; its sha256 is the file's, verified when the detector loads).
+        None for a stand-in detector that is no model of the zoo (tests)."""
+        with self._lock:
+            cached, model = self._card, self.model
+        if cached is None:
+            try:
+                cached = (resolve_model(model, self.settings.zoo_dir)[1],)
+            except ModelNotFound:
+                cached = (None,)
+            with self._lock:
+                if self.model == model:
+                    self._card = cached
+        return cached[0]
+
     def model_identity(self) -> tuple[str, str | None]:
-        """(zoo name, sha256 of the ONNX file) of the detector: what every detection and
-        ticket of a flight records as its maker. A detector with no file (tests): no hash."""
+        """(name, sha256 of the ONNX file) of the detector: what every detection and ticket of
+        a flight records as its maker; the card's sha256 where the model has a card, else the
+        detector's own file hashed once. A detector with no file (tests): no hash."""
+        card = self.card()
+        if card is not None:
+            return self.model_name, card.sha256
         with self._lock:
             cached = self._identity
-        if cached is not None:
-            return cached
-        path = getattr(self.detector(), "model_path", None)
-        ident = (self.model_name, sha256_file(path) if path and os.path.isfile(path) else None)
-        with self._lock:
-            self._identity = ident
-        return ident
+        if cached is None:
+            path = getattr(self.detector(), "model_path", None)
+            cached = (self.model_name, sha256_file(path) if path and os.path.isfile(path) else None)
+            with self._lock:
+                self._identity = cached
+        return cached
 
     def rules(self) -> RuleSet:
         with self._lock:
@@ -228,15 +250,16 @@ class FlightProcessor:
     def model_id(self) -> str:
         """The model by content (its card's sha256, verified at load), the same on every machine
         that has that file, wherever it lies; a stand-in detector goes by its name."""
-        try:
-            _, card = resolve_model(self.model, self.settings.zoo_dir)
-        except ModelNotFound:
-            return self.model
-        return f"{card.name}:{card.sha256}"
+        card = self.card()
+        return f"{card.name}:{card.sha256}" if card else self.model
 
     def rules_sha(self) -> str:
-        rules = Path(self.rules_path) if self.rules_path else DEFAULT_RULES_PATH
-        return hashlib.sha256(rules.read_bytes()).hexdigest()
+        """The rules file's sha256, read once like the rules themselves (``rules()``)."""
+        with self._lock:
+            if self._rules_sha is None:
+                rules = Path(self.rules_path) if self.rules_path else DEFAULT_RULES_PATH
+                self._rules_sha = hashlib.sha256(rules.read_bytes()).hexdigest()
+            return self._rules_sha
 
     def photo_key(self, flight_key: str, photo_sha: str, network_source: str, options: IngestOptions) -> str:
         """What one photo's result depends on, for the task queue: the flight and the photo by
