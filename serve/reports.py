@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from heyan.pipeline.ingest import ticket_record
 from heyan.pipeline.tickets.dedup import OpenTicket, dedup_flight
 from heyan.pipeline.tickets.finds import Find
-from heyan.serve.edge.ingest import _FLIGHT, EDGE_DEDUP, SEARCH_RADIUS_M, _serialize, context
+from heyan.serve.edge.ingest import EDGE_DEDUP, MAX_RIVER_DISTANCE_M, SEARCH_RADIUS_M, context, lock_ticket_writes
 from heyan.serve.importer import seen_again_note, ticket_values
 from heyan.serve.processing import FlightProcessor
 from heyan.serve.tables import Evidence, Ticket
@@ -73,12 +73,12 @@ def file_report(db: Session, processor: FlightProcessor, actor: Actor, now: date
     find = Find(id=f"report:{report_id}", image=image_name, class_name=class_name, score=score,
                 box=(box[0], box[1], box[2], box[3]) if box else (0.0, 0.0, 0.0, 0.0),
                 lat=lat, lon=lon, error_m=error_m, time=now.isoformat())
-    place = ctx.network.locate_one(lat, lon, _FLIGHT.max_river_distance_m)
+    place = ctx.network.locate_one(lat, lon, MAX_RIVER_DISTANCE_M)
     decision = ctx.rules.evaluate(find, place, now)
     seg = place.segment_id if place else None
     if not decision.ticket:
         return ReportOutcome(None, "no_ticket", decision.reason, seg)
-    _serialize(db)
+    lock_ticket_writes(db)
     result = dedup_flight([find], f"report/{actor.name}", _candidates(db, find), (), EDGE_DEDUP)
     who = f"{actor.name}"
     ev = Evidence(kind="detection", flight_id=None, find_id=find.id, image_name=image_name[:512], photo_sha=photo_sha,

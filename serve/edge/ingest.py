@@ -34,6 +34,7 @@ from heyan.serve.tables import Device, DeviceMedia, EdgeEvent, Evidence, RiverNe
 from heyan.serve.workflow import OPEN_STATES, SYSTEM_ACTOR, record
 
 _FLIGHT = IngestOptions()  # the flights' settings: the same river distance and dedup gate
+MAX_RIVER_DISTANCE_M = _FLIGHT.max_river_distance_m  # a find farther from every segment is on no river
 # Matching also sees tickets a reviewer rejected that came from this same camera (filtered
 # in _candidates): a camera that keeps seeing what was judged not a problem must not raise
 # a new ticket every minute. Other rejected tickets stay out, as for flights.
@@ -104,7 +105,9 @@ def _media(db: Session, device: Device, sha: str | None) -> str | None:
     return sha if sha and db.get(DeviceMedia, (device.id, sha)) is not None else None
 
 
-def _serialize(db: Session) -> None:
+def lock_ticket_writes(db: Session) -> None:
+    """One writer of single-find tickets (edge events, reports) at a time, so two finds of one
+    problem cannot both make a new ticket (PostgreSQL; SQLite writes one at a time anyway)."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(sa.select(sa.func.pg_advisory_xact_lock(_TICKET_LOCK)))
 
@@ -259,7 +262,7 @@ def apply(db: Session, ev: EdgeEvent, device: Device, ctx: Context) -> None:
                 score=float(ev.score) if ev.score is not None else 1.0,  # a measured condition, not a guess
                 box=tuple(ev.box) if ev.box else (0.0, 0.0, 0.0, 0.0),
                 lat=lat, lon=lon, error_m=err, time=_iso(ev.started_at))
-    place = ctx.network.locate_one(lat, lon, _FLIGHT.max_river_distance_m)
+    place = ctx.network.locate_one(lat, lon, MAX_RIVER_DISTANCE_M)
     decision = ctx.rules.evaluate(find, place, ev.started_at)
     ev.rule, ev.category = decision.rule_id, decision.category
     ev.segment_id = place.segment_id if place else None
@@ -268,7 +271,7 @@ def apply(db: Session, ev: EdgeEvent, device: Device, ctx: Context) -> None:
     if not decision.ticket:
         ev.outcome, ev.ticket_id = "no_ticket", None
         return
-    _serialize(db)
+    lock_ticket_writes(db)
     flight_key = f"edge/{device.id}"  # the dedup "flight" of this box: ticket ids are stable per event
     result = dedup_flight([find], flight_key, _candidates(db, find, device, ev), (), EDGE_DEDUP)
     p3 = (lat, lon, err)
